@@ -1,0 +1,27 @@
+"""boto3 clients for one migration, bounded, pointed at the lab's moto when the config says so.
+
+    >>> route53 = client(migration.aws, "route53")
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from aurora_cutover.config import Aws
+
+# Bounded: a hung AWS endpoint must not hang a session at 2 a.m.
+_BOTO_CONFIG = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"})
+
+
+def client(aws: Aws, service: str) -> Any:
+    kwargs: dict[str, Any] = {"region_name": aws.region, "config": _BOTO_CONFIG}
+    if aws.endpoint_url:
+        kwargs["endpoint_url"] = aws.endpoint_url
+        # An emulator accepts any key; don't make lab users configure fake AWS credentials.
+        if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
+            kwargs.update(aws_access_key_id="lab", aws_secret_access_key="lab")
+    return boto3.client(service, **kwargs)

@@ -1,0 +1,386 @@
+"""Load and validate ``migration.toml`` into one frozen :class:`Migration` object.
+
+Every mistake becomes a :class:`ConfigError` whose message is one line naming the key::
+
+    >>> load(Path("migration.toml")).source.port
+    3306
+
+The schema *is* the dataclasses below: each field's type hint is the accepted TOML type, a field
+without a default is required, and any key not declared is rejected. Secrets are resolved here
+(environment variables or AWS Secrets Manager) so that a broken credential stops the session
+before anything runs; they are held in :class:`Secret`, which never prints its value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import json
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+DEFAULT_CONFIG = "migration.toml"
+ENV_CONFIG = "MIGRATION_CONFIG"
+
+
+class ConfigError(Exception):
+    """A one-line, user-facing description of what is wrong with the config."""
+
+
+class Secret:
+    """A string that never shows itself in repr/str, logs, reports or exception messages."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@dataclass(frozen=True)
+class CredentialSource:
+    """Where a login comes from. Exactly one of: env var names, or a Secrets Manager secret id.
+
+    A literal password is deliberately not a key: it would end up in git and in reports.
+    """
+
+    user: str = ""
+    user_env: str = ""
+    password_env: str = ""
+    secret_id: str = ""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: Secret
+    origin: str  # e.g. "env:MIG_SOURCE_PASSWORD" or "secretsmanager:<id>" — safe to print
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    host: str
+    database: str
+    dns_name: str  # the value the switch CNAME holds while this side is the primary
+    port: int = 3306
+    tls: Literal["disabled", "preferred", "required", "verify-ca", "verify-identity"] = "preferred"
+    ca_file: str = ""
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 60.0
+    admin_socket: str = ""  # lab: unix socket with socket auth for the OS user
+    credentials: CredentialSource = field(default_factory=CredentialSource)
+    admin_credentials: CredentialSource | None = None
+    # filled in by load(), never read from the file
+    login: Credentials | None = None
+    admin_login: Credentials | None = None
+
+
+@dataclass(frozen=True)
+class Replication:
+    method: Literal["native", "dms"] = "native"
+    dms_task_arn: str = ""
+    reverse_dms_task_arn: str = ""
+    heartbeat_table: str = "_migration_heartbeat"
+    reverse_path: Literal["native", "dms", "none"] = "native"
+
+
+@dataclass(frozen=True)
+class Dns:
+    record_name: str
+    ttl: int
+    zone_id: str = ""
+    zone_name: str = ""  # lab: the emulator invents zone ids, so the zone may be found by name
+    resolver: str = "system"  # "system" or "host:port"
+    check_hosts: tuple[str, ...] = ("local://",)  # testinfra hosts that must resolve + reach 3306
+
+
+@dataclass(frozen=True)
+class Aws:
+    region: str = "us-east-1"
+    endpoint_url: str = ""  # the lab's moto server; empty means real AWS
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    max_lag_s: float = 5.0
+    lag_samples: int = 3
+    heartbeat_stale_s: float = 10.0
+    max_clock_skew_s: float = 1.0
+    checksum_chunk_time_s: float = 0.5
+    checksum_max_rechecks: int = 3
+    checksum_max_threads_running: int = 50
+    max_transaction_age_s: float = 60.0
+    min_binlog_retention_h: float = 24.0
+    evidence_freshness_s: float = 900.0
+    max_dns_ttl_s: int = 60
+
+
+@dataclass(frozen=True)
+class Tables:
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+
+    def in_scope(self, name: str) -> bool:
+        return any(fnmatch.fnmatchcase(name, p) for p in self.include) and not any(
+            fnmatch.fnmatchcase(name, p) for p in self.exclude
+        )
+
+
+@dataclass(frozen=True)
+class Cutover:
+    fence: tuple[Literal["read_only", "lock_accounts"], ...] = ("read_only", "lock_accounts")
+    app_accounts: tuple[str, ...] = ()
+    timeout_s: float = 120.0
+    drain_timeout_s: float = 30.0
+    dns_sync_timeout_s: float = 60.0
+    verify_grace_s: float = 5.0
+    kill_stragglers: bool = True
+    source_parameter_group: str = ""  # RDS: fence by parameter group instead of SET GLOBAL
+
+
+@dataclass(frozen=True)
+class Schema:
+    accept: tuple[str, ...] = ()  # "table.object: reason" differences the operator accepts
+
+
+@dataclass(frozen=True)
+class MigrationInfo:
+    name: str
+
+
+@dataclass(frozen=True)
+class Migration:
+    migration: MigrationInfo
+    source: Endpoint
+    target: Endpoint
+    dns: Dns
+    replication: Replication = field(default_factory=Replication)
+    aws: Aws = field(default_factory=Aws)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    tables: Tables = field(default_factory=Tables)
+    cutover: Cutover = field(default_factory=Cutover)
+    schema: Schema = field(default_factory=Schema)
+    path: str = ""  # where it was loaded from; not part of the fingerprint
+
+    def endpoint(self, side: str) -> Endpoint:
+        if side not in ("source", "target"):
+            raise ValueError(f"side must be 'source' or 'target', not {side!r}")
+        return getattr(self, side)
+
+    def fingerprint(self) -> str:
+        """sha256 of the config as loaded, without secrets or its path: same migration, same print."""
+        return hashlib.sha256(json.dumps(_public(self), sort_keys=True).encode()).hexdigest()
+
+
+_NOT_IN_FILE = {"login", "admin_login", "path"}
+
+
+def _public(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj):
+        return {f.name: _public(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if f.name not in _NOT_IN_FILE}
+    if isinstance(obj, tuple | list):
+        return [_public(v) for v in obj]
+    return obj
+
+
+# --------------------------------------------------------------------------- generic validation
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin is tuple:
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if dataclasses.is_dataclass(tp):
+        return "a table"
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(tp, str(tp))
+
+
+def _convert(key: str, tp: Any, value: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _convert(key, args[0], value)
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise ConfigError(f"{key}: must be {_type_name(tp)}, got {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{key}: must be {_type_name(tp)}, got {type(value).__name__}")
+        item = typing.get_args(tp)[0]
+        return tuple(_convert(f"{key}[{i}]", item, v) for i, v in enumerate(value))
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key}: must be a table, got {type(value).__name__}")
+        return _build(tp, value, key)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}: must be a number, got {value!r}")
+        return float(value)
+    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{key}: must be an integer, got {value!r}")
+    if not isinstance(value, tp):
+        raise ConfigError(f"{key}: must be {_type_name(tp)}, got {value!r}")
+    return value
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _NOT_IN_FILE}
+    for key in data:
+        if key not in fields:
+            where = f"{prefix}.{key}" if prefix else key
+            raise ConfigError(f"{where}: unknown key (allowed: {', '.join(sorted(fields))})")
+    kwargs = {}
+    for name, f in fields.items():
+        where = f"{prefix}.{name}" if prefix else name
+        if name in data:
+            kwargs[name] = _convert(where, hints[name], data[name])
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise ConfigError(f"{where}: missing (required, {_type_name(hints[name])})")
+    return cls(**kwargs)
+
+
+# --------------------------------------------------------------------------- semantic rules
+
+
+def _check_semantics(m: Migration) -> None:
+    for side in ("source", "target"):
+        ep: Endpoint = getattr(m, side)
+        for key in ("host", "database", "dns_name"):
+            if not getattr(ep, key).strip():
+                raise ConfigError(f"{side}.{key}: must not be empty")
+        if not 0 < ep.port < 65536:
+            raise ConfigError(f"{side}.port: must be 1-65535, got {ep.port}")
+        if ep.tls in ("verify-ca", "verify-identity") and not ep.ca_file:
+            raise ConfigError(f"{side}.ca_file: required when {side}.tls = {ep.tls!r}")
+        if ep.connect_timeout_s <= 0 or ep.read_timeout_s <= 0:
+            raise ConfigError(f"{side}.connect_timeout_s/read_timeout_s: must be > 0")
+        _check_credential_source(f"{side}.credentials", ep.credentials)
+        if ep.admin_credentials is not None:
+            _check_credential_source(f"{side}.admin_credentials", ep.admin_credentials)
+    if m.replication.method == "dms" and not m.replication.dms_task_arn:
+        raise ConfigError("replication.dms_task_arn: required when replication.method = 'dms'")
+    if m.replication.reverse_path == "dms" and not m.replication.reverse_dms_task_arn:
+        raise ConfigError("replication.reverse_dms_task_arn: required when replication.reverse_path = 'dms'")
+    if not m.dns.zone_id and not m.dns.zone_name:
+        raise ConfigError("dns.zone_id: missing (or give dns.zone_name)")
+    if m.dns.resolver != "system":
+        host, _, port = m.dns.resolver.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"dns.resolver: must be 'system' or 'host:port', got {m.dns.resolver!r}")
+    if m.dns.ttl < 0:
+        raise ConfigError(f"dns.ttl: must be >= 0, got {m.dns.ttl}")
+    for f in dataclasses.fields(Thresholds):
+        if getattr(m.thresholds, f.name) <= 0:
+            raise ConfigError(f"thresholds.{f.name}: must be > 0, got {getattr(m.thresholds, f.name)}")
+    if m.source.host == m.target.host and m.source.port == m.target.port:
+        raise ConfigError("target.host: source and target are the same server")
+
+
+def _check_credential_source(key: str, c: CredentialSource) -> None:
+    if c.secret_id and (c.user_env or c.password_env):
+        raise ConfigError(f"{key}: give either secret_id or user/user_env + password_env, not both")
+    if not c.secret_id:
+        if not c.password_env:
+            raise ConfigError(f"{key}.password_env: missing (or give {key}.secret_id)")
+        if not (c.user or c.user_env):
+            raise ConfigError(f"{key}.user: missing (or give {key}.user_env)")
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def resolve(key: str, c: CredentialSource, aws: Aws, env: typing.Mapping[str, str]) -> Credentials:
+    if c.secret_id:
+        from aurora_cutover.aws import client as aws_client  # boto3 import only when needed
+
+        try:
+            resp = aws_client(aws, "secretsmanager").get_secret_value(SecretId=c.secret_id)
+            data = json.loads(resp["SecretString"])
+            user, password = data["username"], data["password"]
+        except Exception as exc:  # one line, and never the secret's content
+            reason = type(exc).__name__
+            if hasattr(exc, "response"):
+                reason = exc.response.get("Error", {}).get("Code", reason)  # type: ignore[attr-defined]
+            elif isinstance(exc, KeyError | json.JSONDecodeError | TypeError):
+                reason = "secret is not JSON with 'username' and 'password'"
+            raise ConfigError(f"{key}.secret_id: cannot read secret {c.secret_id!r}: {reason}") from None
+        return Credentials(str(user), Secret(str(password)), f"secretsmanager:{c.secret_id}")
+    user = c.user
+    if c.user_env:
+        if c.user_env not in env:
+            raise ConfigError(f"{key}.user_env: environment variable {c.user_env} is not set")
+        user = env[c.user_env]
+    if c.password_env not in env:
+        raise ConfigError(f"{key}.password_env: environment variable {c.password_env} is not set")
+    return Credentials(user, Secret(env[c.password_env]), f"env:{c.password_env}")
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def parse(text: str, *, path: str = "<string>") -> Migration:
+    """Validate TOML text into a Migration without resolving any secret (pure)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    m = _build(Migration, data, "")
+    _check_semantics(m)
+    return dataclasses.replace(m, path=path)
+
+
+def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None = None,
+         resolve_secrets: bool = True) -> Migration:
+    """Read, validate and (by default) resolve credentials. Raises ConfigError, one line."""
+    env = os.environ if env is None else env
+    p = Path(path or env.get(ENV_CONFIG) or DEFAULT_CONFIG)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
+    m = parse(text, path=str(p))
+    m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent))
+    if not resolve_secrets:
+        return m
+    sides = {}
+    for side in ("source", "target"):
+        ep: Endpoint = getattr(m, side)
+        login = resolve(f"{side}.credentials", ep.credentials, m.aws, env)
+        admin = (resolve(f"{side}.admin_credentials", ep.admin_credentials, m.aws, env)
+                 if ep.admin_credentials is not None else None)
+        sides[side] = dataclasses.replace(ep, login=login, admin_login=admin)
+    return dataclasses.replace(m, **sides)
+
+
+def _anchor(ep: Endpoint, base: Path) -> Endpoint:
+    """Relative file paths in the config are relative to the config file, not to the cwd."""
+    def fix(v: str) -> str:
+        return str((base / v).resolve()) if v and not Path(v).is_absolute() else v
+    return dataclasses.replace(ep, ca_file=fix(ep.ca_file), admin_socket=fix(ep.admin_socket))

@@ -1,0 +1,111 @@
+"""Open bounded PyMySQL connections to one side of the migration.
+
+    >>> conn = connect(migration, "source")            # checker login, from config
+    >>> admin = connect(migration, "target", admin=True)  # actions only
+
+Every connection is bounded by the endpoint's connect/read timeouts, runs in UTC with a strict
+sql_mode, and a failure raises :class:`ConnectError` naming the side, the address and the cause —
+never the password.
+"""
+
+from __future__ import annotations
+
+import getpass
+import ssl
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pymysql
+
+from aurora_cutover.config import Endpoint, Migration
+
+Side = Literal["source", "target"]
+
+
+class ConnectError(Exception):
+    """Could not open a session on one side; the message is safe to print."""
+
+
+@dataclass(frozen=True)
+class TlsState:
+    enabled: bool
+    version: str
+    cipher: str
+    verified: str  # what was verified: "none", "ca", "ca+hostname"
+
+    def __str__(self) -> str:
+        if not self.enabled:
+            return "TLS off"
+        return f"TLS on ({self.version}, {self.cipher}, verified: {self.verified})"
+
+
+def _ssl_args(ep: Endpoint) -> dict[str, Any]:
+    if ep.tls == "disabled":
+        return {"ssl_disabled": True}
+    if ep.tls in ("preferred", "required"):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return {"ssl": ctx}
+    ctx = ssl.create_default_context(cafile=ep.ca_file)
+    ctx.check_hostname = ep.tls == "verify-identity"
+    return {"ssl": ctx}
+
+
+def connect(m: Migration, side: Side, *, admin: bool = False, database: bool = True,
+            autocommit: bool = True, read_timeout_s: float | None = None) -> pymysql.connections.Connection:
+    ep: Endpoint = m.endpoint(side)
+    kwargs: dict[str, Any] = {
+        "connect_timeout": ep.connect_timeout_s,
+        "read_timeout": read_timeout_s or ep.read_timeout_s,
+        "write_timeout": read_timeout_s or ep.read_timeout_s,
+        "autocommit": autocommit,
+        "charset": "utf8mb4",
+        # UTC so TIMESTAMP values never depend on the server's or the OS's zone.
+        "init_command": "SET time_zone = '+00:00', sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')",
+    }
+    if database:
+        kwargs["database"] = ep.database
+    if admin and ep.admin_socket:
+        where = f"{side} (socket {ep.admin_socket})"
+        kwargs.update(unix_socket=ep.admin_socket, user=getpass.getuser())
+    else:
+        login = ep.admin_login if admin else ep.login
+        if login is None:
+            which = "admin_credentials" if admin else "credentials"
+            raise ConnectError(f"{side}: no {which} configured ({side}.{which} / {side}.admin_socket)")
+        where = f"{side} ({ep.host}:{ep.port} as {login.user})"
+        kwargs.update(host=ep.host, port=ep.port, user=login.user, password=login.password.reveal(),
+                      **_ssl_args(ep))
+    try:
+        conn = pymysql.connect(**kwargs)
+    except pymysql.err.MySQLError as exc:
+        raise ConnectError(f"{where}: {_reason(exc)}") from None
+    except (OSError, ssl.SSLError) as exc:
+        raise ConnectError(f"{where}: {type(exc).__name__}: {exc}") from None
+    if not (admin and ep.admin_socket) and ep.tls != "disabled" and ep.tls != "preferred":
+        state = describe_tls(conn, ep)
+        if not state.enabled:
+            conn.close()
+            raise ConnectError(f"{where}: tls = {ep.tls!r} but the server did not negotiate TLS")
+    return conn
+
+
+def _reason(exc: pymysql.err.MySQLError) -> str:
+    args = getattr(exc, "args", ())
+    if len(args) >= 2:
+        return f"error {args[0]}: {args[1]}"
+    return str(exc) or type(exc).__name__
+
+
+def describe_tls(conn: Any, ep: Endpoint | None = None) -> TlsState:
+    with conn.cursor() as cur:
+        cur.execute("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')")
+        status = {k: v for k, v in cur.fetchall()}
+    cipher = status.get("Ssl_cipher") or ""
+    verified = "none"
+    if ep is not None and ep.tls == "verify-ca":
+        verified = "ca"
+    elif ep is not None and ep.tls == "verify-identity":
+        verified = "ca+hostname"
+    return TlsState(bool(cipher), status.get("Ssl_version") or "", cipher, verified)

@@ -1,0 +1,245 @@
+"""Bring the lab to a known, healthy state, doing only what is missing (so ``up`` is idempotent).
+
+Steps, each skipped when already done: TLS certs, data dirs, servers, accounts, baseline on the
+source, consistent snapshot to the target, native replication from the snapshot's GTID position,
+moto with the AWS resources, the DNS server, the heartbeat writer.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from aurora_cutover.lab import aws, procs, tls
+from aurora_cutover.lab.mariadb import Server, find_binary, mariadbd_binary
+from aurora_cutover.sql import heartbeat
+
+DATABASE = "eduphoria"
+HEARTBEAT_TABLE = "_migration_heartbeat"
+DNS_PORT = 10053
+ROOT = Path(__file__).resolve().parents[3]
+BASELINE = ("001_create_schema.sql", "002_seed_data.sql")
+ACCOUNTS = ("app", "repl", "checker")
+
+Say = Callable[[str], None]
+
+
+def lab_dir() -> Path:
+    return Path(os.environ.get("LAB_DIR") or ROOT / ".lab").resolve()
+
+
+@dataclass
+class Lab:
+    dir: Path
+    say: Say = print
+
+    @property
+    def source(self) -> Server:
+        return Server.source(self.dir)
+
+    @property
+    def target(self) -> Server:
+        return Server.target(self.dir)
+
+    # ------------------------------------------------------------------ credentials
+
+    def credentials(self) -> dict[str, str]:
+        path = self.dir / "credentials.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        creds = {name: secrets.token_urlsafe(18) for name in ACCOUNTS}
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(creds))
+        return creds
+
+    def secret_values(self) -> dict[str, dict[str, str]]:
+        c = self.credentials()
+        return {
+            "lab/source/checker": {"username": "checker", "password": c["checker"], "host": aws.SOURCE_IP},
+            "lab/target/checker": {"username": "checker", "password": c["checker"], "host": aws.TARGET_IP},
+            "lab/app": {"username": "app", "password": c["app"]},
+            "lab/repl": {"username": "repl", "password": c["repl"]},
+        }
+
+    # ------------------------------------------------------------------ steps
+
+    def ensure_binaries(self) -> None:
+        if mariadbd_binary() and find_binary("mariadb-install-db") and find_binary("mariadb-dump"):
+            return
+        cmd = ["apt-get", "install", "-y", "--no-install-recommends", "mariadb-server", "mariadb-client"]
+        if os.geteuid() != 0:
+            raise SystemExit("lab: MariaDB is not installed; run as root: "
+                             "apt-get update && " + " ".join(cmd))
+        self.say("lab: installing mariadb-server from Debian's packages ...")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+
+    def up(self, ttl: int = 1) -> None:
+        self.ensure_binaries()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if tls.ensure_certs(self.dir / "tls"):
+            self.say("lab: created TLS CA and server certificate")
+        for server in (self.source, self.target):
+            if server.ensure_initialised():
+                self.say(f"lab: initialised {server.role} data dir {server.datadir}")
+            started = server.start()
+            self.say(f"lab: {server.role} mariadbd {server.host}:{server.port} "
+                     f"{'started' if started else 'already running'}")
+        for server in (self.source, self.target):
+            self._accounts(server)
+        self._baseline()
+        self._replication()
+        started = aws.start(self.dir)
+        self.say(f"lab: moto server {aws.ENDPOINT} {'started' if started else 'already running'}")
+        for what in aws.seed(ttl, self.secret_values()):
+            self.say(f"lab: created {what}")
+        self._dns()
+        self._heartbeat_writer()
+        self.wait_replicated()
+
+    def _accounts(self, s: Server) -> None:
+        c = self.credentials()
+        done = s.query("SELECT COUNT(*) FROM mysql.user WHERE user IN ('app', 'repl', 'checker')")[0][0]
+        # Local to each server (sql_log_bin = 0): accounts are not part of the replicated data.
+        # The heartbeat table must exist before the checker may be granted writes on it.
+        with s.admin() as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
+            cur.execute(heartbeat.create_table(DATABASE, HEARTBEAT_TABLE))
+            if done == len(ACCOUNTS):
+                return
+            stmts = [
+                # The application: data only, no SUPER/READ_ONLY ADMIN, so read_only really fences it.
+                f"CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY '{c['app']}'",
+                f"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, CREATE TEMPORARY TABLES ON {DATABASE}.* "
+                "TO 'app'@'%'",
+                f"CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY '{c['repl']}'",
+                "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'",
+                # The checker: reads data and metadata, replication and process state; writes only
+                # the heartbeat/barrier rows. See docs/accounts.md.
+                f"CREATE USER IF NOT EXISTS 'checker'@'%' IDENTIFIED BY '{c['checker']}'",
+                f"GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON {DATABASE}.* TO 'checker'@'%'",
+                "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'checker'@'%'",
+                "GRANT SELECT ON mysql.proc TO 'checker'@'%'",
+                f"GRANT INSERT, UPDATE ON {DATABASE}.{HEARTBEAT_TABLE} TO 'checker'@'%'",
+            ]
+            for stmt in stmts:
+                cur.execute(stmt)
+        self.say(f"lab: created accounts app, repl, checker on {s.role}")
+
+    def _has_tables(self, s: Server) -> bool:
+        return s.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                       "AND TABLE_NAME <> %s", (DATABASE, HEARTBEAT_TABLE))[0][0] > 0
+
+    def _baseline(self) -> None:
+        if self._has_tables(self.source):
+            self.say("lab: baseline already loaded on source")
+            return
+        for name in BASELINE:
+            self.source.run_sql_file(ROOT / "sql" / "baseline" / name, DATABASE)
+        self.say(f"lab: loaded {', '.join(BASELINE)} into {DATABASE} on source")
+
+    def _replication(self) -> None:
+        status = self.target.query("SHOW SLAVE STATUS")
+        if status:
+            self.target.query("START SLAVE")  # no-op when running
+            self.say("lab: replication source -> target already configured")
+            return
+        dump = self.dir / "snapshot.sql"
+        # Consistent snapshot + the GTID position it corresponds to, as a real initial load does.
+        cmd = [find_binary("mariadb-dump") or "mariadb-dump", f"--socket={self.source.socket}",
+               "--single-transaction", "--master-data=2", "--gtid", "--routines", "--triggers", "--events",
+               "--hex-blob", "--databases", DATABASE]
+        with open(dump, "wb") as out:
+            subprocess.run(cmd, stdout=out, check=True, timeout=600)
+        head = dump.read_text(errors="replace")[:20000]
+        m = re.search(r"gtid_slave_pos='([^']*)'", head)
+        if m is None:
+            raise RuntimeError("lab: snapshot has no GTID position (mariadb-dump --gtid --master-data)")
+        gtid = m.group(1)
+        self.target.run_sql_file(dump, "mysql", log_bin=False)
+        repl = self.credentials()["repl"]
+        for stmt in (
+            "STOP SLAVE", "RESET SLAVE ALL",
+            f"SET GLOBAL gtid_slave_pos = '{gtid}'",
+            f"CHANGE MASTER TO MASTER_HOST='{self.source.host}', MASTER_PORT={self.source.port}, "
+            f"MASTER_USER='repl', MASTER_PASSWORD='{repl}', MASTER_USE_GTID=slave_pos, "
+            "MASTER_CONNECT_RETRY=1, MASTER_HEARTBEAT_PERIOD=1, MASTER_SSL=1",
+            "START SLAVE",
+        ):
+            self.target.query(stmt)
+        self.say(f"lab: snapshot copied to target at GTID {gtid or '(empty)'}; replication started")
+
+    def _dns(self) -> None:
+        if procs.pid_of(self.dir, "dns"):
+            self.say(f"lab: DNS server 127.0.0.1:{DNS_PORT} already running")
+            return
+        procs.start(self.dir, "dns", [sys.executable, "-m", "aurora_cutover.lab.dns_server",
+                                      "--port", str(DNS_PORT), "--aws-endpoint", aws.ENDPOINT])
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if resolve_record() is not None:
+                self.say(f"lab: DNS server 127.0.0.1:{DNS_PORT} started")
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"lab: DNS server did not answer (see {self.dir / 'dns.log'})")
+
+    def _heartbeat_writer(self) -> None:
+        if procs.pid_of(self.dir, "heartbeat"):
+            return
+        procs.start(self.dir, "heartbeat", [sys.executable, "-m", "aurora_cutover.heartbeat",
+                                            "--config", str(ROOT / "migration.toml")])
+        self.say("lab: heartbeat writer started (source, every 0.2 s)")
+
+    def wait_replicated(self, timeout_s: float = 30) -> None:
+        """A row written on the source must be readable on the target: prove it once."""
+        token = f"lab-up-{secrets.token_hex(4)}"
+        sql, args = heartbeat.beat(DATABASE, HEARTBEAT_TABLE, token)
+        with self.source.admin(database=DATABASE) as conn, conn.cursor() as cur:
+            cur.execute(sql, args)
+        read_sql, read_args = heartbeat.read(DATABASE, HEARTBEAT_TABLE, token)
+        deadline, t0 = time.monotonic() + timeout_s, time.monotonic()
+        while time.monotonic() < deadline:
+            if self.target.query(read_sql, read_args, database=DATABASE):
+                self.say(f"lab: a row written on source was read on target after {time.monotonic() - t0:.2f}s")
+                with self.source.admin(database=DATABASE) as conn, conn.cursor() as cur:
+                    cur.execute(f"DELETE FROM {HEARTBEAT_TABLE} WHERE name = %s", (token,))
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"lab: a row written on source did not reach target within {timeout_s:.0f}s")
+
+    def down(self) -> None:
+        for name in ("heartbeat", "dns", "moto"):
+            self.say(f"lab: {name} {'stopped' if procs.stop(self.dir, name) else 'was not running'}")
+        for server in (self.target, self.source):
+            self.say(f"lab: {server.role} mariadbd {'stopped' if server.stop() else 'was not running'}")
+
+    def reset(self) -> None:
+        self.down()
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+            self.say(f"lab: removed {self.dir}")
+
+
+def resolve_record(name: str = aws.RECORD, port: int = DNS_PORT) -> list[str] | None:
+    """Ask the lab DNS server for A records of name (following the CNAME); None if it does not answer."""
+    import dns.exception
+    import dns.resolver
+
+    r = dns.resolver.Resolver(configure=False)
+    r.nameservers, r.port, r.lifetime = ["127.0.0.1"], port, 2
+    try:
+        return [a.address for a in r.resolve(name, "A")]
+    except (dns.exception.DNSException, OSError):
+        return None
