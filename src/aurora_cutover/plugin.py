@@ -1,0 +1,269 @@
+"""The pytest plugin the product runs through (wired by the root ``conftest.py``).
+
+    pytest -m readiness                      # checks/, read-only, must all pass
+    pytest -m cutover [--confirm]            # actions/, dry run unless --confirm
+    pytest -m rollback [--confirm]
+
+What it adds: the options and markers, one validated :class:`Migration` loaded once, fixtures for
+the servers and AWS, action items never selected by accident, and for every product session an
+HTML report + JSON evidence under ``reports/`` (see :mod:`aurora_cutover.evidence`).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aurora_cutover.config import ConfigError, Migration, load
+from aurora_cutover.db import ConnectError, connect
+from aurora_cutover.evidence.extras import html_facts, html_table
+from aurora_cutover.evidence.record import SessionEvidence, first_line, new_stem
+
+PHASES = ("readiness", "cutover", "rollback")
+ACTIONS = ("cutover", "rollback")
+_SESSION = pytest.StashKey[SessionEvidence]()
+_MIGRATION = pytest.StashKey[Migration]()
+_TEST_DATA = pytest.StashKey["Evidence"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    g = parser.getgroup("aurora-cutover", "MySQL -> Aurora migration")
+    g.addoption("--migration-config", default=None, metavar="PATH",
+                help="migration TOML (default: $MIGRATION_CONFIG or ./migration.toml)")
+    g.addoption("--confirm", action="store_true", default=False,
+                help="really run the cutover/rollback; without it an action session is a dry run")
+    g.addoption("--accept-data-loss", action="store_true", default=False,
+                help="rollback: proceed even though writes on the target cannot be carried back")
+    g.addoption("--reports-dir", default=None, metavar="DIR",
+                help="where reports and evidence go (default: $MIGRATION_REPORTS_DIR or ./reports)")
+
+
+def session_phase(config: pytest.Config) -> str | None:
+    """Which product phase this session is: from -m, or readiness for a bare `pytest` in the repo."""
+    expr = config.option.markexpr or ""
+    words = set(expr.replace("(", " ").replace(")", " ").split())
+    for phase in ("cutover", "rollback", "readiness"):
+        if phase in words:
+            return phase
+    if not expr and not config.args_source == pytest.Config.ArgsSource.ARGS:
+        return "readiness"  # bare `pytest`: testpaths = checks, actions; actions are deselected below
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-html reads --html
+def pytest_configure(config: pytest.Config) -> None:
+    for phase in PHASES:
+        config.addinivalue_line("markers", f"{phase}: aurora-cutover {phase} item")
+    phase = session_phase(config)
+    if phase is None or getattr(config, "workerinput", None) is not None:
+        return
+    try:
+        m = load(config.getoption("migration_config"))
+    except ConfigError as exc:
+        raise pytest.UsageError(f"migration config: {exc}") from None
+    config.stash[_MIGRATION] = m
+    dry = phase in ACTIONS and not config.getoption("confirm")
+    reports = Path(config.getoption("reports_dir") or os.environ.get("MIGRATION_REPORTS_DIR")
+                   or Path(config.rootpath) / "reports")
+    reports.mkdir(parents=True, exist_ok=True)
+    label = f"{phase}-dryrun" if dry else phase
+    title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.migration.name}"
+    ev = SessionEvidence(phase=label, stem=new_stem(reports, label), title=title, fingerprint=m.fingerprint(),
+                         config_path=m.path, migration=m.migration.name, confirm=bool(config.getoption("confirm")),
+                         markexpr=config.option.markexpr or "")
+    config.stash[_SESSION] = ev
+    if not config.getoption("htmlpath", None):
+        config.option.htmlpath = str(ev.html_path)
+        config.option.self_contained_html = True
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """An action runs only when its own marker is asked for by name: `pytest` alone never cuts over."""
+    words = set((config.option.markexpr or "").replace("(", " ").replace(")", " ").split())
+    keep, drop = [], []
+    for item in items:
+        action = next((a for a in ACTIONS if item.get_closest_marker(a)), None)
+        (drop if action and action not in words else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def pytest_html_report_title(report: Any) -> None:
+    ev = _session(report.config if hasattr(report, "config") else None)
+    if ev is not None:
+        report.title = ev.title
+
+
+def _session(config: pytest.Config | None) -> SessionEvidence | None:
+    return None if config is None else config.stash.get(_SESSION, None)
+
+
+def session_evidence(config: pytest.Config) -> SessionEvidence | None:
+    """For action code: the running session's evidence (to record plan, steps, relied-on hashes)."""
+    return _session(config)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    ev = _session(item.config)
+    data: Evidence | None = item.stash.get(_TEST_DATA, None)
+    if data is not None and (report.when == "call" or (report.when == "setup" and report.outcome != "passed")):
+        extras = getattr(report, "extras", [])
+        report.extras = extras + data.pytest_html_extras()
+    if ev is None:
+        return
+    t = ev.test(item.nodeid)
+    if report.when == "call" or report.outcome != "passed":
+        if report.outcome == "failed":
+            t.outcome = "failed" if report.when == "call" else "error"
+            t.message = first_line(_message(report))
+        elif report.outcome == "skipped" and t.outcome == "passed":
+            t.outcome = "skipped"
+            t.message = first_line(_message(report))
+    t.duration_s = round(t.duration_s + report.duration, 3)
+    if data is not None:
+        t.data = data.facts | ({"tables": data.tables} if data.tables else {})
+
+
+def _message(report: pytest.TestReport) -> str:
+    lr = report.longrepr
+    if lr is None:
+        return ""
+    if isinstance(lr, tuple):  # skip: (file, line, reason)
+        return str(lr[2])
+    crash = getattr(lr, "reprcrash", None)
+    return crash.message if crash is not None else str(lr)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    ev = _session(session.config)
+    if ev is not None:
+        session.config.stash[_EXIT] = int(exitstatus)
+
+
+_EXIT = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """After pytest-html has written the HTML: hash it into the JSON evidence."""
+    ev = _session(config)
+    if ev is None:
+        return
+    doc = ev.write(config.stash.get(_EXIT, 1))
+    print(f"\nevidence: {ev.json_path} ({doc['outcome'].upper()}: {doc['reason']})\nreport:   {ev.html_path}")
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+class Evidence:
+    """Per-test findings: facts and tables go to the JSON evidence and into the HTML report.
+
+        def test_x(evidence):
+            evidence.record("server", "mariadb 10.11.19")
+            evidence.table("Differing rows", ["pk", "kind"], [[7, "missing on target"]])
+    """
+
+    def __init__(self) -> None:
+        self.facts: dict[str, Any] = {}
+        self.tables: list[dict[str, Any]] = []
+        self.images: list[tuple[str, bytes]] = []
+
+    def record(self, key: str, value: Any) -> None:
+        self.facts[key] = value
+
+    def table(self, title: str, columns: list[str], rows: list[list[Any]], note: str = "") -> None:
+        self.tables.append({"title": title, "columns": columns, "rows": rows, "note": note})
+
+    def image(self, title: str, png: bytes) -> None:
+        self.images.append((title, png))
+
+    def pytest_html_extras(self) -> list[Any]:
+        from pytest_html import extras
+
+        out = []
+        if self.facts:
+            out.append(extras.html(html_facts(self.facts)))
+        for t in self.tables:
+            out.append(extras.html(html_table(t["title"], t["columns"], t["rows"], t["note"])))
+        for title, png in self.images:
+            out.append(extras.png(base64.b64encode(png).decode(), name=title))
+        return out
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Evidence:
+    ev = Evidence()
+    request.node.stash[_TEST_DATA] = ev
+    return ev
+
+
+@pytest.fixture(scope="session")
+def migration(pytestconfig: pytest.Config) -> Migration:
+    """The validated config of this session (loaded once in pytest_configure)."""
+    m = pytestconfig.stash.get(_MIGRATION, None)
+    if m is None:
+        try:
+            m = load(pytestconfig.getoption("migration_config"))
+        except ConfigError as exc:
+            pytest.fail(f"migration config: {exc}", pytrace=False)
+        pytestconfig.stash[_MIGRATION] = m
+    return m
+
+
+class Servers:
+    """Checker sessions to both sides, opened on first use and shared by the session.
+
+    ``servers.conn("source")`` fails the calling test with one line (which side, why) when the
+    server cannot be reached — a check that could not run is red, never skipped.
+    """
+
+    def __init__(self, m: Migration) -> None:
+        self.m = m
+        self._conns: dict[str, Any] = {}
+
+    def conn(self, side: str) -> Any:
+        c = self._conns.get(side)
+        if c is not None:
+            try:
+                c.ping(reconnect=False)
+                return c
+            except Exception:
+                self._conns.pop(side, None)
+        try:
+            c = connect(self.m, side)  # type: ignore[arg-type]
+        except ConnectError as exc:
+            pytest.fail(f"cannot connect to {exc}", pytrace=False)
+        self._conns[side] = c
+        return c
+
+    def close(self) -> None:
+        for c in self._conns.values():
+            try:
+                c.close()
+            except Exception:
+                pass
+        self._conns.clear()
+
+
+@pytest.fixture(scope="session")
+def servers(migration: Migration) -> Any:
+    s = Servers(migration)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def aws(migration: Migration) -> Any:
+    """``aws("route53")`` → a bounded boto3 client for this migration (lab: moto)."""
+    from aurora_cutover.aws import client
+
+    return lambda service: client(migration.aws, service)
