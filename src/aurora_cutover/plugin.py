@@ -12,6 +12,7 @@ HTML report + JSON evidence under ``reports/`` (see :mod:`aurora_cutover.evidenc
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,7 @@ def session_phase(config: pytest.Config) -> str | None:
     for phase in ("cutover", "rollback", "readiness"):
         if phase in words:
             return phase
-    if not expr and not config.args_source == pytest.Config.ArgsSource.ARGS:
+    if not expr and config.args_source != pytest.Config.ArgsSource.ARGS:
         return "readiness"  # bare `pytest`: testpaths = checks, actions; actions are deselected below
     return None
 
@@ -247,10 +248,8 @@ class Servers:
 
     def close(self) -> None:
         for c in self._conns.values():
-            try:
+            with contextlib.suppress(Exception):
                 c.close()
-            except Exception:
-                pass
         self._conns.clear()
 
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 
-from aurora_cutover.lab import aws, procs
-from aurora_cutover.lab.setup import DNS_PORT, Lab, lab_dir, resolve_record
+import pymysql
+
+from aurora_cutover.config import ConfigError
+from aurora_cutover.lab import procs
+from aurora_cutover.lab.setup import Lab, lab_config
 
 
 def status(lab: Lab) -> int:
@@ -39,12 +43,13 @@ def status(lab: Lab) -> int:
                            + (f" error: {st['Last_Error'] or st['Last_IO_Error']}"
                               if st["Last_Error"] or st["Last_IO_Error"] else ""))
         line(s.role, f"{s.host}:{s.port}", healthy, detail)
+    aws = lab.aws
     moto_up = aws.healthy()
     rec = aws.current_record() if moto_up else None
-    line("moto", aws.ENDPOINT, moto_up,
-         f"{aws.RECORD} CNAME {rec[0]} TTL {rec[1]}" if rec else "no answer" if not moto_up else "no record")
-    answer = resolve_record()
-    line("dns", f"127.0.0.1:{DNS_PORT}", bool(answer), f"{aws.RECORD} -> {answer}" if answer else "no answer")
+    line("moto", aws.endpoint, moto_up,
+         f"{aws.record} CNAME {rec[0]} TTL {rec[1]}" if rec else "no answer" if not moto_up else "no record")
+    answer = lab.resolve()
+    line("dns", lab.m.dns.resolver, bool(answer), f"{aws.record} -> {answer}" if answer else "no answer")
     hb = procs.pid_of(lab.dir, "heartbeat")
     line("heartbeat", "source", hb is not None, f"pid {hb}" if hb else "writer not running")
     return 0 if ok else 1
@@ -54,14 +59,18 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="aurora-lab", description="The local migration lab.")
     p.add_argument("command", choices=("up", "down", "status", "reset"))
     p.add_argument("--fresh", action="store_true", help="with up: start from empty data (same as reset + up)")
-    p.add_argument("--ttl", type=int, default=1, help="TTL of the switch CNAME when the zone is created")
+    p.add_argument("--config", default=None, help="lab config (default: $MIGRATION_CONFIG or ./migration.toml)")
     a = p.parse_args(argv)
-    lab = Lab(lab_dir())
+    try:
+        lab = Lab(lab_config(a.config))
+    except ConfigError as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return 2
     try:
         if a.command == "up":
             if a.fresh:
                 lab.reset()
-            lab.up(ttl=a.ttl)
+            lab.up()
             return status(lab)
         if a.command == "down":
             lab.down()
@@ -70,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
             lab.reset()
             return 0
         return status(lab)
-    except (RuntimeError, OSError) as exc:
-        print(f"lab: {exc}", file=sys.stderr)
+    except (RuntimeError, OSError, pymysql.MySQLError, subprocess.SubprocessError) as exc:
+        print(f"lab: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         return 1
 
 

@@ -45,13 +45,13 @@ class Server:
     read_only: bool
 
     @classmethod
-    def source(cls, lab_dir: Path) -> Server:
-        return cls("source", lab_dir, "127.0.0.2", 3306, 1, 1, False)
+    def source(cls, lab_dir: Path, host: str = "127.0.0.2", port: int = 3306) -> Server:
+        return cls("source", lab_dir, host, port, 1, 1, False)
 
     @classmethod
-    def target(cls, lab_dir: Path) -> Server:
+    def target(cls, lab_dir: Path, host: str = "127.0.0.3", port: int = 3306) -> Server:
         # Read-only like a protected migration target: only replication (and admins) write to it.
-        return cls("target", lab_dir, "127.0.0.3", 3306, 2, 2, True)
+        return cls("target", lab_dir, host, port, 2, 2, True)
 
     @property
     def dir(self) -> Path:

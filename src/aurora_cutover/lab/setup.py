@@ -19,13 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aurora_cutover.lab import aws, procs, tls
+from aurora_cutover.config import ConfigError, Migration, load
+from aurora_cutover.lab import procs, tls
+from aurora_cutover.lab.aws import LabAws
 from aurora_cutover.lab.mariadb import Server, find_binary, mariadbd_binary
 from aurora_cutover.sql import heartbeat
 
-DATABASE = "eduphoria"
-HEARTBEAT_TABLE = "_migration_heartbeat"
-DNS_PORT = 10053
 ROOT = Path(__file__).resolve().parents[3]
 BASELINE = ("001_create_schema.sql", "002_seed_data.sql")
 ACCOUNTS = ("app", "repl", "checker")
@@ -33,22 +32,53 @@ ACCOUNTS = ("app", "repl", "checker")
 Say = Callable[[str], None]
 
 
-def lab_dir() -> Path:
-    return Path(os.environ.get("LAB_DIR") or ROOT / ".lab").resolve()
+def lab_config(path: str | None = None) -> Migration:
+    """The lab's migration config (addresses, names, sockets); secrets are not resolved — the lab makes them."""
+    m = load(path or os.environ.get("MIGRATION_CONFIG") or ROOT / "migration.toml", resolve_secrets=False)
+    for side in ("source", "target"):
+        ep = m.endpoint(side)
+        if not ep.admin_socket or Path(ep.admin_socket).name != "mysqld.sock":
+            raise ConfigError(f"{side}.admin_socket: the lab needs <lab dir>/{side}/mysqld.sock")
+        if Path(ep.admin_socket).parent.name != side:
+            raise ConfigError(f"{side}.admin_socket: must be <lab dir>/{side}/mysqld.sock")
+    if not m.aws.endpoint_url or m.dns.resolver == "system" or not m.dns.zone_name:
+        raise ConfigError("lab config needs aws.endpoint_url, dns.zone_name and dns.resolver = 'host:port'")
+    return m
 
 
 @dataclass
 class Lab:
-    dir: Path
+    m: Migration
     say: Say = print
 
     @property
+    def dir(self) -> Path:
+        return Path(self.m.source.admin_socket).parent.parent
+
+    @property
+    def database(self) -> str:
+        return self.m.source.database
+
+    @property
+    def heartbeat_table(self) -> str:
+        return self.m.replication.heartbeat_table
+
+    @property
+    def aws(self) -> LabAws:
+        return LabAws(self.m)
+
+    @property
+    def dns_address(self) -> tuple[str, int]:
+        host, _, port = self.m.dns.resolver.rpartition(":")
+        return host, int(port)
+
+    @property
     def source(self) -> Server:
-        return Server.source(self.dir)
+        return Server.source(self.dir, self.m.source.host, self.m.source.port)
 
     @property
     def target(self) -> Server:
-        return Server.target(self.dir)
+        return Server.target(self.dir, self.m.target.host, self.m.target.port)
 
     # ------------------------------------------------------------------ credentials
 
@@ -64,12 +94,13 @@ class Lab:
 
     def secret_values(self) -> dict[str, dict[str, str]]:
         c = self.credentials()
-        return {
-            "lab/source/checker": {"username": "checker", "password": c["checker"], "host": aws.SOURCE_IP},
-            "lab/target/checker": {"username": "checker", "password": c["checker"], "host": aws.TARGET_IP},
-            "lab/app": {"username": "app", "password": c["app"]},
-            "lab/repl": {"username": "repl", "password": c["repl"]},
-        }
+        out = {"lab/app": {"username": "app", "password": c["app"]},
+               "lab/repl": {"username": "repl", "password": c["repl"]}}
+        for side in ("source", "target"):
+            ep = self.m.endpoint(side)
+            if ep.credentials.secret_id:
+                out[ep.credentials.secret_id] = {"username": "checker", "password": c["checker"], "host": ep.host}
+        return out
 
     # ------------------------------------------------------------------ steps
 
@@ -85,7 +116,7 @@ class Lab:
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
 
-    def up(self, ttl: int = 1) -> None:
+    def up(self) -> None:
         self.ensure_binaries()
         self.dir.mkdir(parents=True, exist_ok=True)
         if tls.ensure_certs(self.dir / "tls"):
@@ -100,9 +131,9 @@ class Lab:
             self._accounts(server)
         self._baseline()
         self._replication()
-        started = aws.start(self.dir)
-        self.say(f"lab: moto server {aws.ENDPOINT} {'started' if started else 'already running'}")
-        for what in aws.seed(ttl, self.secret_values()):
+        started = self.aws.start(self.dir)
+        self.say(f"lab: moto server {self.aws.endpoint} {'started' if started else 'already running'}")
+        for what in self.aws.seed(self.secret_values()):
             self.say(f"lab: created {what}")
         self._dns()
         self._heartbeat_writer()
@@ -115,24 +146,24 @@ class Lab:
         # The heartbeat table must exist before the checker may be granted writes on it.
         with s.admin() as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
-            cur.execute(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
-            cur.execute(heartbeat.create_table(DATABASE, HEARTBEAT_TABLE))
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS {self.database}")
+            cur.execute(heartbeat.create_table(self.database, self.heartbeat_table))
             if done == len(ACCOUNTS):
                 return
             stmts = [
                 # The application: data only, no SUPER/READ_ONLY ADMIN, so read_only really fences it.
                 f"CREATE USER IF NOT EXISTS 'app'@'%' IDENTIFIED BY '{c['app']}'",
-                f"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, CREATE TEMPORARY TABLES ON {DATABASE}.* "
+                f"GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, CREATE TEMPORARY TABLES ON {self.database}.* "
                 "TO 'app'@'%'",
                 f"CREATE USER IF NOT EXISTS 'repl'@'%' IDENTIFIED BY '{c['repl']}'",
                 "GRANT REPLICATION SLAVE ON *.* TO 'repl'@'%'",
                 # The checker: reads data and metadata, replication and process state; writes only
                 # the heartbeat/barrier rows. See docs/accounts.md.
                 f"CREATE USER IF NOT EXISTS 'checker'@'%' IDENTIFIED BY '{c['checker']}'",
-                f"GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON {DATABASE}.* TO 'checker'@'%'",
+                f"GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON {self.database}.* TO 'checker'@'%'",
                 "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'checker'@'%'",
                 "GRANT SELECT ON mysql.proc TO 'checker'@'%'",
-                f"GRANT INSERT, UPDATE ON {DATABASE}.{HEARTBEAT_TABLE} TO 'checker'@'%'",
+                f"GRANT INSERT, UPDATE ON {self.database}.{self.heartbeat_table} TO 'checker'@'%'",
             ]
             for stmt in stmts:
                 cur.execute(stmt)
@@ -140,15 +171,15 @@ class Lab:
 
     def _has_tables(self, s: Server) -> bool:
         return s.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                       "AND TABLE_NAME <> %s", (DATABASE, HEARTBEAT_TABLE))[0][0] > 0
+                       "AND TABLE_NAME <> %s", (self.database, self.heartbeat_table))[0][0] > 0
 
     def _baseline(self) -> None:
         if self._has_tables(self.source):
             self.say("lab: baseline already loaded on source")
             return
         for name in BASELINE:
-            self.source.run_sql_file(ROOT / "sql" / "baseline" / name, DATABASE)
-        self.say(f"lab: loaded {', '.join(BASELINE)} into {DATABASE} on source")
+            self.source.run_sql_file(ROOT / "sql" / "baseline" / name, self.database)
+        self.say(f"lab: loaded {', '.join(BASELINE)} into {self.database} on source")
 
     def _replication(self) -> None:
         status = self.target.query("SHOW SLAVE STATUS")
@@ -160,11 +191,14 @@ class Lab:
         # Consistent snapshot + the GTID position it corresponds to, as a real initial load does.
         cmd = [find_binary("mariadb-dump") or "mariadb-dump", f"--socket={self.source.socket}",
                "--single-transaction", "--master-data=2", "--gtid", "--routines", "--triggers", "--events",
-               "--hex-blob", "--databases", DATABASE]
+               "--hex-blob", "--databases", self.database]
         with open(dump, "wb") as out:
             subprocess.run(cmd, stdout=out, check=True, timeout=600)
-        head = dump.read_text(errors="replace")[:20000]
-        m = re.search(r"gtid_slave_pos='([^']*)'", head)
+        # mariadb-dump prints the deferred GTID position at the end of the file.
+        with open(dump, "rb") as f:
+            f.seek(max(0, dump.stat().st_size - 65536))
+            tail = f.read().decode(errors="replace")
+        m = re.search(r"gtid_slave_pos='([^']*)'", tail)
         if m is None:
             raise RuntimeError("lab: snapshot has no GTID position (mariadb-dump --gtid --master-data)")
         gtid = m.group(1)
@@ -182,15 +216,16 @@ class Lab:
         self.say(f"lab: snapshot copied to target at GTID {gtid or '(empty)'}; replication started")
 
     def _dns(self) -> None:
+        host, port = self.dns_address
         if procs.pid_of(self.dir, "dns"):
-            self.say(f"lab: DNS server 127.0.0.1:{DNS_PORT} already running")
+            self.say(f"lab: DNS server {host}:{port} already running")
             return
-        procs.start(self.dir, "dns", [sys.executable, "-m", "aurora_cutover.lab.dns_server",
-                                      "--port", str(DNS_PORT), "--aws-endpoint", aws.ENDPOINT])
+        procs.start(self.dir, "dns", [sys.executable, "-m", "aurora_cutover.lab.dns_server", "--address", host,
+                                      "--port", str(port), "--aws-endpoint", self.aws.endpoint])
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            if resolve_record() is not None:
-                self.say(f"lab: DNS server 127.0.0.1:{DNS_PORT} started")
+            if self.resolve() is not None:
+                self.say(f"lab: DNS server {host}:{port} started")
                 return
             time.sleep(0.2)
         raise RuntimeError(f"lab: DNS server did not answer (see {self.dir / 'dns.log'})")
@@ -199,22 +234,22 @@ class Lab:
         if procs.pid_of(self.dir, "heartbeat"):
             return
         procs.start(self.dir, "heartbeat", [sys.executable, "-m", "aurora_cutover.heartbeat",
-                                            "--config", str(ROOT / "migration.toml")])
+                                            "--config", self.m.path])
         self.say("lab: heartbeat writer started (source, every 0.2 s)")
 
     def wait_replicated(self, timeout_s: float = 30) -> None:
         """A row written on the source must be readable on the target: prove it once."""
         token = f"lab-up-{secrets.token_hex(4)}"
-        sql, args = heartbeat.beat(DATABASE, HEARTBEAT_TABLE, token)
-        with self.source.admin(database=DATABASE) as conn, conn.cursor() as cur:
+        sql, args = heartbeat.beat(self.database, self.heartbeat_table, token)
+        with self.source.admin(database=self.database) as conn, conn.cursor() as cur:
             cur.execute(sql, args)
-        read_sql, read_args = heartbeat.read(DATABASE, HEARTBEAT_TABLE, token)
+        read_sql, read_args = heartbeat.read(self.database, self.heartbeat_table, token)
         deadline, t0 = time.monotonic() + timeout_s, time.monotonic()
         while time.monotonic() < deadline:
-            if self.target.query(read_sql, read_args, database=DATABASE):
+            if self.target.query(read_sql, read_args, database=self.database):
                 self.say(f"lab: a row written on source was read on target after {time.monotonic() - t0:.2f}s")
-                with self.source.admin(database=DATABASE) as conn, conn.cursor() as cur:
-                    cur.execute(f"DELETE FROM {HEARTBEAT_TABLE} WHERE name = %s", (token,))
+                with self.source.admin(database=self.database) as conn, conn.cursor() as cur:
+                    cur.execute(f"DELETE FROM {self.heartbeat_table} WHERE name = %s", (token,))
                 return
             time.sleep(0.05)
         raise RuntimeError(f"lab: a row written on source did not reach target within {timeout_s:.0f}s")
@@ -232,14 +267,15 @@ class Lab:
             self.say(f"lab: removed {self.dir}")
 
 
-def resolve_record(name: str = aws.RECORD, port: int = DNS_PORT) -> list[str] | None:
-    """Ask the lab DNS server for A records of name (following the CNAME); None if it does not answer."""
-    import dns.exception
-    import dns.resolver
+    def resolve(self) -> list[str] | None:
+        """A records of the switch name from the lab DNS server (CNAME followed); None if no answer."""
+        import dns.exception
+        import dns.resolver
 
-    r = dns.resolver.Resolver(configure=False)
-    r.nameservers, r.port, r.lifetime = ["127.0.0.1"], port, 2
-    try:
-        return [a.address for a in r.resolve(name, "A")]
-    except (dns.exception.DNSException, OSError):
-        return None
+        host, port = self.dns_address
+        r = dns.resolver.Resolver(configure=False)
+        r.nameservers, r.port, r.lifetime = [host], port, 2
+        try:
+            return [a.address for a in r.resolve(self.m.dns.record_name, "A")]
+        except (dns.exception.DNSException, OSError):
+            return None
