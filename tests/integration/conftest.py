@@ -1,0 +1,80 @@
+"""Fixtures for tests against the running lab (real MariaDB pair, moto, DNS).
+
+The lab is the one described by $MIGRATION_CONFIG (default ./migration.toml), so a developer can
+run an isolated lab beside the default one. A missing lab is a failure, never a skip.
+Fault-injecting tests must leave the lab healthy: use ``lab_guard`` which checks and repairs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aurora_cutover.config import Migration, load
+from aurora_cutover.lab.setup import Lab, lab_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    lb = Lab(lab_config(), say=lambda _msg: None)
+    if not (lb.source.running() and lb.target.running()):
+        pytest.fail(f"the lab is not running (config {lb.m.path}): run `make lab-up` first", pytrace=False)
+    return lb
+
+
+@pytest.fixture(scope="session")
+def m(lab: Lab) -> Migration:
+    """The lab's config with logins resolved (from the lab's Secrets Manager)."""
+    return load(lab.m.path)
+
+
+def replica_running(lab: Lab) -> bool:
+    with lab.target.admin() as conn, conn.cursor(__import__("pymysql").cursors.DictCursor) as cur:
+        cur.execute("SHOW SLAVE STATUS")
+        st = cur.fetchone()
+    return bool(st) and st["Slave_IO_Running"] == "Yes" and st["Slave_SQL_Running"] == "Yes"
+
+
+def wait_caught_up(lab: Lab, timeout_s: float = 30) -> None:
+    lab.wait_replicated(timeout_s)
+
+
+@pytest.fixture
+def lab_guard(lab: Lab) -> Any:
+    """Before: the lab is healthy. After: replication running and caught up, fences lifted."""
+    assert replica_running(lab), "lab replication is not running before the test"
+    yield lab
+    lab.target.query("START SLAVE")
+    lab.source.query("SET GLOBAL read_only = OFF")
+    lab.target.query("SET GLOBAL read_only = ON")
+    deadline = time.monotonic() + 20
+    while not replica_running(lab) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    wait_caught_up(lab)
+
+
+def run_product(args: list[str], reports_dir: Path, config: str | None = None,
+                timeout_s: float = 300) -> tuple[int, dict[str, Any] | None, str]:
+    """Run the product (`pytest -m ...`) in a subprocess; returns (exit code, evidence JSON, output)."""
+    env = {**os.environ}
+    if config:
+        env["MIGRATION_CONFIG"] = config
+    cmd = [sys.executable, "-m", "pytest", "--reports-dir", str(reports_dir), "-p", "no:randomly", *args]
+    out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, env=env)
+    docs = sorted(reports_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
+    doc = json.loads(docs[-1].read_text()) if docs else None
+    return out.returncode, doc, out.stdout + out.stderr
