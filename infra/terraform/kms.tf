@@ -25,9 +25,10 @@ data "aws_iam_policy_document" "kms_key" {
   # The account root must keep full control or the key becomes unmanageable
   # (AWS default key policy). Access is then delegated through IAM policies.
   statement {
-    sid       = "AccountRootAdministersKey"
-    effect    = "Allow"
-    actions   = ["kms:*"]
+    sid     = "AccountRootAdministersKey"
+    effect  = "Allow"
+    actions = ["kms:*"]
+    # Key policy: "*" means this key (the only Resource value AWS accepts).
     resources = ["*"]
 
     principals {
@@ -47,6 +48,7 @@ data "aws_iam_policy_document" "kms_key" {
       "kms:GenerateDataKey*",
       "kms:ReEncrypt*",
     ]
+    # Key policy: "*" means this key (the only Resource value AWS accepts).
     resources = ["*"]
 
     principals {

@@ -25,6 +25,10 @@ output "migration_toml" {
     record_name               = local.record_name
     ttl                       = var.dns_ttl
     region                    = var.region
+    reverse_path              = var.enable_reverse_replication ? "dms" : "none"
+    binlog_retention_hours    = var.binlog_retention_hours
+    source_parameter_group    = aws_db_parameter_group.source.name
+    app_accounts              = jsonencode(var.app_db_accounts)
   })
 }
 

@@ -323,3 +323,9 @@ variable "extra_app_security_group_ids" {
   type        = list(string)
   default     = []
 }
+
+variable "app_db_accounts" {
+  description = "MySQL accounts the application uses; the cutover fence locks them on the old primary ([cutover].app_accounts)."
+  type        = list(string)
+  default     = []
+}
