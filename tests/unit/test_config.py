@@ -1,0 +1,150 @@
+"""Config: every kind of bad input is one line naming the key; good input loads and fingerprints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from aurora_cutover.config import ConfigError, Secret, load, parse
+
+ROOT = Path(__file__).resolve().parents[2]
+
+GOOD = """
+[migration]
+name = "t"
+[source]
+host = "10.0.0.1"
+database = "app"
+dns_name = "src.example"
+[source.credentials]
+user = "checker"
+password_env = "SRC_PW"
+[target]
+host = "10.0.0.2"
+database = "app"
+dns_name = "tgt.example"
+[target.credentials]
+user_env = "TGT_USER"
+password_env = "TGT_PW"
+[dns]
+zone_id = "Z123"
+record_name = "db.example"
+ttl = 5
+"""
+ENV = {"SRC_PW": "s3cr3t-src", "TGT_USER": "checker", "TGT_PW": "s3cr3t-tgt"}
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "m.toml"
+    p.write_text(text)
+    return p
+
+
+def error_of(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as exc:
+        load(write(tmp_path, text), env=ENV if env is None else env)
+    msg = str(exc.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_good_config_loads_with_defaults_and_resolved_logins(tmp_path: Path) -> None:
+    m = load(write(tmp_path, GOOD), env=ENV)
+    assert m.source.port == 3306 and m.replication.method == "native"
+    assert m.source.login.user == "checker" and m.source.login.password.reveal() == "s3cr3t-src"
+    assert m.target.login.origin == "env:TGT_PW"
+    assert m.tables.in_scope("students") and m.tables.in_scope("_migration_heartbeat") is not False
+
+
+def test_secrets_never_show_in_repr_or_fingerprint(tmp_path: Path) -> None:
+    m = load(write(tmp_path, GOOD), env=ENV)
+    assert "s3cr3t" not in repr(m) and "s3cr3t" not in str(m.source.login)
+    assert repr(Secret("x")) == "Secret('***')"
+    other = load(write(tmp_path, GOOD), env={**ENV, "SRC_PW": "different"})
+    assert m.fingerprint() == other.fingerprint()  # passwords are not part of the migration's identity
+
+
+def test_fingerprint_changes_with_any_setting(tmp_path: Path) -> None:
+    a = parse(GOOD)
+    b = parse(GOOD.replace("ttl = 5", "ttl = 6"))
+    assert a.fingerprint() != b.fingerprint()
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (lambda t: t + "\n[bogus]\nx = 1\n", "bogus: unknown key"),
+    (lambda t: t.replace('host = "10.0.0.1"', 'host = "10.0.0.1"\nhots = "x"'), "source.hots: unknown key"),
+    (lambda t: t.replace('ttl = 5', 'ttl = "5"'), "dns.ttl: must be an integer"),
+    (lambda t: t.replace('ttl = 5', 'ttl = true'), "dns.ttl: must be an integer"),
+    (lambda t: t.replace('database = "app"\ndns_name = "src.example"', 'dns_name = "src.example"'),
+     "source.database: missing"),
+    (lambda t: t.replace('[dns]', '[replication]\nmethod = "dmz"\n[dns]'), "replication.method: must be one of"),
+    (lambda t: t.replace('[dns]', '[replication]\nmethod = "dms"\n[dns]'), "replication.dms_task_arn: required"),
+    (lambda t: t.replace('zone_id = "Z123"', ''), "dns.zone_id: missing"),
+    (lambda t: t.replace('ttl = 5', 'ttl = 5\nresolver = "nope"'), "dns.resolver: must be"),
+    (lambda t: t.replace('host = "10.0.0.1"', 'host = "10.0.0.1"\nport = 70000'), "source.port: must be 1-65535"),
+    (lambda t: t.replace('host = "10.0.0.1"', 'host = "10.0.0.1"\ntls = "verify-ca"'),
+     "source.ca_file: required"),
+    (lambda t: t.replace('user = "checker"\npassword_env = "SRC_PW"', 'user = "checker"\npassword = "x"'),
+     "source.credentials.password: unknown key"),
+    (lambda t: t.replace('user = "checker"\npassword_env = "SRC_PW"', 'user = "checker"'),
+     "source.credentials.password_env: missing"),
+    (lambda t: t + "\n[thresholds]\nmax_lag_s = -1\n", "thresholds.max_lag_s: must be > 0"),
+    (lambda t: t + "\n[tables]\ninclude = \"*\"\n", "tables.include: must be a list"),
+    (lambda t: t.replace('host = "10.0.0.2"', 'host = "10.0.0.1"'), "target.host: source and target are the same"),
+    (lambda t: t + "\n[[x]\n", "not valid TOML"),
+])
+def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, edit, expected: str) -> None:
+    assert expected in error_of(tmp_path, edit(GOOD))
+
+
+def test_missing_env_var_names_the_variable(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, GOOD, env={"SRC_PW": "x", "TGT_USER": "u"})
+    assert msg == "target.credentials.password_env: environment variable TGT_PW is not set"
+
+
+def test_unreadable_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load(tmp_path / "nope.toml", env=ENV)
+
+
+SECRET_CFG = GOOD.replace('user = "checker"\npassword_env = "SRC_PW"', 'secret_id = "db/checker"')
+
+
+@mock_aws
+def test_secret_from_secrets_manager(tmp_path: Path) -> None:
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+        Name="db/checker", SecretString='{"username": "chk", "password": "from-sm"}')
+    m = load(write(tmp_path, SECRET_CFG), env=ENV)
+    assert m.source.login.user == "chk" and m.source.login.password.reveal() == "from-sm"
+    assert m.source.login.origin == "secretsmanager:db/checker"
+
+
+@mock_aws
+def test_missing_secret_is_one_line_naming_the_key(tmp_path: Path) -> None:
+    msg = error_of(tmp_path, SECRET_CFG)
+    assert msg.startswith("source.credentials.secret_id: cannot read secret 'db/checker'")
+    assert "ResourceNotFoundException" in msg
+
+
+@mock_aws
+def test_malformed_secret_does_not_leak_its_content(tmp_path: Path) -> None:
+    boto3.client("secretsmanager", region_name="us-east-1").create_secret(Name="db/checker",
+                                                                          SecretString="hunter2-not-json")
+    msg = error_of(tmp_path, SECRET_CFG)
+    assert "not JSON" in msg and "hunter2" not in msg
+
+
+def test_product_session_with_bad_config_exits_nonzero_with_one_line(tmp_path: Path) -> None:
+    bad = write(tmp_path, GOOD.replace("ttl = 5", 'ttl = "five"'))
+    out = subprocess.run([sys.executable, "-m", "pytest", "-m", "readiness", "--migration-config", str(bad),
+                          "--reports-dir", str(tmp_path / "r")], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode != 0
+    assert "migration config: dns.ttl: must be an integer, got 'five'" in out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
