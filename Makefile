@@ -1,44 +1,53 @@
 # The two commands of the README: `make lab-up` (later `make rehearsal`) and `make test`.
 SHELL := /bin/bash
-PY    ?= $(if $(wildcard .venv/bin/python),.venv/bin/python,python3)
+PY    := .venv/bin/python
+VENV  := .venv/.installed
 
-.PHONY: venv lab-up lab-down lab-status lab-reset test test-unit test-integration lint bench rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-unit test-integration lint bench rehearsal readiness
 
-venv:                ## create .venv with the project and its dev/lab dependencies
+venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
+
+$(VENV): pyproject.toml
 	@test -x .venv/bin/python || python3 -m venv .venv
 	@.venv/bin/pip install -q -U pip
 	@.venv/bin/pip install -q -e '.[dev]'
+	@touch $(VENV)
 
-lab-up:              ## start (or confirm) the local lab: MariaDB pair + replication, moto, DNS
+tools: .tools/checkov/bin/checkov   ## checkov in its own venv (its pins clash with boto3/moto)
+
+.tools/checkov/bin/checkov: scripts/install-checkov.sh
+	scripts/install-checkov.sh
+
+lab-up: $(VENV)              ## start (or confirm) the local lab: MariaDB pair + replication, moto, DNS
 	$(PY) -m aurora_cutover.lab up
 
-lab-down:
+lab-down: $(VENV)
 	$(PY) -m aurora_cutover.lab down
 
-lab-status:
+lab-status: $(VENV)
 	$(PY) -m aurora_cutover.lab status
 
-lab-reset:           ## stop and delete all lab data; the next lab-up starts from empty
+lab-reset: $(VENV)           ## stop and delete all lab data; the next lab-up starts from empty
 	$(PY) -m aurora_cutover.lab reset
 
-readiness:
+readiness: $(VENV)
 	$(PY) -m pytest -m readiness
 
-test: lint           ## the project's own tests: unit, then integration against the running lab
+test: $(VENV) tools lint           ## the project's own tests: unit, then integration against the running lab
 	$(PY) -m aurora_cutover.lab up
 	$(PY) -m pytest tests -q
 
-test-unit:
+test-unit: $(VENV)
 	$(PY) -m pytest tests/unit -q
 
-test-integration:
+test-integration: $(VENV)
 	$(PY) -m pytest tests/integration -q
 
-lint:
+lint: $(VENV)
 	$(PY) -m ruff check src tests checks actions conftest.py
 
-bench:               ## checksum benchmark on 1 M rows; results under reports/
+bench: $(VENV)               ## checksum benchmark on 1 M rows; results under reports/
 	$(PY) bench/checksum_bench.py
 
-rehearsal:           ## full migration rehearsal under live load on the lab
+rehearsal: $(VENV)           ## full migration rehearsal under live load on the lab
 	$(PY) -m aurora_cutover.rehearsal
