@@ -160,4 +160,10 @@ resource "aws_db_instance" "source" {
   }
 
   depends_on = [aws_cloudwatch_log_group.source]
+
+  # This is the live production database: any plan that would replace it
+  # (e.g. a db_name/username mismatch after terraform import) must fail.
+  lifecycle {
+    prevent_destroy = true
+  }
 }

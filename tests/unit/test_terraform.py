@@ -166,6 +166,8 @@ def test_source_backups_encryption_protection_and_logs(module: tf.Module) -> Non
     assert db["enabled_cloudwatch_logs_exports"] == "${local.source_log_exports}"
     assert set(module.locals["source_log_exports"]) >= {"error", "slowquery"}
     assert db["performance_insights_enabled"] is True
+    (lifecycle,) = tf.blocks(db, "lifecycle")
+    assert lifecycle["prevent_destroy"] is True, "the live source must never be replaced"
 
 
 def test_binlog_retention_call_is_documented(module: tf.Module) -> None:
