@@ -142,6 +142,7 @@ data "aws_iam_policy_document" "operator" {
       "rds:DescribeDBClusterParameterGroups",
       "rds:DescribeDBClusterParameters",
       "rds:DescribeDBParameterGroups",
+      "rds:DescribeDBParameters",
     ]
     resources = [
       local.source_param_group_arn,
