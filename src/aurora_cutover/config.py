@@ -104,6 +104,7 @@ class Replication:
     reverse_dms_task_arn: str = ""
     heartbeat_table: str = "_migration_heartbeat"
     reverse_path: Literal["native", "dms", "none"] = "native"
+    reverse_credentials: CredentialSource | None = None  # native reverse path login (lab: secret lab/repl)
 
 
 @dataclass(frozen=True)
@@ -158,11 +159,20 @@ class Cutover:
     verify_grace_s: float = 5.0
     kill_stragglers: bool = True
     source_parameter_group: str = ""  # RDS: fence by parameter group instead of SET GLOBAL
+    app_credentials: CredentialSource | None = None  # canary login through the name (lab: secret lab/app)
 
 
 @dataclass(frozen=True)
 class Schema:
     accept: tuple[str, ...] = ()  # "table.object: reason" differences the operator accepts
+
+
+@dataclass(frozen=True)
+class Application:
+    """How the application logs in: used by the cutover's canary write and the rehearsal workload."""
+
+    credentials: CredentialSource | None = None
+    login: Credentials | None = None  # filled in by load()
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,7 @@ class Migration:
     tables: Tables = field(default_factory=Tables)
     cutover: Cutover = field(default_factory=Cutover)
     schema: Schema = field(default_factory=Schema)
+    application: Application = field(default_factory=Application)
     path: str = ""  # where it was loaded from; not part of the fingerprint
 
     def endpoint(self, side: str) -> Endpoint:
@@ -284,6 +295,8 @@ def _check_semantics(m: Migration) -> None:
         _check_credential_source(f"{side}.credentials", ep.credentials)
         if ep.admin_credentials is not None:
             _check_credential_source(f"{side}.admin_credentials", ep.admin_credentials)
+    if m.application.credentials is not None:
+        _check_credential_source("application.credentials", m.application.credentials)
     if m.replication.method == "dms" and not m.replication.dms_task_arn:
         raise ConfigError("replication.dms_task_arn: required when replication.method = 'dms'")
     if m.replication.reverse_path == "dms" and not m.replication.reverse_dms_task_arn:
@@ -376,7 +389,10 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
         admin = (resolve(f"{side}.admin_credentials", ep.admin_credentials, m.aws, env)
                  if ep.admin_credentials is not None else None)
         sides[side] = dataclasses.replace(ep, login=login, admin_login=admin)
-    return dataclasses.replace(m, **sides)
+    app = m.application
+    if app.credentials is not None:
+        app = dataclasses.replace(app, login=resolve("application.credentials", app.credentials, m.aws, env))
+    return dataclasses.replace(m, application=app, **sides)
 
 
 def _anchor(ep: Endpoint, base: Path) -> Endpoint:
