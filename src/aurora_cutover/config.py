@@ -159,7 +159,6 @@ class Cutover:
     verify_grace_s: float = 5.0
     kill_stragglers: bool = True
     source_parameter_group: str = ""  # RDS: fence by parameter group instead of SET GLOBAL
-    app_credentials: CredentialSource | None = None  # canary login through the name (lab: secret lab/app)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,145 @@
+"""Pure statement builders for fencing, draining and re-pointing replication — no I/O.
+
+The dialect is chosen from a :class:`Flavour` and whether the server is RDS/Aurora (no SUPER, so
+``KILL`` of another user's session and ``CHANGE MASTER`` go through ``mysql.rds_*`` procedures):
+
+    >>> kill(Flavour("mysql", (5, 7, 44), "5.7.44"), 42, rds=True)
+    ('CALL mysql.rds_kill(%s)', (42,))
+    >>> stop_replica(Flavour("mariadb", (10, 11, 6), "10.11.6-MariaDB"))
+    'STOP SLAVE'
+
+MySQL 5.7 / 8.0 / Aurora branches are verified by unit tests only (recorded syntax), never against
+a live 5.7/8.0 server: the lab runs MariaDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aurora_cutover.db.flavour import Flavour
+
+
+def _lit(value: str) -> str:
+    """A SQL string literal for names that cannot be bound as parameters (ALTER USER, CHANGE MASTER)."""
+    if "\x00" in value:
+        raise ValueError("NUL in SQL literal")
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+# --------------------------------------------------------------------------- write fence
+
+def set_read_only(on: bool) -> str:
+    """Self-managed / lab: a global switch. RDS/Aurora: use the parameter group instead (no SUPER)."""
+    return f"SET GLOBAL read_only = {'ON' if on else 'OFF'}"
+
+
+READ_ONLY_STATE = "SELECT @@global.read_only"
+
+
+def account_hosts(users: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """Every (user, host) of the application accounts: ALTER USER needs the exact host part."""
+    marks = ", ".join(["%s"] * len(users))
+    return f"SELECT User, Host FROM mysql.user WHERE User IN ({marks}) ORDER BY User, Host", tuple(users)
+
+
+def account_lock(user: str, host: str, lock: bool) -> str:
+    """``ACCOUNT LOCK`` exists in MySQL >= 5.7.6 and MariaDB >= 10.4: new logins are refused."""
+    return f"ALTER USER {_lit(user)}@{_lit(host)} ACCOUNT {'LOCK' if lock else 'UNLOCK'}"
+
+
+def sessions_of(users: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """Sessions of the given accounts (id, user, client host, db, command, seconds)."""
+    marks = ", ".join(["%s"] * len(users))
+    return (f"SELECT ID, USER, HOST, DB, COMMAND, TIME FROM information_schema.PROCESSLIST "
+            f"WHERE USER IN ({marks}) AND ID <> CONNECTION_ID() ORDER BY ID", tuple(users))
+
+
+def kill(flavour: Flavour, session_id: int, *, rds: bool) -> tuple[str, tuple[int]]:
+    """RDS/Aurora MySQL users cannot KILL other users' sessions: mysql.rds_kill does it for them."""
+    if rds and flavour.is_mysql:
+        return "CALL mysql.rds_kill(%s)", (int(session_id),)
+    return "KILL %s", (int(session_id),)
+
+
+def long_transactions(older_than_s: float) -> tuple[str, tuple[float]]:
+    """Open InnoDB transactions older than N seconds: a fence would wait for (or cut) them."""
+    return ("SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS age_s, trx_state, "
+            "LEFT(COALESCE(trx_query, ''), 120) FROM information_schema.INNODB_TRX "
+            "WHERE trx_started < NOW() - INTERVAL %s SECOND ORDER BY trx_started", (float(older_than_s),))
+
+
+# --------------------------------------------------------------------------- replication
+
+def _new_words(flavour: Flavour) -> bool:
+    return flavour.mysql_at_least(8, 0, 22)
+
+
+def stop_replica(flavour: Flavour, *, rds: bool = False) -> str:
+    if rds and flavour.is_mysql:
+        return "CALL mysql.rds_stop_replication"
+    return "STOP REPLICA" if _new_words(flavour) else "STOP SLAVE"
+
+
+def start_replica(flavour: Flavour, *, rds: bool = False) -> str:
+    if rds and flavour.is_mysql:
+        return "CALL mysql.rds_start_replication"
+    return "START REPLICA" if _new_words(flavour) else "START SLAVE"
+
+
+def reset_replica_all(flavour: Flavour, *, rds: bool = False) -> str:
+    if rds and flavour.is_mysql:
+        return ("CALL mysql.rds_reset_external_source" if flavour.mysql_at_least(8, 0, 23)
+                else "CALL mysql.rds_reset_external_master")
+    return "RESET REPLICA ALL" if _new_words(flavour) else "RESET SLAVE ALL"
+
+
+@dataclass(frozen=True)
+class Statement:
+    """SQL that carries a secret: ``sql`` is executed, ``shown`` is what logs and evidence may print."""
+
+    sql: str
+    shown: str
+
+
+def change_source(flavour: Flavour, host: str, port: int, user: str, password: str, *,
+                  ssl: bool = True, rds: bool = False) -> Statement:
+    """Point this server's replication at ``host`` from the position it already has (GTID auto-position).
+
+    MariaDB: ``MASTER_USE_GTID=current_pos`` (its own binlog position counts, so a former primary
+    resumes right after what it wrote itself). MySQL: ``*_AUTO_POSITION=1``. RDS/Aurora MySQL:
+    the ``mysql.rds_set_external_*_with_auto_position`` procedure.
+    """
+    def build(pw: str) -> str:
+        if rds and flavour.is_mysql:
+            proc = ("mysql.rds_set_external_source_with_auto_position" if flavour.mysql_at_least(8, 0, 23)
+                    else "mysql.rds_set_external_master_with_auto_position")
+            return f"CALL {proc}({_lit(host)}, {int(port)}, {_lit(user)}, {pw}, {1 if ssl else 0}, 0)"
+        if flavour.is_mariadb:
+            return (f"CHANGE MASTER TO MASTER_HOST={_lit(host)}, MASTER_PORT={int(port)}, MASTER_USER={_lit(user)}, "
+                    f"MASTER_PASSWORD={pw}, MASTER_USE_GTID=current_pos, MASTER_CONNECT_RETRY=1, "
+                    f"MASTER_SSL={1 if ssl else 0}")
+        if flavour.mysql_at_least(8, 0, 23):
+            return (f"CHANGE REPLICATION SOURCE TO SOURCE_HOST={_lit(host)}, SOURCE_PORT={int(port)}, "
+                    f"SOURCE_USER={_lit(user)}, SOURCE_PASSWORD={pw}, SOURCE_AUTO_POSITION=1, "
+                    f"SOURCE_CONNECT_RETRY=1, SOURCE_SSL={1 if ssl else 0}")
+        return (f"CHANGE MASTER TO MASTER_HOST={_lit(host)}, MASTER_PORT={int(port)}, MASTER_USER={_lit(user)}, "
+                f"MASTER_PASSWORD={pw}, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1, "
+                f"MASTER_SSL={1 if ssl else 0}")
+    return Statement(build(_lit(password)), build("'***'"))
+
+
+def gtid_position(flavour: Flavour) -> str:
+    """Everything this server has written to its binlog (own + replicated with log_slave_updates)."""
+    return "SELECT @@global.gtid_binlog_pos" if flavour.is_mariadb else "SELECT @@global.gtid_executed"
+
+
+def gtid_wait(flavour: Flavour, position: str, timeout_s: float) -> tuple[str, tuple[str, float]]:
+    """Block until this server has applied ``position``; see :func:`gtid_wait_ok` for the result."""
+    if flavour.is_mariadb:
+        return "SELECT MASTER_GTID_WAIT(%s, %s)", (position, float(timeout_s))
+    return "SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %s)", (position, float(timeout_s))
+
+
+def gtid_wait_ok(flavour: Flavour, result: object) -> bool:
+    """MASTER_GTID_WAIT: 0 = reached, -1 = timeout. WAIT_FOR_EXECUTED_GTID_SET: 0 = reached, 1 = timeout."""
+    return result is not None and int(result) == 0  # type: ignore[call-overload]
