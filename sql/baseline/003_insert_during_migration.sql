@@ -55,7 +55,8 @@ UPDATE submissions SET status = 'submitted', submitted_at = '2024-10-12 09:30:00
 UPDATE submissions SET similarity = 0.5, flags = 'plagiarism_checked', updated_at = '2024-10-12 10:00:00' WHERE assignment_id = 11;
 
 -- JSON edits and NULL <-> '' <-> 'NULL' flips.
-UPDATE users SET preferences = JSON_SET(preferences, '$.onboarding.step', 3, '$.onboarding.done', TRUE), updated_at = '2024-10-02 08:00:00' WHERE id = 500001;
+-- JSON_EXTRACT('true', '$') is a JSON boolean on MySQL and MariaDB alike (a bare TRUE is the integer 1 on MySQL).
+UPDATE users SET preferences = JSON_SET(preferences, '$.onboarding.step', 3, '$.onboarding.done', JSON_EXTRACT('true', '$')), updated_at = '2024-10-02 08:00:00' WHERE id = 500001;
 UPDATE users SET preferences = JSON_SET(COALESCE(preferences, '{}'), '$.theme', 'high-contrast 🌓'), updated_at = '2024-10-02 08:00:01' WHERE id = 9;
 UPDATE users SET display_name = NULL, updated_at = '2024-10-02 08:00:02' WHERE id = 4;
 UPDATE users SET display_name = '', updated_at = '2024-10-02 08:00:03' WHERE id = 3;

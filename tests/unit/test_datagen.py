@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,45 @@ from aurora_cutover.lab.datagen import (
 SCHEMA = Path(__file__).resolve().parents[2] / "sql" / "baseline" / "001_create_schema.sql"
 # MySQL 8.0 reserved words that were not reserved in 5.7 (plus a few classic ones): never use as names.
 MYSQL8_RESERVED = {
-    "array", "cube", "cume_dist", "dense_rank", "empty", "except", "first_value", "function", "grouping",
-    "groups", "intersect", "json_table", "lag", "last_value", "lateral", "lead", "member", "nth_value",
-    "ntile", "of", "over", "percent_rank", "rank", "recursive", "role", "row", "row_number", "rows",
-    "system", "window", "key", "order", "group", "range", "read", "desc", "index", "schema", "offset",
+    "array",
+    "cube",
+    "cume_dist",
+    "dense_rank",
+    "empty",
+    "except",
+    "first_value",
+    "function",
+    "grouping",
+    "groups",
+    "intersect",
+    "json_table",
+    "lag",
+    "last_value",
+    "lateral",
+    "lead",
+    "member",
+    "nth_value",
+    "ntile",
+    "of",
+    "over",
+    "percent_rank",
+    "rank",
+    "recursive",
+    "role",
+    "row",
+    "row_number",
+    "rows",
+    "system",
+    "window",
+    "key",
+    "order",
+    "group",
+    "range",
+    "read",
+    "desc",
+    "index",
+    "schema",
+    "offset",
 }
 
 
@@ -151,7 +187,7 @@ def test_user_kind_mix():
 
 
 def test_quoting():
-    assert quote_backslash("it's a \\ \"x\"\n\0") == "'it\\'s a \\\\ \\\"x\\\"\\n\\0'"
+    assert quote_backslash('it\'s a \\ "x"\n\0') == "'it\\'s a \\\\ \\\"x\\\"\\n\\0'"
     assert quote_ansi("it's \\") == "'it''s \\'"
     assert quote_backslash("🎓") == "'🎓'"
 
@@ -276,8 +312,7 @@ class FakeConn:
 def test_generate_with_fake_connection():
     conn = FakeConn()
     result = datagen.generate(conn, 12, ["submissions"], seed=1, batch_rows=5)
-    assert result == {"districts": 12, "schools": 12, "users": 12, "courses": 12, "assignments": 12,
-                      "submissions": 12}
+    assert result == {"districts": 12, "schools": 12, "users": 12, "courses": 12, "assignments": 12, "submissions": 12}
     inserts = [s for s in conn.log if s.startswith("INSERT")]
     assert conn.commits == len(inserts) == 6 * 3
     order = [re.match(r"INSERT INTO `(\w+)`", s).group(1) for s in inserts]
@@ -316,3 +351,38 @@ def test_cli_connection_failure_is_exit_1(tmp_path, capsys):
 def test_summary_line():
     line = datagen.summary({"districts": 5, "submissions": 95}, 2.0, 42)
     assert line.count("\n") == 0 and "100 rows" in line and "50 rows/s" in line and "seed=42" in line
+
+
+# --- prefetch ------------------------------------------------------------------------------------
+
+
+def test_prefetch_preserves_order_and_reraises():
+    assert list(datagen.prefetch(iter(range(100)), depth=2)) == list(range(100))
+
+    def boom():
+        yield 1
+        raise RuntimeError("producer failed")
+
+    got = []
+    with pytest.raises(RuntimeError, match="producer failed"):
+        for x in datagen.prefetch(boom()):
+            got.append(x)
+    assert got == [1]
+
+
+def test_prefetch_abandoned_consumer_stops_producer():
+    produced = []
+
+    def endless():
+        i = 0
+        while True:
+            produced.append(i)
+            yield i
+            i += 1
+
+    it = datagen.prefetch(endless(), depth=1)
+    assert next(it) == 0
+    it.close()  # runs the finally: stop + join
+    n = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == n  # the producer is not running any more

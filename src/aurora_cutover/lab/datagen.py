@@ -22,8 +22,10 @@ import argparse
 import getpass
 import json
 import math
+import queue
 import random
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -62,14 +64,37 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "schools",
-            ("id", "district_id", "name", "school_type", "grade_levels", "latitude", "longitude",
-             "enrollment_cap", "timezone_name", "created_at"),
+            (
+                "id",
+                "district_id",
+                "name",
+                "school_type",
+                "grade_levels",
+                "latitude",
+                "longitude",
+                "enrollment_cap",
+                "timezone_name",
+                "created_at",
+            ),
             ("districts",),
         ),
         TableSpec(
             "users",
-            ("id", "school_id", "user_kind", "email", "first_name", "last_name", "display_name",
-             "birth_date", "preferences", "avatar", "last_login_at", "created_at", "updated_at"),
+            (
+                "id",
+                "school_id",
+                "user_kind",
+                "email",
+                "first_name",
+                "last_name",
+                "display_name",
+                "birth_date",
+                "preferences",
+                "avatar",
+                "last_login_at",
+                "created_at",
+                "updated_at",
+            ),
             ("schools",),
         ),
         TableSpec(
@@ -80,39 +105,82 @@ TABLES: dict[str, TableSpec] = {
         ),
         TableSpec(
             "courses",
-            ("id", "school_id", "teacher_id", "code", "term", "title", "description", "subject", "credits",
-             "starts_on", "ends_on", "created_at"),
+            (
+                "id",
+                "school_id",
+                "teacher_id",
+                "code",
+                "term",
+                "title",
+                "description",
+                "subject",
+                "credits",
+                "starts_on",
+                "ends_on",
+                "created_at",
+            ),
             ("schools", "users"),
         ),
         TableSpec(
             "enrollments",
-            ("course_id", "student_id", "status", "enrolled_at", "status_changed_at", "final_grade",
-             "grade_adjustment"),
+            (
+                "course_id",
+                "student_id",
+                "status",
+                "enrolled_at",
+                "status_changed_at",
+                "final_grade",
+                "grade_adjustment",
+            ),
             ("courses", "users"),
             has_id=False,
         ),
         TableSpec(
             "assignments",
-            ("id", "course_id", "title", "instructions", "kind", "max_points", "weight", "due_at", "rubric",
-             "is_published", "created_at", "updated_at"),
+            (
+                "id",
+                "course_id",
+                "title",
+                "instructions",
+                "kind",
+                "max_points",
+                "weight",
+                "due_at",
+                "rubric",
+                "is_published",
+                "created_at",
+                "updated_at",
+            ),
             ("courses",),
         ),
         TableSpec(
             "submissions",
-            ("id", "assignment_id", "student_id", "attempt", "status", "flags", "submitted_at", "score",
-             "similarity", "body", "feedback", "attachment", "created_at", "updated_at"),
+            (
+                "id",
+                "assignment_id",
+                "student_id",
+                "attempt",
+                "status",
+                "flags",
+                "submitted_at",
+                "score",
+                "similarity",
+                "body",
+                "feedback",
+                "attachment",
+                "created_at",
+                "updated_at",
+            ),
             ("assignments", "users"),
         ),
         TableSpec(
             "announcements",
-            ("id", "course_id", "author_id", "title", "body", "audience", "is_pinned", "published_at",
-             "created_at"),
+            ("id", "course_id", "author_id", "title", "body", "audience", "is_pinned", "published_at", "created_at"),
             ("courses", "users"),
         ),
         TableSpec(
             "activity_log",
-            ("occurred_at", "actor_id", "event_type", "entity_type", "entity_id", "details", "client_ip",
-             "user_agent"),
+            ("occurred_at", "actor_id", "event_type", "entity_type", "entity_id", "details", "client_ip", "user_agent"),
             (),
             has_id=False,
         ),
@@ -166,9 +234,7 @@ def plan(tables: Iterable[str] | None, rows: int) -> dict[str, int]:
             continue
         needed.add(name)
         stack.extend(TABLES[name].parents)
-    return {
-        name: (rows if name in wanted else parent_rows(rows)) for name in TABLES if name in needed
-    }
+    return {name: (rows if name in wanted else parent_rows(rows)) for name in TABLES if name in needed}
 
 
 def first_id(current_max: int | None) -> int:
@@ -191,9 +257,7 @@ def user_kind(index: int) -> str:
 # --------------------------------------------------------------------------------------------------
 # SQL literals
 
-_ESCAPES = str.maketrans(
-    {"\\": "\\\\", "'": "\\'", '"': '\\"', "\0": "\\0", "\n": "\\n", "\r": "\\r", "\x1a": "\\Z"}
-)
+_ESCAPES = str.maketrans({"\\": "\\\\", "'": "\\'", '"': '\\"', "\0": "\\0", "\n": "\\n", "\r": "\\r", "\x1a": "\\Z"})
 
 
 def quote_backslash(s: str) -> str:
@@ -250,19 +314,105 @@ TEXT_FRAGMENTS: tuple[str, ...] = (
     "ctrl\x1aZ and NUL\0byte",
 )
 EDGE_STRINGS: tuple[str | None, ...] = (None, "", "NULL", "null", " ", "0")
-FIRST_NAMES = ("Ava", "Liam", "Zoë", "José", "Mia", "Noah", "由紀", "نور", "Lê", "Chloé", "Ólafur", "Emma",
-               "Oliver", "Sofia", "Mateo", "Harper", "Ethan", "Grace", "Leo", "Amelia")
-LAST_NAMES = ("Park", "O'Brien", "García", "Müller", "Smith, Jr.", "Nguyễn", "田中", "حداد", "Chen", "Rossi",
-              "Kowalski", "Brown", "Wilson", "Lee", "Young", "King", "Wright", "Scott", "Green", "Clark")
-ASCII_FIRST = ("ava", "liam", "zoe", "jose", "mia", "noah", "yuki", "noor", "le", "chloe", "olafur", "emma",
-               "oliver", "sofia", "mateo", "harper", "ethan", "grace", "leo", "amelia")
-ASCII_LAST = ("park", "obrien", "garcia", "muller", "smith", "nguyen", "tanaka", "haddad", "chen", "rossi",
-              "kowalski", "brown", "wilson", "lee", "young", "king", "wright", "scott", "green", "clark")
+FIRST_NAMES = (
+    "Ava",
+    "Liam",
+    "Zoë",
+    "José",
+    "Mia",
+    "Noah",
+    "由紀",
+    "نور",
+    "Lê",
+    "Chloé",
+    "Ólafur",
+    "Emma",
+    "Oliver",
+    "Sofia",
+    "Mateo",
+    "Harper",
+    "Ethan",
+    "Grace",
+    "Leo",
+    "Amelia",
+)
+LAST_NAMES = (
+    "Park",
+    "O'Brien",
+    "García",
+    "Müller",
+    "Smith, Jr.",
+    "Nguyễn",
+    "田中",
+    "حداد",
+    "Chen",
+    "Rossi",
+    "Kowalski",
+    "Brown",
+    "Wilson",
+    "Lee",
+    "Young",
+    "King",
+    "Wright",
+    "Scott",
+    "Green",
+    "Clark",
+)
+ASCII_FIRST = (
+    "ava",
+    "liam",
+    "zoe",
+    "jose",
+    "mia",
+    "noah",
+    "yuki",
+    "noor",
+    "le",
+    "chloe",
+    "olafur",
+    "emma",
+    "oliver",
+    "sofia",
+    "mateo",
+    "harper",
+    "ethan",
+    "grace",
+    "leo",
+    "amelia",
+)
+ASCII_LAST = (
+    "park",
+    "obrien",
+    "garcia",
+    "muller",
+    "smith",
+    "nguyen",
+    "tanaka",
+    "haddad",
+    "chen",
+    "rossi",
+    "kowalski",
+    "brown",
+    "wilson",
+    "lee",
+    "young",
+    "king",
+    "wright",
+    "scott",
+    "green",
+    "clark",
+)
 EMOJI = ("🌟", "🚀", "🦁", "🍎", "🎨", "📚", "🇲🇽", "👩‍🏫", "😀", "🧮")
 STATES = ("TX", "CA", "NY", "IL", "WA", "FL", "OH", "GA", "NC", "MI")
 TIMEZONES = ("America/Chicago", "America/New_York", "America/Los_Angeles", "America/Denver", "UTC")
-GRADE_SETS = ("PK,K,G01,G02,G03,G04,G05", "G06,G07,G08", "G09,G10,G11,G12", "", "PK,G12",
-              "K,G01,G02,G03,G04,G05,G06,G07,G08,G09,G10,G11,G12")
+GRADE_SETS = (
+    "PK,K,G01,G02,G03,G04,G05",
+    "G06,G07,G08",
+    "G09,G10,G11,G12",
+    "",
+    "PK,G12",
+    "K,G01,G02,G03,G04,G05,G06,G07,G08,G09,G10,G11,G12",
+)
 BLOBS = (b"\x89PNG\r\n\x1a\n\x00", b"\x00", b"\xff\xd8\xff\xe0\x00\x10JFIF", bytes(range(16)), b"\x00\xff" * 8)
 
 
@@ -284,18 +434,27 @@ def _json_pool(rng: random.Random, kind: str, size: int = 64) -> list[str]:
                 "late_policy": {"per_day": -round(rng.uniform(0, 10), 1), "max_days": i % 7},
             }
         elif kind == "settings":
-            obj = {"grading": {"scale": rng.choice(("A-F", "1-4", "pass/fail")),
-                               "cutoffs": {"A": 90, "B": 80, "C": 70}},
-                   "features": rng.sample(["sso", "lti", "sms", "parent-portal"], k=i % 4),
-                   "motto": rng.choice(TEXT_FRAGMENTS)}
+            obj = {
+                "grading": {"scale": rng.choice(("A-F", "1-4", "pass/fail")), "cutoffs": {"A": 90, "B": 80, "C": 70}},
+                "features": rng.sample(["sso", "lti", "sms", "parent-portal"], k=i % 4),
+                "motto": rng.choice(TEXT_FRAGMENTS),
+            }
         elif kind == "details":
-            obj = {"ip_country": rng.choice(("US", "MX", "JP", None)), "attempt": i % 5,
-                   "meta": {"source": rng.choice(("web", "ios", "android")), "note": rng.choice(TEXT_FRAGMENTS)}}
+            obj = {
+                "ip_country": rng.choice(("US", "MX", "JP", None)),
+                "attempt": i % 5,
+                "meta": {"source": rng.choice(("web", "ios", "android")), "note": rng.choice(TEXT_FRAGMENTS)},
+            }
         else:  # preferences
-            obj = {"theme": rng.choice(("dark", "light", "space 🚀")),
-                   "notifications": {"email": i % 2 == 0, "sms": i % 3 == 0,
-                                     "digest": {"daily": i % 5 == 0, "hour": i % 24}},
-                   "locale": rng.choice(("en-US", "es-MX", "ja-JP", "ar"))}
+            obj = {
+                "theme": rng.choice(("dark", "light", "space 🚀")),
+                "notifications": {
+                    "email": i % 2 == 0,
+                    "sms": i % 3 == 0,
+                    "digest": {"daily": i % 5 == 0, "hour": i % 24},
+                },
+                "locale": rng.choice(("en-US", "es-MX", "ja-JP", "ar")),
+            }
         out.append(json_text(obj))
     return out
 
@@ -343,11 +502,14 @@ def _rows_districts(rng: random.Random, ctx: Context, start: int, n: int) -> Ite
         created = int(rng.random() * YEAR_US)
         name = rng.choice(("North Valley ISD", "Lakeside Unified 🎓", 'Riverbend, "Consolidated"', "NULL", ""))
         yield (
-            str(id_), ctx.q(f"district-{id_}"), ctx.q(f"{name} #{id_}" if i % 7 else name),
+            str(id_),
+            ctx.q(f"district-{id_}"),
+            ctx.q(f"{name} #{id_}" if i % 7 else name),
             ctx.q(rng.choice(STATES)),
             "NULL" if i % 5 == 0 else rng.choice(settings),
             "NULL" if i % 11 == 0 else f"{rng.uniform(-1e6, 1e9):.2f}",
-            ctx.q(ts0(created)), ctx.q(ts0(created + int(rng.random() * 86_400_000_000))),
+            ctx.q(ts0(created)),
+            ctx.q(ts0(created + int(rng.random() * 86_400_000_000))),
         )
 
 
@@ -360,9 +522,11 @@ def _rows_schools(rng: random.Random, ctx: Context, start: int, n: int) -> Itera
         id_ = start + i
         no_geo = i % 13 == 0
         yield (
-            str(id_), str(_pick(rng, districts)),
+            str(id_),
+            str(_pick(rng, districts)),
             ctx.q(f"{rng.choice(LAST_NAMES)} {rng.choice(('Elementary', 'Middle', 'High', 'Academy 🏫'))} {id_}"),
-            rng.choice(types), rng.choice(grades),
+            rng.choice(types),
+            rng.choice(grades),
             "NULL" if no_geo else repr(rng.uniform(-90.0, 90.0)),
             "NULL" if no_geo else repr(rng.uniform(-180.0, 180.0)),
             "NULL" if i % 9 == 0 else str(rng.randint(0, 65535)),
@@ -383,22 +547,39 @@ def _rows_users(rng: random.Random, ctx: Context, start: int, n: int) -> Iterato
         local = f"{ASCII_FIRST[f]}.{ASCII_LAST[la]}.{id_}"
         if i % 17 == 0:
             local = local.capitalize()  # mixed case, for the lower-casing data fix migration
-        domain = "students.eduphoria.ex" if kind == "student" else (
-            "example.com" if kind == "guardian" else "eduphoria.ex")
+        domain = (
+            "students.eduphoria.ex" if kind == "student" else ("example.com" if kind == "guardian" else "eduphoria.ex")
+        )
         r = i % 8
-        display = (None if r == 0 else "" if r == 1 else "NULL" if r == 2
-                   else f"{FIRST_NAMES[f]} {rng.choice(EMOJI)}" if r == 3 else None if r > 5
-                   else f"{FIRST_NAMES[f]}, {LAST_NAMES[la]}")
+        display = (
+            None
+            if r == 0
+            else ""
+            if r == 1
+            else "NULL"
+            if r == 2
+            else f"{FIRST_NAMES[f]} {rng.choice(EMOJI)}"
+            if r == 3
+            else None
+            if r > 5
+            else f"{FIRST_NAMES[f]}, {LAST_NAMES[la]}"
+        )
         created = int(rng.random() * YEAR_US)
         birth = date(2005, 1, 1) + timedelta(days=int(rng.random() * 5000)) if kind == "student" else None
         yield (
-            str(id_), str(_pick(rng, schools)), ctx.quote(kind), ctx.quote(f"{local}@{domain}"),
-            ctx.quote(FIRST_NAMES[f]), ctx.quote(LAST_NAMES[la]), ctx.q(display),
+            str(id_),
+            str(_pick(rng, schools)),
+            ctx.quote(kind),
+            ctx.quote(f"{local}@{domain}"),
+            ctx.quote(FIRST_NAMES[f]),
+            ctx.quote(LAST_NAMES[la]),
+            ctx.q(display),
             "NULL" if birth is None else ctx.quote(birth.isoformat()),
             "NULL" if i % 3 == 0 else rng.choice(prefs),
             rng.choice(blobs) if i % 20 == 0 else "NULL",
             "NULL" if i % 4 == 0 else ctx.quote(dt6(created + int(rng.random() * 86_400_000_000))),
-            ctx.quote(ts0(created)), ctx.quote(ts0(created + 3_600_000_000)),
+            ctx.quote(ts0(created)),
+            ctx.quote(ts0(created + 3_600_000_000)),
         )
 
 
@@ -411,8 +592,11 @@ def _rows_student_guardians(rng: random.Random, ctx: Context, start: int, n: int
     s_count = len(students)
     for i in range(n):
         yield (
-            str(students[i % s_count]), str(guardians[(i // s_count) % len(guardians)]),
-            rng.choice(rels), "1" if i < s_count else "0", "0" if i % 10 == 9 else "1",
+            str(students[i % s_count]),
+            str(guardians[(i // s_count) % len(guardians)]),
+            rng.choice(rels),
+            "1" if i < s_count else "0",
+            "0" if i % 10 == 9 else "1",
             rng.choice(notes) if i % 4 == 0 else "NULL",
             ctx.quote(ts0(int(rng.random() * YEAR_US))),
         )
@@ -421,20 +605,32 @@ def _rows_student_guardians(rng: random.Random, ctx: Context, start: int, n: int
 def _rows_courses(rng: random.Random, ctx: Context, start: int, n: int) -> Iterator[Row]:
     schools = ctx.ids["schools"]
     teachers = ctx.users_of("teacher")
-    subjects = [ctx.q(s) for s in ("math", "science", "ela", "social_studies", "arts", "pe", "cs",
-                                   "world_languages")]
-    titles = ("Algebra I, Part 1", "Reading, Writing, and \"Spelling\"", "Science Explorers 🔬", "日本語 I",
-              "U.S. History, 1776–1900", "Intro to CS 💻", "Digital Art 🎨🖌️", "العربية ١")
+    subjects = [ctx.q(s) for s in ("math", "science", "ela", "social_studies", "arts", "pe", "cs", "world_languages")]
+    titles = (
+        "Algebra I, Part 1",
+        'Reading, Writing, and "Spelling"',
+        "Science Explorers 🔬",
+        "日本語 I",
+        "U.S. History, 1776–1900",
+        "Intro to CS 💻",
+        "Digital Art 🎨🖌️",
+        "العربية ١",
+    )
     descriptions = _text_pool(rng, ctx, 128)
     terms = [ctx.q(t) for t in ("2024-FA", "2025-SP", "2025-SU")]
     for i in range(n):
         id_ = start + i
         starts = date(2024, 8, 19) + timedelta(days=int(rng.random() * 150))
         yield (
-            str(id_), str(_pick(rng, schools)),
+            str(id_),
+            str(_pick(rng, schools)),
             str(_pick(rng, teachers)) if teachers and i % 10 else "NULL",
-            ctx.quote(f"C-{id_}"), rng.choice(terms), ctx.quote(f"{rng.choice(titles)} ({id_})"),
-            rng.choice(descriptions), rng.choice(subjects), f"{int(rng.random() * 9) * 0.25:.2f}",
+            ctx.quote(f"C-{id_}"),
+            rng.choice(terms),
+            ctx.quote(f"{rng.choice(titles)} ({id_})"),
+            rng.choice(descriptions),
+            rng.choice(subjects),
+            f"{int(rng.random() * 9) * 0.25:.2f}",
             ctx.quote(starts.isoformat()),
             "NULL" if i % 6 == 0 else ctx.quote((starts + timedelta(days=120)).isoformat()),
             ctx.quote(ts0(int(rng.random() * YEAR_US))),
@@ -452,7 +648,9 @@ def _rows_enrollments(rng: random.Random, ctx: Context, start: int, n: int) -> I
         status = rng.choice(statuses)
         changed = status != statuses[0]
         yield (
-            str(courses[i % c_count]), str(students[(i // c_count) % len(students)]), status,
+            str(courses[i % c_count]),
+            str(students[(i // c_count) % len(students)]),
+            status,
             ctx.quote(dt6(enrolled)),
             ctx.quote(dt6(enrolled + int(rng.random() * 1e13))) if changed else "NULL",
             f"{rng.uniform(0, 100):.2f}" if status == "'completed'" else "NULL",
@@ -469,12 +667,18 @@ def _rows_assignments(rng: random.Random, ctx: Context, start: int, n: int) -> I
         id_ = start + i
         created = int(rng.random() * YEAR_US)
         yield (
-            str(id_), str(_pick(rng, courses)), ctx.quote(f"Assignment {id_}: {rng.choice(TEXT_FRAGMENTS[:12])}"),
-            rng.choice(instructions), rng.choice(kinds), f"{rng.choice((5, 10, 20, 25, 50, 100, 200))}.00",
+            str(id_),
+            str(_pick(rng, courses)),
+            ctx.quote(f"Assignment {id_}: {rng.choice(TEXT_FRAGMENTS[:12])}"),
+            rng.choice(instructions),
+            rng.choice(kinds),
+            f"{rng.choice((5, 10, 20, 25, 50, 100, 200))}.00",
             repr(round(rng.uniform(0.1, 5.0), 3)),
             "NULL" if i % 12 == 0 else ctx.quote(dt6(created + int(rng.random() * 2e12))),
-            "NULL" if i % 2 else rng.choice(rubrics), "0" if i % 8 == 0 else "1",
-            ctx.quote(ts0(created)), ctx.quote(ts0(created + 60_000_000)),
+            "NULL" if i % 2 else rng.choice(rubrics),
+            "0" if i % 8 == 0 else "1",
+            ctx.quote(ts0(created)),
+            ctx.quote(ts0(created + 60_000_000)),
         )
 
 
@@ -484,10 +688,24 @@ def _rows_submissions(rng: random.Random, ctx: Context, start: int, n: int) -> I
     a0, a_n = assignments.start, len(assignments)
     students = ctx.users_of("student") or list(ctx.ids["users"])
     s_n = len(students)
-    statuses = [ctx.quote(s) for s in ("draft", "submitted", "late", "graded", "graded", "graded",
-                                       "returned", "excused")]
-    flags = [ctx.quote(f) for f in ("", "", "", "", "late", "resubmitted", "late,extension", "plagiarism_checked",
-                                    "accommodations", "late,resubmitted,plagiarism_checked")]
+    statuses = [
+        ctx.quote(s) for s in ("draft", "submitted", "late", "graded", "graded", "graded", "returned", "excused")
+    ]
+    flags = [
+        ctx.quote(f)
+        for f in (
+            "",
+            "",
+            "",
+            "",
+            "late",
+            "resubmitted",
+            "late,extension",
+            "plagiarism_checked",
+            "accommodations",
+            "late,resubmitted,plagiarism_checked",
+        )
+    ]
     bodies = _text_pool(rng, ctx, 1024)
     feedback = [ctx.q(s) for s in _json_pool(rng, "feedback", 128)]
     blobs = [hex_literal(b) for b in BLOBS]
@@ -519,30 +737,49 @@ def _rows_submissions(rng: random.Random, ctx: Context, start: int, n: int) -> I
 def _rows_announcements(rng: random.Random, ctx: Context, start: int, n: int) -> Iterator[Row]:
     courses = ctx.ids["courses"]
     authors = ctx.users_of("teacher")
-    audiences = [ctx.q(a) for a in ("students", "students,guardians", "guardians", "teachers",
-                                    "students,guardians,teachers")]
+    audiences = [
+        ctx.q(a) for a in ("students", "students,guardians", "guardians", "teachers", "students,guardians,teachers")
+    ]
     bodies = [b for b in _text_pool(rng, ctx, 256, max_parts=8) if b != "NULL"]  # body is NOT NULL
     for i in range(n):
         created = int(rng.random() * YEAR_US)
         yield (
-            str(start + i), str(_pick(rng, courses)),
+            str(start + i),
+            str(_pick(rng, courses)),
             str(_pick(rng, authors)) if authors and i % 7 else "NULL",
             ctx.quote(f"{rng.choice(TEXT_FRAGMENTS[:12])} {rng.choice(EMOJI)}" if i % 11 else ""),
             rng.choice(bodies) if i % 11 else "''",
-            rng.choice(audiences), "1" if i % 6 == 0 else "0",
+            rng.choice(audiences),
+            "1" if i % 6 == 0 else "0",
             "NULL" if i % 4 == 0 else ctx.quote(ts0(created + 600_000_000)),
             ctx.quote(ts0(created)),
         )
 
 
 def _rows_activity_log(rng: random.Random, ctx: Context, start: int, n: int) -> Iterator[Row]:
-    events = [(ctx.quote(e), ctx.quote(t)) for e, t in (
-        ("user.login", "user"), ("submission.created", "submission"), ("submission.graded", "submission"),
-        ("announcement.published", "announcement"), ("enrollment.status_changed", "enrollment"),
-        ("system.cron", "job"))]
+    events = [
+        (ctx.quote(e), ctx.quote(t))
+        for e, t in (
+            ("user.login", "user"),
+            ("submission.created", "submission"),
+            ("submission.graded", "submission"),
+            ("announcement.published", "announcement"),
+            ("enrollment.status_changed", "enrollment"),
+            ("system.cron", "job"),
+        )
+    ]
     details = [ctx.q(s) for s in _json_pool(rng, "details")]
-    agents = [ctx.q(a) for a in (None, "", "NULL", "Mozilla/5.0 (X11; Linux x86_64)", "curl/8.5.0",
-                                 "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) 日本語")]
+    agents = [
+        ctx.q(a)
+        for a in (
+            None,
+            "",
+            "NULL",
+            "Mozilla/5.0 (X11; Linux x86_64)",
+            "curl/8.5.0",
+            "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X) 日本語",
+        )
+    ]
     ips = ["NULL", "X'C0A80001'", "X'0A000008'", "X'20010DB8000000000000000000000001'"]
     row: Row = ()
     for i in range(n):
@@ -554,9 +791,12 @@ def _rows_activity_log(rng: random.Random, ctx: Context, start: int, n: int) -> 
         row = (
             ctx.quote(dt6(int(rng.random() * YEAR_US))),
             "NULL" if system else str(ID_BASE + int(rng.random() * 1_000_000)),
-            event, entity,
+            event,
+            entity,
             "NULL" if system else str(ID_BASE + int(rng.random() * 1_000_000)),
-            rng.choice(details), rng.choice(ips), rng.choice(agents),
+            rng.choice(details),
+            rng.choice(ips),
+            rng.choice(agents),
         )
         yield row
 
@@ -584,8 +824,9 @@ def insert_prefix(table: str) -> str:
     return f"INSERT INTO `{table}` (" + ", ".join(f"`{c}`" for c in TABLES[table].columns) + ") VALUES\n"
 
 
-def batches(prefix: str, rows: Iterable[Row], batch_rows: int = BATCH_ROWS,
-            max_chars: int = 4 << 20) -> Iterator[tuple[str, int]]:
+def batches(
+    prefix: str, rows: Iterable[Row], batch_rows: int = BATCH_ROWS, max_chars: int = 4 << 20
+) -> Iterator[tuple[str, int]]:
     """Group rows into multi-row INSERT statements: (sql, row count), at most batch_rows / ~max_chars."""
     if batch_rows < 1:
         raise DatagenError(f"batch_rows must be >= 1, got {batch_rows}")
@@ -602,12 +843,54 @@ def batches(prefix: str, rows: Iterable[Row], batch_rows: int = BATCH_ROWS,
         yield prefix + ",\n".join(parts), len(parts)
 
 
+def prefetch(items: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+    """Iterate `items` in a background thread, `depth` ahead: statement building (CPU) overlaps with
+    the server executing the previous statement (socket I/O releases the GIL). Exceptions from the
+    producer are re-raised here; abandoning the iterator stops the producer."""
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+        except BaseException as e:  # handed to the consumer
+            put(("error", e))
+            return
+        put(("done", None))
+
+    worker = threading.Thread(target=produce, name="datagen-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = q.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
 # --------------------------------------------------------------------------------------------------
 # database side
 
 
-def generate(conn: Any, rows: int, tables: list[str] | None = None, seed: int = DEFAULT_SEED, *,
-             batch_rows: int = BATCH_ROWS) -> dict[str, int]:
+def generate(
+    conn: Any, rows: int, tables: list[str] | None = None, seed: int = DEFAULT_SEED, *, batch_rows: int = BATCH_ROWS
+) -> dict[str, int]:
     """Insert `rows` rows into each table of `tables` (None: all), parents first; returns rows per table.
 
     `conn` is an open PyMySQL connection to the target database. Foreign key checks stay on; each
@@ -630,7 +913,7 @@ def generate(conn: Any, rows: int, tables: list[str] | None = None, seed: int = 
                 start = first_id(cur.fetchone()[0])
             done = 0
             builder = BUILDERS[table](table_rng(seed, table), ctx, start, n)
-            for sql, k in batches(insert_prefix(table), builder, batch_rows, max_chars):
+            for sql, k in prefetch(batches(insert_prefix(table), builder, batch_rows, max_chars)):
                 cur.execute(sql)
                 conn.commit()
                 done += k
@@ -643,8 +926,9 @@ def generate(conn: Any, rows: int, tables: list[str] | None = None, seed: int = 
 def connect(socket: str, database: str) -> Any:
     import pymysql
 
-    return pymysql.connect(unix_socket=socket, user=getpass.getuser(), database=database,
-                           charset="utf8mb4", autocommit=False)
+    return pymysql.connect(
+        unix_socket=socket, user=getpass.getuser(), database=database, charset="utf8mb4", autocommit=False
+    )
 
 
 class _Parser(argparse.ArgumentParser):
@@ -653,14 +937,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="aurora_cutover.lab.datagen",
-                description="Load deterministic eduphoria test data over a unix socket.")
+    p = _Parser(
+        prog="aurora_cutover.lab.datagen", description="Load deterministic eduphoria test data over a unix socket."
+    )
     p.add_argument("--socket", required=True, help="server unix socket (socket auth as the OS user)")
     p.add_argument("--database", default="eduphoria")
     p.add_argument("--rows", type=int, required=True, help="rows per selected table")
-    p.add_argument("--table", action="append", metavar="T",
-                   help=f"only this table (+ the parent rows it needs); repeatable or comma-separated; "
-                        f"e.g. --table {BENCHMARK_TABLE}")
+    p.add_argument(
+        "--table",
+        action="append",
+        metavar="T",
+        help=f"only this table (+ the parent rows it needs); repeatable or comma-separated; "
+        f"e.g. --table {BENCHMARK_TABLE}",
+    )
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--batch-rows", type=int, default=BATCH_ROWS, help="rows per INSERT statement")
     return p
