@@ -1,0 +1,100 @@
+"""What every step needs: the config, admin sessions (reopened when dropped), the deadline, facts.
+
+    >>> ctx = Context.start(m, "cutover", route53=aws_client(m.aws, "route53"))
+    >>> ctx.bound(m.cutover.drain_timeout_s)     # never beyond the total timeout
+    >>> ctx.admin("source")                       # admin session (lab: unix socket as root)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aurora_cutover.config import Migration
+from aurora_cutover.db import Flavour, connect, detect_flavour
+
+
+class CutoverTimeout(Exception):
+    """The total timeout (cutover.timeout_s) is used up."""
+
+
+@dataclass
+class Context:
+    m: Migration
+    action: str  # "cutover" | "rollback"
+    route53: Any
+    run_id: str = field(default_factory=lambda: secrets.token_hex(6))
+    deadline: float = 0.0
+    accept_data_loss: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)
+    # Tests inject faults here: hooks["before:<step>"](ctx) runs just before that step's do().
+    hooks: dict[str, Callable[[Context], None]] = field(default_factory=dict)
+    aws: Callable[[str], Any] | None = None
+    _conns: dict[str, Any] = field(default_factory=dict)
+    _flavours: dict[str, Flavour] = field(default_factory=dict)
+
+    @classmethod
+    def start(cls, m: Migration, action: str, route53: Any, **kw: Any) -> Context:
+        ctx = cls(m, action, route53, **kw)
+        ctx.deadline = time.monotonic() + m.cutover.timeout_s
+        return ctx
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def bound(self, seconds: float) -> float:
+        """A wait of at most ``seconds``, never past the total deadline; raises when nothing is left."""
+        left = self.remaining()
+        if left <= 0:
+            raise CutoverTimeout(f"total timeout cutover.timeout_s = {self.m.cutover.timeout_s:.0f}s used up")
+        return max(0.05, min(seconds, left))
+
+    def admin(self, side: str) -> Any:
+        c = self._conns.get(side)
+        if c is not None:
+            try:
+                c.ping(reconnect=False)
+                return c
+            except Exception:
+                self.drop(side)
+        read_timeout = max(5.0, min(self.m.endpoint(side).read_timeout_s, self.remaining() + 5))
+        c = connect(self.m, side, admin=True, read_timeout_s=read_timeout)  # type: ignore[arg-type]
+        self._conns[side] = c
+        return c
+
+    def drop(self, side: str) -> None:
+        c = self._conns.pop(side, None)
+        if c is not None:
+            with contextlib.suppress(Exception):
+                c.close()
+
+    def flavour(self, side: str) -> Flavour:
+        if side not in self._flavours:
+            self._flavours[side] = detect_flavour(self.admin(side))
+        return self._flavours[side]
+
+    def rds(self, side: str) -> bool:
+        """RDS/Aurora MySQL: no SUPER, kill/replication via mysql.rds_* procedures."""
+        fl = self.flavour(side)
+        if fl.name == "aurora-mysql":
+            return True
+        if not fl.is_mysql:
+            return False
+        return str(self.one(side, "SELECT @@basedir")).startswith("/rdsdbbin")
+
+    def query(self, side: str, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
+        with self.admin(side).cursor() as cur:
+            cur.execute(sql, args)
+            return list(cur.fetchall())
+
+    def one(self, side: str, sql: str, args: Any = None) -> Any:
+        rows = self.query(side, sql, args)
+        return rows[0][0] if rows else None
+
+    def close(self) -> None:
+        for side in list(self._conns):
+            self.drop(side)

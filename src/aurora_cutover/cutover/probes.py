@@ -1,0 +1,136 @@
+"""Minimal probes the cutover re-checks with, and exact data comparison for drain/rollback proofs.
+
+These are deliberately small (the full readiness checks already ran and are green — see the gate):
+lag as a barrier round trip (library ``replication.barrier``), long transactions on a side, sessions of
+the application accounts (rogue writers / stragglers), exact counts, and per-table row digests.
+
+    >>> lag_round_trip(ctx, "source", "target", "recheck", timeout_s=2.0)
+    0.07
+    >>> compare_tables(ctx, "target", "source", digests=True)   # [] when equal
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pymysql
+
+from aurora_cutover.cutover import sql
+from aurora_cutover.cutover.context import Context
+from aurora_cutover.replication import barrier
+from aurora_cutover.sql import fence
+
+
+class DrainError(Exception):
+    """The other side cannot be proven to hold every write (timeout, unreachable, counts differ)."""
+
+
+def lag_round_trip(ctx: Context, src: str, dst: str, purpose: str, timeout_s: float) -> float:
+    """Barrier written on ``src`` (admin), waited for on ``dst``: seconds. Survives ``dst`` reconnects."""
+    db, table = ctx.m.endpoint(src).database, ctx.m.replication.heartbeat_table
+    name = f"barrier:{purpose}:{ctx.run_id}"[:64]
+    seq = barrier.write(ctx.admin(src), db, table, name)
+    t0, last = time.monotonic(), ""
+    deadline = t0 + timeout_s
+    for _ in range(100_000):  # bounded by the deadline; the count bound is belt and braces
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            barrier.wait(ctx.admin(dst), ctx.m.endpoint(dst).database, table, name, seq, timeout_s=left)
+            return time.monotonic() - t0
+        except barrier.BarrierTimeout as exc:
+            last = str(exc)
+            break
+        except Exception as exc:  # the other side is down / restarting: keep trying until the deadline
+            ctx.drop(dst)
+            last = f"{dst} unreachable: {str(exc).splitlines()[0][:160]}"
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+    raise DrainError(f"barrier {name!r} from {src} not seen on {dst} within {timeout_s:.1f}s ({last})")
+
+
+def gtid_drain(ctx: Context, src: str, dst: str, timeout_s: float) -> str:
+    """Native replication: wait until ``dst`` applied the GTID position ``src`` has now; returns it."""
+    pos = str(ctx.one(src, fence.gtid_position(ctx.flavour(src))) or "")
+    if not pos:
+        return ""
+    q, args = fence.gtid_wait(ctx.flavour(dst), pos, timeout_s)
+    try:
+        result = ctx.one(dst, q, args)
+    except pymysql.MySQLError as exc:
+        ctx.drop(dst)
+        raise DrainError(f"{dst} cannot wait for GTID {pos}: {str(exc)[:160]}") from None
+    if not fence.gtid_wait_ok(ctx.flavour(dst), result):
+        raise DrainError(f"{dst} has not applied {src}'s GTID position {pos} within {timeout_s:.1f}s")
+    return pos
+
+
+def long_transactions(ctx: Context, side: str, older_than_s: float) -> list[list[Any]]:
+    q, args = fence.long_transactions(older_than_s)
+    return [list(r) for r in ctx.query(side, q, args)]
+
+
+def app_sessions(ctx: Context, side: str) -> list[dict[str, Any]]:
+    users = ctx.m.cutover.app_accounts
+    if not users:
+        return []
+    q, args = fence.sessions_of(users)
+    return [{"id": int(r[0]), "user": r[1], "host": r[2], "db": r[3], "command": r[4], "time_s": r[5]}
+            for r in ctx.query(side, q, args) if r[4] not in ("Killed",)]
+
+
+def kill_sessions(ctx: Context, side: str, sessions: list[dict[str, Any]]) -> list[int]:
+    killed = []
+    for s in sessions:
+        q, args = fence.kill(ctx.flavour(side), s["id"], rds=ctx.rds(side))
+        try:
+            ctx.query(side, q, args)
+            killed.append(s["id"])
+        except pymysql.MySQLError as exc:
+            if exc.args and exc.args[0] == 1094:  # unknown thread id: it ended by itself
+                continue
+            raise
+    return killed
+
+
+def tables(ctx: Context, side: str) -> list[str]:
+    """In-scope base tables; the migration's own heartbeat/barrier table is tooling, not data."""
+    db = ctx.m.endpoint(side).database
+    return [r[0] for r in ctx.query(side, sql.base_tables(), (db,))
+            if ctx.m.tables.in_scope(r[0]) and r[0] != ctx.m.replication.heartbeat_table]
+
+
+def counts(ctx: Context, side: str, names: list[str]) -> dict[str, int]:
+    db = ctx.m.endpoint(side).database
+    return {t: int(ctx.one(side, sql.count(db, t))) for t in names}
+
+
+def digests(ctx: Context, side: str, names: list[str]) -> dict[str, tuple[int, int]]:
+    db = ctx.m.endpoint(side).database
+    out = {}
+    for t in names:
+        cols = [r[0] for r in ctx.query(side, sql.columns(), (db, t))]
+        n, s = ctx.query(side, sql.digest(db, t, cols))[0]
+        out[t] = (int(n), int(s))
+    return out
+
+
+def compare_tables(ctx: Context, a: str, b: str, *, digests_too: bool) -> list[list[Any]]:
+    """Rows [table, rows on a, rows on b, what differs] for every in-scope table that differs."""
+    names = sorted(set(tables(ctx, a)) | set(tables(ctx, b)))
+    only_a = set(names) - set(tables(ctx, b))
+    only_b = set(names) - set(tables(ctx, a))
+    common = [t for t in names if t not in only_a and t not in only_b]
+    diffs: list[list[Any]] = [[t, "exists", "missing", "table missing"] for t in sorted(only_a)]
+    diffs += [[t, "missing", "exists", "table missing"] for t in sorted(only_b)]
+    if digests_too:
+        da, db_ = digests(ctx, a, common), digests(ctx, b, common)
+        for t in common:
+            if da[t] != db_[t]:
+                what = "row count" if da[t][0] != db_[t][0] else "row contents (digest)"
+                diffs.append([t, da[t][0], db_[t][0], what])
+    else:
+        ca, cb = counts(ctx, a, common), counts(ctx, b, common)
+        diffs += [[t, ca[t], cb[t], "row count"] for t in common if ca[t] != cb[t]]
+    return diffs

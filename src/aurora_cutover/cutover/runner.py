@@ -1,0 +1,122 @@
+"""Run a list of steps in order, timed and recorded; undo on failure before the point of no return.
+
+    >>> result = run(steps, ctx, on_progress=save)
+    >>> result.state        # 'cut over' | 'undone: <reason>' | 'STOPPED AFTER FLIP: ...'
+
+Each :class:`Step` has ``do`` (returns facts for the evidence) and optional ``undo`` (idempotent:
+it is also called for the step that failed half-way). The step marked ``point_of_no_return`` (the
+DNS flip once INSYNC) splits the run: a failure before it undoes everything done, newest first;
+a failure after it never flips back by itself — it stops, and the result says exactly what state
+everything is in and which command continues or rolls back.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aurora_cutover.cutover.context import Context
+from aurora_cutover.evidence.record import first_line, iso, utc_now
+
+
+@dataclass
+class Step:
+    name: str
+    title: str  # the plan's sentence
+    do: Callable[[Context], dict[str, Any]]
+    undo: Callable[[Context], str] | None = None
+    plan: Callable[[Context], dict[str, Any]] = lambda _ctx: {}
+    point_of_no_return: bool = False
+
+
+@dataclass
+class Result:
+    ok: bool
+    state: str
+    message: str
+    flipped: bool = False
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    undo: list[dict[str, Any]] = field(default_factory=list)
+    failed_step: str = ""
+
+    def as_evidence(self) -> dict[str, Any]:
+        return {"ok": self.ok, "state": self.state, "message": self.message, "flipped": self.flipped,
+                "failed_step": self.failed_step, "steps": self.steps, "undo": self.undo}
+
+
+def _safe(exc: BaseException) -> str:
+    text = first_line(str(exc)) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
+
+
+def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None] | None = None,
+        after_flip_help: str = "") -> Result:
+    res = Result(ok=False, state="running", message="")
+    done: list[Step] = []
+
+    def progress() -> None:
+        if on_progress is not None:
+            on_progress(res)
+
+    current: Step | None = None
+    try:
+        for step in steps:
+            current = step
+            ctx.bound(1e9)  # raises CutoverTimeout when the total timeout is used up
+            rec: dict[str, Any] = {"step": step.name, "title": step.title, "started_utc": iso(utc_now()),
+                                   "outcome": "running"}
+            res.steps.append(rec)
+            if "lock" in ctx.facts:
+                ctx.facts["lock"].step(("flipped:" if res.flipped else "") + step.name)
+            progress()
+            t0 = time.monotonic()
+            hook = ctx.hooks.get(f"before:{step.name}")
+            if hook is not None:
+                hook(ctx)
+            details = step.do(ctx) or {}
+            rec.update(outcome="done", ended_utc=iso(utc_now()), duration_s=round(time.monotonic() - t0, 3),
+                       details=details)
+            done.append(step)
+            if step.point_of_no_return:
+                res.flipped = True
+                if "lock" in ctx.facts:
+                    ctx.facts["lock"].step(f"flipped:{step.name}")
+            progress()
+        res.ok, res.state, res.message = True, "done", "every step done and verified"
+        return res
+    except Exception as exc:
+        reason = _safe(exc)
+        res.failed_step = current.name if current else ""
+        if res.steps and res.steps[-1]["outcome"] == "running":
+            res.steps[-1].update(outcome="failed", ended_utc=iso(utc_now()), error=reason,
+                                 trace=traceback.format_exception_only(type(exc), exc)[-1].strip()[:500])
+        if res.flipped:
+            res.state = "STOPPED AFTER FLIP"
+            res.message = (f"{res.failed_step} failed after the DNS flip: {reason}. Nothing was flipped back. "
+                           f"{after_flip_help}")
+            progress()
+            return res
+        to_undo = ([current] if current is not None and current not in done else []) + list(reversed(done))
+        all_undone = True
+        for step in to_undo:
+            if step.undo is None:
+                continue
+            t0 = time.monotonic()
+            try:
+                what = step.undo(ctx)
+                res.undo.append({"step": step.name, "outcome": "undone", "detail": what,
+                                 "duration_s": round(time.monotonic() - t0, 3)})
+            except Exception as uexc:  # keep undoing the rest; report each failure
+                all_undone = False
+                res.undo.append({"step": step.name, "outcome": "UNDO FAILED", "detail": _safe(uexc),
+                                 "duration_s": round(time.monotonic() - t0, 3)})
+        res.state = "undone" if all_undone else "UNDO INCOMPLETE"
+        failed_undo = "; ".join(f"{u['step']}: {u['detail']}" for u in res.undo if u["outcome"] != "undone")
+        res.message = (f"{res.failed_step} failed: {reason} — "
+                       + ("everything done was undone; the application stays on the source"
+                          if all_undone else f"UNDO INCOMPLETE ({failed_undo}); fix by hand, see the runbook"))
+        progress()
+        return res

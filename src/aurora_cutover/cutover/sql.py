@@ -1,0 +1,93 @@
+"""Pure SQL for the cutover package: the lock table, table lists, exact counts, row digests.
+
+    >>> acquire("_aurora_cutover", "cutover_lock")[0]
+    'INSERT INTO `_aurora_cutover`.`cutover_lock` (name, owner, host, pid, run_id, step, acquired_utc, updated_utc) ...'
+
+The lock lives in its own database, outside the migrated one, so readiness checks never see it and
+(in the lab, where the admin may ``SET sql_log_bin = 0``) it is never replicated.
+"""
+
+from __future__ import annotations
+
+from aurora_cutover.sql.ident import qualified, quote_ident
+
+LOCK_DATABASE = "_aurora_cutover"
+LOCK_TABLE = "cutover_lock"
+
+
+def create_lock_database(database: str = LOCK_DATABASE) -> str:
+    return f"CREATE DATABASE IF NOT EXISTS {quote_ident(database)}"
+
+
+def create_lock_table(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
+    # PRIMARY KEY (name) is the lock: a second INSERT of the same name fails with a duplicate key.
+    return (f"CREATE TABLE IF NOT EXISTS {qualified(database, table)} (\n"
+            "  name         VARCHAR(32)  NOT NULL PRIMARY KEY,  -- 'cutover' | 'rollback'\n"
+            "  owner        VARCHAR(128) NOT NULL,\n"
+            "  host         VARCHAR(255) NOT NULL,\n"
+            "  pid          INT UNSIGNED NOT NULL,\n"
+            "  run_id       VARCHAR(32)  NOT NULL,\n"
+            "  step         VARCHAR(64)  NOT NULL,              -- the step reached; 'flipped:*' after the flip\n"
+            "  acquired_utc DATETIME(6)  NOT NULL,\n"
+            "  updated_utc  DATETIME(6)  NOT NULL\n"
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+
+
+def acquire(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> tuple[str, str]:
+    """INSERT (fails on duplicate key when held); args: name, owner, host, pid, run_id, step."""
+    return (f"INSERT INTO {qualified(database, table)} (name, owner, host, pid, run_id, step, acquired_utc, "
+            "updated_utc) VALUES (%s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", "insert")
+
+
+def read_lock(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
+    return (f"SELECT owner, host, pid, run_id, step, acquired_utc, "
+            f"TIMESTAMPDIFF(MICROSECOND, acquired_utc, UTC_TIMESTAMP(6)) / 1e6 "
+            f"FROM {qualified(database, table)} WHERE name = %s")
+
+
+def update_step(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
+    """args: step, name, run_id — only our own row is touched."""
+    return (f"UPDATE {qualified(database, table)} SET step = %s, updated_utc = UTC_TIMESTAMP(6) "
+            "WHERE name = %s AND run_id = %s")
+
+
+def release(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
+    """args: name, run_id (or name only with :func:`force_release`)."""
+    return f"DELETE FROM {qualified(database, table)} WHERE name = %s AND run_id = %s"
+
+
+def force_release(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
+    return f"DELETE FROM {qualified(database, table)} WHERE name = %s"
+
+
+NO_BINLOG = "SET SESSION sql_log_bin = 0"
+
+
+def base_tables() -> str:
+    """args: database. Base tables only: views have no rows of their own."""
+    return ("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
+
+
+def columns() -> str:
+    """args: database, table."""
+    return ("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+            "ORDER BY ORDINAL_POSITION")
+
+
+def count(database: str, table: str) -> str:
+    return f"SELECT COUNT(*) FROM {qualified(database, table)}"
+
+
+def digest(database: str, table: str, cols: list[str]) -> str:
+    """COUNT and SUM of per-row CRC32 over every column (NULL marked apart from ''), order-independent.
+
+    SUM (not BIT_XOR) so two identical rows in a keyless table do not cancel out. Same flavour on both
+    sides (the rollback compares target→source after native replication); across 5.7/8.0 the textual
+    form of JSON/float columns may differ — use the data-parity checks for that.
+    """
+    if not cols:
+        raise ValueError(f"{table}: no columns")
+    parts = ", ".join(f"ISNULL({quote_ident(c)}), {quote_ident(c)}" for c in cols)
+    return (f"SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('#', {parts}))), 0) "
+            f"FROM {qualified(database, table)}")

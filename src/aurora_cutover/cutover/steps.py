@@ -1,0 +1,441 @@
+"""The cutover's steps (each with do/undo) and the side-generic pieces the rollback reuses.
+
+    >>> steps = cutover_steps(ctx)      # preflight, recheck, fence, drain, stop_forward, reverse, flip, verify
+    >>> [s.name for s in steps]
+
+Fence/unfence and verify take a side, so the rollback is the same code pointed the other way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import time
+from typing import Any
+
+import pymysql
+
+from aurora_cutover.config import Credentials, CredentialSource, resolve
+from aurora_cutover.cutover import probes
+from aurora_cutover.cutover.context import Context
+from aurora_cutover.cutover.lock import no_binlog
+from aurora_cutover.cutover.runner import Step
+from aurora_cutover.db import connect
+from aurora_cutover.db.connect import _ssl_args
+from aurora_cutover.dns import flip as dnsflip
+from aurora_cutover.dns import record as dnsrecord
+from aurora_cutover.dns.resolve import ResolveError
+from aurora_cutover.dns.resolve import resolve as dns_resolve
+from aurora_cutover.evidence.record import iso, utc_now
+from aurora_cutover.sql import fence, heartbeat, replica_status
+
+
+class StepFailed(Exception):
+    """A step's own refusal, one line naming the object."""
+
+
+OTHER = {"source": "target", "target": "source"}
+
+# --------------------------------------------------------------------------- logins
+
+
+def lab_or_configured(ctx: Context, configured: CredentialSource | None, lab_secret: str, key: str) -> Credentials:
+    """A configured login, or in the lab (emulated AWS) the lab's secret; never printed."""
+    src = configured
+    if src is None and ctx.m.aws.endpoint_url:
+        src = CredentialSource(secret_id=lab_secret)
+    if src is None:
+        raise StepFailed(f"{key}: missing — needed for this step")
+    return resolve(key, src, ctx.m.aws, os.environ)
+
+
+def app_login(ctx: Context) -> Credentials:
+    if ctx.m.application.login is not None:
+        return ctx.m.application.login
+    return lab_or_configured(ctx, ctx.m.application.credentials, "lab/app", "application.credentials")
+
+
+# --------------------------------------------------------------------------- fence
+
+
+def _quiet_admin(ctx: Context, side: str) -> Any:
+    """A separate admin session whose statements stay out of the binlog where allowed (account locks)."""
+    conn = connect(ctx.m, side, admin=True, read_timeout_s=10)  # type: ignore[arg-type]
+    no_binlog(conn)
+    return conn
+
+
+def set_accounts_locked(ctx: Context, side: str, locked: bool) -> list[str]:
+    users = ctx.m.cutover.app_accounts
+    if not users:
+        return []
+    conn = _quiet_admin(ctx, side)
+    try:
+        with conn.cursor() as cur:
+            q, args = fence.account_hosts(users)
+            cur.execute(q, args)
+            pairs = list(cur.fetchall())
+            for user, host in pairs:
+                cur.execute(fence.account_lock(user, host, locked))
+    finally:
+        conn.close()
+    return [f"{u}@{h}" for u, h in pairs]
+
+
+def set_read_only(ctx: Context, side: str, on: bool) -> str:
+    pg = ctx.m.cutover.source_parameter_group if side == "source" else ""
+    if pg:
+        assert ctx.aws is not None
+        ctx.aws("rds").modify_db_parameter_group(DBParameterGroupName=pg, Parameters=[{
+            "ParameterName": "read_only", "ParameterValue": "1" if on else "0", "ApplyMethod": "immediate"}])
+        how = f"parameter group {pg}: read_only={'1' if on else '0'}"
+    else:
+        ctx.query(side, fence.set_read_only(on))
+        how = fence.set_read_only(on)
+    limit = time.monotonic() + ctx.bound(60.0)
+    while True:  # RDS applies the parameter asynchronously: poll the server's own view
+        state = int(ctx.one(side, fence.READ_ONLY_STATE))
+        if state == int(on):
+            return f"{how}; @@global.read_only = {state}"
+        if time.monotonic() > limit:
+            raise StepFailed(f"{side}: @@global.read_only still {state} after {how}")
+        time.sleep(0.5)
+
+
+def fence_side(ctx: Context, side: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"methods": list(ctx.m.cutover.fence)}
+    if "lock_accounts" in ctx.m.cutover.fence:
+        out["accounts_locked"] = set_accounts_locked(ctx, side, True)
+    if "read_only" in ctx.m.cutover.fence:
+        out["read_only"] = set_read_only(ctx, side, True)
+    sessions = probes.app_sessions(ctx, side)
+    out["sessions_killed"] = [f"{s['id']} {s['user']}@{s['host']}" for s in sessions
+                              if s["id"] in probes.kill_sessions(ctx, side, sessions)]
+    ctx.facts["fenced_at"] = time.monotonic()
+    ctx.facts["fenced_utc"] = iso(utc_now())
+    return out
+
+
+def unfence_side(ctx: Context, side: str) -> str:
+    done = []
+    if "read_only" in ctx.m.cutover.fence:
+        done.append(set_read_only(ctx, side, False))
+    if "lock_accounts" in ctx.m.cutover.fence:
+        done.append("unlocked " + ", ".join(set_accounts_locked(ctx, side, False)))
+    return f"{side}: " + "; ".join(done)
+
+
+# --------------------------------------------------------------------------- replication
+
+
+def replica(ctx: Context, side: str) -> list[replica_status.ReplicaStatus]:
+    with ctx.admin(side).cursor(pymysql.cursors.DictCursor) as cur:
+        cur.execute(replica_status.statement(ctx.flavour(side)))
+        return replica_status.parse(list(cur.fetchall()))
+
+
+def wait_replica_running(ctx: Context, side: str, timeout_s: float) -> dict[str, Any]:
+    limit = time.monotonic() + timeout_s
+    problems: list[str] = ["no replication configured"]
+    while time.monotonic() < limit:
+        st = replica(ctx, side)
+        problems = [p for s in st for p in s.problems()] if st else ["no replication configured"]
+        if not problems:
+            return st[0].facts()
+        time.sleep(0.2)
+    raise StepFailed(f"{side}: replication not running after {timeout_s:.0f}s: {'; '.join(problems)[:300]}")
+
+
+def remove_replication(ctx: Context, side: str) -> str:
+    if not replica(ctx, side):
+        return f"{side}: no replication configured"
+    fl, rds = ctx.flavour(side), ctx.rds(side)
+    ctx.query(side, fence.stop_replica(fl, rds=rds))
+    ctx.query(side, fence.reset_replica_all(fl, rds=rds))
+    return f"{side}: {fence.stop_replica(fl, rds=rds)}; {fence.reset_replica_all(fl, rds=rds)}"
+
+
+def start_native_replication(ctx: Context, replica_side: str) -> dict[str, Any]:
+    """``replica_side`` replicates from the other side, from the position it already holds."""
+    primary = ctx.m.endpoint(OTHER[replica_side])
+    login = lab_or_configured(ctx, ctx.m.replication.reverse_credentials, "lab/repl", "replication.reverse_credentials")
+    fl, rds = ctx.flavour(replica_side), ctx.rds(replica_side)
+    removed = remove_replication(ctx, replica_side)
+    stmt = fence.change_source(fl, primary.host, primary.port, login.user, login.password.reveal(),
+                               ssl=primary.tls != "disabled", rds=rds)
+    try:
+        ctx.query(replica_side, stmt.sql)
+    except pymysql.MySQLError as exc:  # never echo the statement: it holds the password
+        raise StepFailed(f"{replica_side}: {stmt.shown} failed: error {exc.args[0] if exc.args else '?'}") from None
+    ctx.query(replica_side, fence.start_replica(fl, rds=rds))
+    status = wait_replica_running(ctx, replica_side, ctx.bound(15.0))
+    return {"before": removed, "statement": stmt.shown, "status": status}
+
+
+# --------------------------------------------------------------------------- DNS
+
+
+def flip_to(ctx: Context, side: str) -> dict[str, Any]:
+    expected: dnsrecord.Record = ctx.facts["record"]
+    new_value = ctx.m.endpoint(side).dns_name
+    change_id = dnsflip.flip(ctx.route53, expected, new_value, comment=f"aurora-cutover {ctx.action} {ctx.run_id}")
+    ctx.facts["change_id"] = change_id
+    ctx.facts["flipped_to"] = dataclasses.replace(expected, value=dnsrecord.normalise(new_value))
+    waited = dnsflip.wait_insync(ctx.route53, change_id, ctx.bound(ctx.m.cutover.dns_sync_timeout_s))
+    ctx.facts["insync_at"] = time.monotonic()
+    return {"change_id": change_id, "from": expected.value, "to": new_value, "ttl": expected.ttl,
+            "insync_after_s": round(waited, 3)}
+
+
+def unflip(ctx: Context) -> str:
+    """Undo a flip that was accepted (maybe not yet INSYNC): the same CAS the other way."""
+    new = ctx.facts.get("flipped_to")
+    if new is None:
+        return "record not changed"
+    old: dnsrecord.Record = ctx.facts["record"]
+    cid = dnsflip.flip(ctx.route53, new, old.value, comment=f"aurora-cutover undo {ctx.run_id}")
+    dnsflip.wait_insync(ctx.route53, cid, max(5.0, ctx.m.cutover.dns_sync_timeout_s))
+    ctx.facts.pop("flipped_to", None)
+    return f"record back to {old.value} (change {cid})"
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def _expected_addresses(ctx: Context, side: str) -> set[str]:
+    ep = ctx.m.endpoint(side)
+    try:
+        return set(dns_resolve(ctx.m.dns, name=ep.dns_name).addresses) | {ep.host}
+    except ResolveError:
+        return {ep.host}
+
+
+def verify_on(ctx: Context, side: str) -> dict[str, Any]:
+    """The name resolves to ``side``, the app lands there and can write; no app session left on the other."""
+    ep, other = ctx.m.endpoint(side), OTHER[side]
+    ttl = ctx.m.dns.ttl
+    time.sleep(ctx.bound(float(ttl)))  # resolvers may serve the old answer for one TTL
+    want = _expected_addresses(ctx, side)
+    limit = time.monotonic() + ctx.bound(float(ttl) + ctx.m.cutover.verify_grace_s)
+    got: tuple[str, ...] = ()
+    while True:
+        try:
+            got = dns_resolve(ctx.m.dns).addresses
+        except ResolveError as exc:
+            got, err = (), str(exc)
+        else:
+            err = ""
+        if got and set(got) <= want:
+            break
+        if time.monotonic() > limit:
+            raise StepFailed(f"{ctx.m.dns.record_name} resolves to {list(got) or err}, not {side} {sorted(want)}")
+        time.sleep(0.2)
+    login = app_login(ctx)
+    server_id = int(ctx.one(side, "SELECT @@server_id"))
+    try:
+        app = pymysql.connect(host=got[0], port=ep.port, user=login.user, password=login.password.reveal(),
+                              database=ep.database, connect_timeout=ep.connect_timeout_s, read_timeout=10,
+                              write_timeout=10, autocommit=True, **_ssl_args(ep))
+    except pymysql.MySQLError as exc:
+        raise StepFailed(f"app login {login.user} through {ctx.m.dns.record_name} ({got[0]}) refused: "
+                         f"{exc.args[1] if len(exc.args) > 1 else exc}") from None
+    canary = f"canary:{ctx.action}:{ctx.run_id}"[:64]
+    try:
+        with app.cursor() as cur:
+            cur.execute("SELECT @@server_id")
+            landed = int(cur.fetchone()[0])
+            if landed != server_id:
+                raise StepFailed(f"a session through {ctx.m.dns.record_name} landed on server_id {landed}, "
+                                 f"{side} is {server_id}")
+            q, args = heartbeat.beat(ep.database, ctx.m.replication.heartbeat_table, canary)
+            try:
+                cur.execute(q, args)
+            except pymysql.MySQLError as exc:
+                raise StepFailed(f"canary write as {login.user} through {ctx.m.dns.record_name} on {side} failed: "
+                                 f"{exc.args[1] if len(exc.args) > 1 else exc}") from None
+            q, args = heartbeat.read(ep.database, ctx.m.replication.heartbeat_table, canary)
+            cur.execute(q, args)
+            if cur.fetchone() is None:
+                raise StepFailed(f"canary row {canary!r} written through the name is not readable on {side}")
+    finally:
+        with contextlib.suppress(Exception):
+            app.close()
+    # Clients that resolved before the flip may keep the old answer for one TTL, then reconnect.
+    settle = ctx.facts.get("insync_at", time.monotonic()) + ttl + ctx.m.cutover.verify_grace_s
+    time.sleep(ctx.bound(max(0.0, settle - time.monotonic())))
+    stragglers = probes.app_sessions(ctx, other)
+    killed: list[int] = []
+    if stragglers and ctx.m.cutover.kill_stragglers:
+        killed = probes.kill_sessions(ctx, other, stragglers)
+        time.sleep(0.2)
+        stragglers = probes.app_sessions(ctx, other)
+    ctx.facts["verified_at"] = time.monotonic()
+    ctx.facts["verified_utc"] = iso(utc_now())
+    out = {"resolves_to": list(got), "server_id": server_id, "canary": canary, "app_login": login.user,
+           "stragglers_killed": killed}
+    if stragglers:
+        listed = ", ".join(f"{s['id']} {s['user']}@{s['host']}" for s in stragglers[:10])
+        raise StepFailed(f"{len(stragglers)} application session(s) still on {other} after TTL + grace: {listed}")
+    return out
+
+
+# --------------------------------------------------------------------------- the cutover
+
+
+def _preflight(ctx: Context) -> dict[str, Any]:
+    rec = dnsrecord.current(ctx.route53, ctx.m.dns)
+    ctx.facts["record"] = rec
+    src = dnsrecord.normalise(ctx.m.source.dns_name)
+    if rec.value != src:
+        raise StepFailed(f"{rec.name} points to {rec.value}, not the source {src}: already cut over or changed "
+                         "by someone else — nothing was done")
+    if int(ctx.one("source", fence.READ_ONLY_STATE)) == 1:
+        raise StepFailed("source is already read_only: a previous run may have fenced it — see the runbook")
+    ctx.facts["target_was_read_only"] = int(ctx.one("target", fence.READ_ONLY_STATE)) == 1
+    out: dict[str, Any] = {"record": f"{rec.name} CNAME {rec.value} TTL {rec.ttl}",
+                           "target_read_only": ctx.facts["target_was_read_only"]}
+    if ctx.m.replication.method == "native":
+        st = replica(ctx, "target")
+        problems = [p for s in st for p in s.problems()] if st else ["target has no replication configured"]
+        if problems:
+            raise StepFailed(f"forward replication source → target is not healthy: {'; '.join(problems)[:300]}")
+        out["forward_replication"] = st[0].facts()
+    return out
+
+
+def _recheck(ctx: Context) -> dict[str, Any]:
+    th = ctx.m.thresholds
+    lag = probes.lag_round_trip(ctx, "source", "target", "recheck", ctx.bound(th.max_lag_s))
+    long_trx = probes.long_transactions(ctx, "source", th.max_transaction_age_s)
+    if long_trx:
+        listed = ", ".join(f"thread {r[0]} ({r[1]}s)" for r in long_trx[:10])
+        raise StepFailed(f"source has {len(long_trx)} transaction(s) older than "
+                         f"{th.max_transaction_age_s:.0f}s: {listed} — the fence would cut them")
+    rogue = probes.app_sessions(ctx, "target")
+    if rogue:
+        listed = ", ".join(f"{s['id']} {s['user']}@{s['host']}" for s in rogue[:10])
+        raise StepFailed(f"application sessions already on the target (rogue writers): {listed}")
+    return {"barrier_round_trip_s": round(lag, 3), "long_transactions": 0, "app_sessions_on_target": 0,
+            "probes": "minimal cutover probes (aurora_cutover.cutover.probes); full checks: readiness evidence"}
+
+
+def _drain(ctx: Context) -> dict[str, Any]:
+    limit = ctx.bound(ctx.m.cutover.drain_timeout_s)
+    t0 = time.monotonic()
+    out: dict[str, Any] = {}
+    out["barrier_s"] = round(probes.lag_round_trip(ctx, "source", "target", "drain", limit), 3)
+    if ctx.m.replication.method == "native":
+        out["gtid_position"] = probes.gtid_drain(ctx, "source", "target",
+                                                 max(0.1, limit - (time.monotonic() - t0)))
+    names = probes.tables(ctx, "source")
+    cs, ct = probes.counts(ctx, "source", names), probes.counts(ctx, "target", sorted(set(names)))
+    diffs = [[t, cs[t], ct[t]] for t in names if cs[t] != ct[t]]
+    ctx.facts["final_counts"] = cs
+    if diffs:
+        listed = ", ".join(f"{t} source {a} target {b}" for t, a, b in diffs[:10])
+        raise probes.DrainError(f"row counts differ after drain: {listed}")
+    out["tables_equal"] = len(names)
+    out["final_counts"] = cs
+    return out
+
+
+def _stop_forward(ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if ctx.m.replication.method == "native":
+        fl = ctx.flavour("target")
+        ctx.query("target", fence.stop_replica(fl, rds=ctx.rds("target")))
+        out["forward"] = f"target: {fence.stop_replica(fl, rds=ctx.rds('target'))}"
+    else:
+        assert ctx.aws is not None
+        ctx.aws("dms").stop_replication_task(ReplicationTaskArn=ctx.m.replication.dms_task_arn)
+        out["forward"] = f"DMS stop_replication_task {ctx.m.replication.dms_task_arn}"
+    if ctx.facts.get("target_was_read_only"):
+        out["target_read_only"] = set_read_only(ctx, "target", False)
+    if "lock_accounts" in ctx.m.cutover.fence:  # an ACCOUNT LOCK replicated from the source must not stick
+        out["target_accounts_unlocked"] = set_accounts_locked(ctx, "target", False)
+    return out
+
+
+def _undo_stop_forward(ctx: Context) -> str:
+    done = []
+    if ctx.facts.get("target_was_read_only"):
+        done.append(set_read_only(ctx, "target", True))
+    if ctx.m.replication.method == "native":
+        fl = ctx.flavour("target")
+        ctx.query("target", fence.start_replica(fl, rds=ctx.rds("target")))
+        done.append(f"target: {fence.start_replica(fl, rds=ctx.rds('target'))}")
+    else:
+        assert ctx.aws is not None
+        ctx.aws("dms").start_replication_task(ReplicationTaskArn=ctx.m.replication.dms_task_arn,
+                                              StartReplicationTaskType="resume-processing")
+        done.append("DMS resume-processing")
+    return "; ".join(done)
+
+
+NO_REVERSE = ("NO REVERSE PATH (replication.reverse_path = \"none\"): WRITES ON THE TARGET AFTER CUTOVER "
+              "CANNOT BE CARRIED BACK; A ROLLBACK AFTER SUCH WRITES WILL LOSE THEM")
+
+
+def _reverse(ctx: Context) -> dict[str, Any]:
+    how = ctx.m.replication.reverse_path
+    if how == "none":
+        ctx.facts["reverse_path"] = NO_REVERSE
+        return {"reverse_path": NO_REVERSE}
+    if how == "dms":
+        assert ctx.aws is not None
+        ctx.aws("dms").start_replication_task(ReplicationTaskArn=ctx.m.replication.reverse_dms_task_arn,
+                                              StartReplicationTaskType="start-replication")
+        ctx.facts["reverse_path"] = f"DMS task {ctx.m.replication.reverse_dms_task_arn} started"
+        return {"reverse_path": ctx.facts["reverse_path"]}
+    out = start_native_replication(ctx, "source")
+    ctx.facts["reverse_path"] = "native: source replicates from target (running)"
+    return {"reverse_path": ctx.facts["reverse_path"], **out}
+
+
+def _undo_reverse(ctx: Context) -> str:
+    how = ctx.m.replication.reverse_path
+    if how == "native":
+        return remove_replication(ctx, "source")
+    if how == "dms":
+        assert ctx.aws is not None
+        ctx.aws("dms").stop_replication_task(ReplicationTaskArn=ctx.m.replication.reverse_dms_task_arn)
+        return "reverse DMS task stopped"
+    return "no reverse path"
+
+
+def _verify(ctx: Context) -> dict[str, Any]:
+    out = verify_on(ctx, "target")
+    out["write_unavailability_s"] = round(ctx.facts["verified_at"] - ctx.facts["fenced_at"], 3)
+    return out
+
+
+def cutover_steps(ctx: Context) -> list[Step]:
+    m = ctx.m
+    c = m.cutover
+    return [
+        Step("preflight", "Read the switch record (must point to the source) and replication state", _preflight,
+             plan=lambda _c: {"record": m.dns.record_name, "expected_value": m.source.dns_name}),
+        Step("recheck", "Re-check: barrier round trip, long transactions on source, app sessions on target",
+             _recheck, plan=lambda _c: {"max_lag_s": m.thresholds.max_lag_s,
+                                        "max_transaction_age_s": m.thresholds.max_transaction_age_s}),
+        Step("fence", "Fence writes on the source", lambda x: fence_side(x, "source"),
+             lambda x: unfence_side(x, "source"),
+             plan=lambda _c: {"fence": list(c.fence), "app_accounts": list(c.app_accounts),
+                              "read_only_via": (f"parameter group {c.source_parameter_group}"
+                                                if c.source_parameter_group else "SET GLOBAL read_only")}),
+        Step("drain", "Drain: barrier + GTID wait, then exact row counts equal on both sides", _drain,
+             plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s, "method": m.replication.method}),
+        Step("stop_forward", "Stop replication into the target; make the target writable", _stop_forward,
+             _undo_stop_forward, plan=lambda _c: {"method": m.replication.method}),
+        Step("reverse", "Start the reverse path target → source (for rollback)", _reverse, _undo_reverse,
+             plan=lambda _c: {"reverse_path": m.replication.reverse_path if m.replication.reverse_path != "none"
+                              else NO_REVERSE}),
+        Step("flip", "Compare-and-swap the CNAME to the target; wait for INSYNC", lambda x: flip_to(x, "target"),
+             lambda x: unflip(x), point_of_no_return=True,
+             plan=lambda _c: {"record": m.dns.record_name, "from": m.source.dns_name, "to": m.target.dns_name,
+                              "ttl": m.dns.ttl, "dns_sync_timeout_s": c.dns_sync_timeout_s}),
+        Step("verify", "Verify: resolves to target, app lands there, canary write, no app sessions on source",
+             _verify, plan=lambda _c: {"wait_s": f"TTL {m.dns.ttl} + grace {c.verify_grace_s}",
+                                       "kill_stragglers": c.kill_stragglers}),
+    ]
