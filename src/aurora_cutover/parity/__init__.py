@@ -1,0 +1,21 @@
+"""Data parity between source and target: exact counts and chunked server-side checksums under live CDC.
+
+    >>> from aurora_cutover.parity import Parity
+    >>> with Parity(m) as p:
+    ...     p.count_rows("users").ok, p.checksum_table("users").summary()
+
+See docs/data-parity.md for the hash rule, the canonical form and how to read a red result.
+"""
+
+from aurora_cutover.parity.engine import (
+    DIFFERENT,
+    EXTRA,
+    MISSING,
+    ChunkDiff,
+    CountResult,
+    Parity,
+    RowDiff,
+    TableResult,
+)
+
+__all__ = ["DIFFERENT", "EXTRA", "MISSING", "ChunkDiff", "CountResult", "Parity", "RowDiff", "TableResult"]

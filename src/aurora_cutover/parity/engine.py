@@ -1,0 +1,535 @@
+"""Run the parity comparison: exact counts, chunked server-side checksums, CDC re-check, row drill-down.
+
+    >>> with Parity(m) as p:
+    ...     result = p.checksum_table("submissions")
+    ...     print(result.summary())
+    eduphoria.submissions: 1,000,040 rows in 42 chunks, all equal (1 converged on re-check)
+
+Both servers work at the same time on the same chunk (one connection and one thread per side), so the
+wall time is about one scan. Only COUNT(*) and two sums per chunk leave each server. A difference seen
+while changes are in flight is re-checked after a replication barrier (bounded rounds); only persistent
+differences are drilled down to rows and reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from aurora_cutover.config import Migration
+from aurora_cutover.db import connect, detect_flavour
+from aurora_cutover.db.flavour import Flavour
+from aurora_cutover.parity.catalog import TableShape, table_shape, tables_in_scope
+from aurora_cutover.replication import barrier
+from aurora_cutover.sql import checksum as q
+from aurora_cutover.sql.ident import quote_ident
+
+MISSING, EXTRA, DIFFERENT = "missing on target", "extra on target", "different"
+SAMPLE = 20  # differing rows shown per table; the rest are counted
+MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 100, 2_000_000, 2_000
+BARRIER = "barrier:parity"
+
+Agg = tuple[int, int, int]  # COUNT(*), SUM(crc1), SUM(crc2)
+
+
+@dataclass
+class RowDiff:
+    kind: str  # MISSING | EXTRA | DIFFERENT
+    key: dict[str, Any]  # key column -> value (for a table without unique key: a few leading columns)
+    columns: list[str] = field(default_factory=list)  # DIFFERENT: which columns differ
+
+
+@dataclass
+class ChunkDiff:
+    lower: tuple[Any, ...] | None
+    upper: tuple[Any, ...] | None
+    source: Agg | None
+    target: Agg | None
+    rows: list[RowDiff] = field(default_factory=list)
+    row_count: int = 0  # differing rows found by the drill-down (may exceed len(rows))
+    hash_diffs: int = 0  # rows whose hashes differ in the drill-down (0 = converged meanwhile)
+    error: str = ""  # the chunk could not be checked
+
+    def range_text(self, key: q.Key) -> str:
+        if not key.usable:
+            return "whole table"
+        cols = ", ".join(key.columns)
+        lo = "-∞" if self.lower is None else _fmt(self.lower)
+        hi = "+∞" if self.upper is None else _fmt(self.upper)
+        return f"({cols}) in ({lo}, {hi}]"
+
+
+@dataclass
+class TableResult:
+    database: str
+    table: str
+    key: q.Key = field(default_factory=lambda: q.Key("", ()))
+    rows_source: int = 0
+    rows_target: int = 0
+    chunks: int = 0
+    first_pass_diffs: int = 0
+    converged: int = 0  # chunks that differed, then matched after a barrier (changes in flight)
+    equal_by_value: int = 0  # chunks whose rows are equal by value though the hashes differ (JSON layout)
+    rechecks: int = 0
+    diffs: list[ChunkDiff] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    throttled_s: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return f"{self.database}.{self.table}"
+
+    @property
+    def ok(self) -> bool:
+        return not self.diffs and not self.errors
+
+    def row_diffs(self) -> list[tuple[ChunkDiff, RowDiff]]:
+        return [(c, r) for c in self.diffs for r in c.rows]
+
+    def total_row_diffs(self) -> int:
+        return sum(c.row_count for c in self.diffs)
+
+    def summary(self) -> str:
+        """One line for the report: verdict first, then the first differing key(s)."""
+        conv = f" ({self.converged} converged on re-check)" if self.converged else ""
+        if self.ok:
+            return (f"{self.name}: {self.rows_source:,} rows in {self.chunks} chunk(s), all equal{conv}"
+                    + (f"; {self.equal_by_value} equal by value only" if self.equal_by_value else ""))
+        parts = list(self.errors)
+        if self.diffs:
+            n = self.total_row_diffs()
+            first = []
+            for _chunk, row in self.row_diffs()[:3]:
+                keytxt = ", ".join(f"{k}={v!r}" for k, v in row.key.items())
+                cols = f" [{', '.join(row.columns)}]" if row.columns else ""
+                first.append(f"{keytxt}: {row.kind}{cols}")
+            more = f" and {n - len(first)} more" if n > len(first) else ""
+            ranges = "; ".join(c.range_text(self.key) for c in self.diffs[:3])
+            extra_chunks = f" (+{len(self.diffs) - 3} more chunks)" if len(self.diffs) > 3 else ""
+            parts.append(f"{len(self.diffs)} chunk(s) differ after {self.rechecks} re-check(s): {ranges}"
+                         f"{extra_chunks}; {n} row(s): " + ("; ".join(first) + more if first else "no row sample"))
+        return f"{self.name}: " + " | ".join(parts) + conv
+
+    def evidence_rows(self) -> list[list[Any]]:
+        """[chunk range, key, kind, differing columns] — the readable table of a red result."""
+        out = []
+        for chunk, row in self.row_diffs():
+            out.append([chunk.range_text(self.key), ", ".join(f"{k}={v!r}" for k, v in row.key.items()),
+                        row.kind, ", ".join(row.columns)])
+        for chunk in self.diffs:
+            if not chunk.rows:
+                out.append([chunk.range_text(self.key), "", chunk.error or "chunk aggregates differ",
+                            f"source {chunk.source} / target {chunk.target}"])
+        return out
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "table": self.name, "ok": self.ok, "key": {"index": self.key.name, "columns": list(self.key.columns),
+                                                      "unique": self.key.unique},
+            "rows_source": self.rows_source, "rows_target": self.rows_target, "chunks": self.chunks,
+            "first_pass_differing_chunks": self.first_pass_diffs, "converged_on_recheck": self.converged,
+            "equal_by_value_only": self.equal_by_value, "rechecks": self.rechecks, "errors": self.errors,
+            "notes": self.notes, "seconds": round(self.seconds, 3), "throttled_s": round(self.throttled_s, 3),
+            "differing_chunks": [
+                {"range": c.range_text(self.key), "lower": _jsonable(c.lower), "upper": _jsonable(c.upper),
+                 "source": list(c.source) if c.source else None, "target": list(c.target) if c.target else None,
+                 "differing_rows": c.row_count, "error": c.error,
+                 "rows": [{"kind": r.kind, "key": _jsonable(r.key), "columns": r.columns} for r in c.rows]}
+                for c in self.diffs],
+        }
+
+
+@dataclass
+class CountResult:
+    table: str
+    source: int | None
+    target: int | None
+    rechecks: int = 0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and self.source == self.target
+
+
+class Parity:
+    """Own sessions to both sides (checker logins), used by one worker thread per side."""
+
+    def __init__(self, m: Migration, *, chunk_time_s: float | None = None, max_rechecks: int | None = None,
+                 connector: Callable[[str], Any] | None = None) -> None:
+        self.m = m
+        self.db = {"source": m.source.database, "target": m.target.database}
+        self.chunk_time_s = chunk_time_s or m.thresholds.checksum_chunk_time_s
+        self.max_rechecks = m.thresholds.checksum_max_rechecks if max_rechecks is None else max_rechecks
+        self._connector = connector or (lambda side: connect(m, side, read_timeout_s=max(
+            m.endpoint(side).read_timeout_s, 120.0)))
+        self.conn: dict[str, Any] = {}
+        self.flavour: dict[str, Flavour] = {}
+        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parity")
+        self._last_throttle_check = 0.0
+
+    def __enter__(self) -> Parity:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def open(self) -> None:
+        for side in ("source", "target"):
+            if side not in self.conn:
+                c = self._connector(side)
+                self.flavour[side] = detect_flavour(c)
+                with c.cursor() as cur:
+                    for stmt in q.session_setup_sql(self.flavour[side]):
+                        with contextlib.suppress(Exception):  # e.g. a variable a managed server does not allow
+                            cur.execute(stmt)
+                self.conn[side] = c
+
+    def close(self) -> None:
+        for c in self.conn.values():
+            with contextlib.suppress(Exception):
+                c.close()
+        self.conn.clear()
+        self._pool.shutdown(wait=False)
+
+    # ----------------------------------------------------------------- helpers
+
+    def _both(self, fn: Callable[[str], Any]) -> tuple[Any, Any]:
+        """Run fn(side) on both sides at the same time; re-raise the first error."""
+        fs = self._pool.submit(fn, "source")
+        ft = self._pool.submit(fn, "target")
+        return fs.result(), ft.result()
+
+    def _query(self, side: str, sql: str, args: Sequence[Any] = (), one: bool = False) -> Any:
+        with self.conn[side].cursor() as cur:
+            cur.execute(sql, tuple(args))
+            return cur.fetchone() if one else cur.fetchall()
+
+    def tables(self) -> dict[str, set[str]]:
+        self.open()
+        return tables_in_scope(self.m, self.conn["source"], self.conn["target"])
+
+    def _barrier(self) -> None:
+        seq = barrier.write(self.conn["source"], self.db["source"], self.m.replication.heartbeat_table, BARRIER)
+        barrier.wait(self.conn["target"], self.db["target"], self.m.replication.heartbeat_table, BARRIER, seq,
+                     timeout_s=max(10.0, 5 * self.m.thresholds.max_lag_s))
+
+    def _throttle(self, result: TableResult, budget_s: float = 60.0) -> None:
+        """Pause while the source is busy or the target lags; checked at most once a second, bounded."""
+        now = time.monotonic()
+        if now - self._last_throttle_check < 1.0:
+            return
+        self._last_throttle_check = now
+        t0 = now
+        while time.monotonic() - t0 < budget_s:
+            running = int(self._query("source", "SHOW GLOBAL STATUS LIKE 'Threads_running'", one=True)[1])
+            lag = self._lag()
+            if running <= self.m.thresholds.checksum_max_threads_running and (
+                    lag is None or lag <= self.m.thresholds.max_lag_s):
+                break
+            time.sleep(0.25)
+        result.throttled_s += time.monotonic() - t0
+
+    def _lag(self) -> float | None:
+        try:
+            row = self._query("target", f"SELECT TIMESTAMPDIFF(MICROSECOND, ts_utc, UTC_TIMESTAMP(6)) / 1e6 FROM "
+                              f"{quote_ident(self.db['target'])}.{quote_ident(self.m.replication.heartbeat_table)} "
+                              "WHERE name = 'heartbeat'", one=True)
+        except Exception:
+            return None
+        return None if row is None or row[0] is None else float(row[0])
+
+    # ----------------------------------------------------------------- counts
+
+    def count_rows(self, table: str) -> CountResult:
+        """Exact COUNT(*) on both sides at once; a difference is re-counted after a barrier (bounded)."""
+        self.open()
+        res = CountResult(table, None, None)
+        for attempt in range(self.max_rechecks + 1):
+            try:
+                s, t = self._both(lambda side: int(self._query(side, q.count_sql(self.db[side], table), one=True)[0]))
+            except Exception as exc:
+                res.error = f"could not count: {_why(exc)}"
+                return res
+            res.source, res.target, res.rechecks = s, t, attempt
+            if s == t or attempt == self.max_rechecks:
+                return res
+            try:
+                self._barrier()
+            except Exception as exc:
+                res.error = f"counts differ and the re-check barrier failed: {_why(exc)}"
+                return res
+        return res
+
+    # ----------------------------------------------------------------- checksums
+
+    def shapes(self, table: str) -> tuple[TableShape, TableShape]:
+        self.open()
+        return self._both(lambda side: table_shape(self.conn[side], self.db[side], table, self.flavour[side]))
+
+    def checksum_table(self, table: str, *, sides: set[str] | None = None) -> TableResult:
+        self.open()
+        t0 = time.monotonic()
+        res = TableResult(self.db["source"], table)
+        try:
+            if sides is not None and sides != {"source", "target"}:
+                only = next(iter(sides))
+                other = "target" if only == "source" else "source"
+                res.errors.append(f"table exists on the {only} only (missing on the {other})")
+                return res
+            self._checksum(table, res)
+        except Exception as exc:
+            res.errors.append(f"could not be checked: {_why(exc)}")
+        finally:
+            res.seconds = time.monotonic() - t0
+        return res
+
+    def _checksum(self, table: str, res: TableResult) -> None:
+        src_shape, tgt_shape = self.shapes(table)
+        names_t = {c.name for c in tgt_shape.columns}
+        names_s = {c.name for c in src_shape.columns}
+        for missing, side in ((names_s - names_t, "target"), (names_t - names_s, "source")):
+            if missing:
+                res.errors.append(f"column(s) missing on the {side}: {', '.join(sorted(missing))}")
+        common = [c.name for c in src_shape.columns if c.name in names_t]
+        cols = {"source": [src_shape.column(n) for n in common], "target": [tgt_shape.column(n) for n in common]}
+        key = src_shape.key
+        res.key = key
+        tkey = key if key.name in _index_names(self.conn["target"], self.db["target"], table) else q.Key(
+            "", key.columns, key.unique)
+        if not key.usable:
+            res.notes.append("no primary key or NOT NULL index: verified as one whole-table chunk")
+        keys = {"source": key, "target": tkey}
+        fl = self.flavour
+
+        def agg(side: str, lo: Any, hi: Any) -> Agg:
+            sql, args = q.chunk_checksum_sql(self.db[side], table, cols[side], keys[side], lo, hi, fl[side])
+            r = self._query(side, sql, args, one=True)
+            return int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
+
+        # pass 1: cut chunks on the source, checksum each on both sides at once
+        chunks: list[tuple[Any, Any]] = []
+        differ: list[int] = []
+        aggs: dict[int, tuple[Agg, Agg]] = {}
+        lower: tuple[Any, ...] | None = None
+        size = FIRST_CHUNK
+        deadline = time.monotonic() + 6 * 3600
+        while time.monotonic() < deadline:
+            self._throttle(res)
+            upper: tuple[Any, ...] | None = None
+            if key.usable:
+                sql, args = q.next_bound_sql(self.db["source"], table, key, lower, size)
+                row = self._query("source", sql, args, one=True)
+                upper = None if row is None else tuple(row)
+            c0 = time.monotonic()
+            a_s, a_t = self._both(lambda side, lo=lower, hi=upper: agg(side, lo, hi))
+            took = time.monotonic() - c0
+            idx = len(chunks)
+            chunks.append((lower, upper))
+            aggs[idx] = (a_s, a_t)
+            res.rows_source += a_s[0]
+            res.rows_target += a_t[0]
+            if a_s != a_t:
+                differ.append(idx)
+            if upper is None:
+                break
+            lower = upper
+            if took > 0:  # adapt: aim at chunk_time_s per chunk, change by at most 4x per step
+                want = max(a_s[0], 1) * self.chunk_time_s / took
+                size = int(min(max(want, size / 4, MIN_CHUNK), size * 4, MAX_CHUNK))
+        res.chunks = len(chunks)
+        res.first_pass_diffs = len(differ)
+
+        # re-check differing chunks after the target has passed a barrier: changes in flight converge
+        for _ in range(self.max_rechecks):
+            if not differ:
+                break
+            try:
+                self._barrier()
+            except Exception as exc:
+                res.notes.append(f"re-check barrier failed: {_why(exc)}")
+                break
+            res.rechecks += 1
+            still = []
+            for idx in differ:
+                lo, hi = chunks[idx]
+                a_s, a_t = self._both(lambda side, lo=lo, hi=hi: agg(side, lo, hi))
+                aggs[idx] = (a_s, a_t)
+                if a_s != a_t:
+                    still.append(idx)
+                else:
+                    res.converged += 1
+            differ = still
+        if res.converged:
+            # counts from the first pass may have been taken mid-change: report the settled ones
+            res.rows_source = sum(a[0][0] for a in aggs.values())
+            res.rows_target = sum(a[1][0] for a in aggs.values())
+
+        # persistent differences: drill down to rows (after one more barrier)
+        if differ:
+            with contextlib.suppress(Exception):
+                self._barrier()
+        budget = SAMPLE
+        for idx in differ:
+            lo, hi = chunks[idx]
+            chunk = ChunkDiff(lo, hi, *aggs[idx])
+            try:
+                self._drill(table, cols, keys, chunk, budget)
+            except Exception as exc:
+                chunk.error = f"drill-down failed: {_why(exc)}"
+            if chunk.row_count == 0 and not chunk.error:
+                if chunk.hash_diffs:
+                    res.equal_by_value += 1  # hashes differ, values equal (e.g. JSON text layout)
+                else:
+                    res.converged += 1  # settled between the last re-check and the drill-down
+                continue
+            budget = max(0, budget - len(chunk.rows))
+            res.diffs.append(chunk)
+
+    # ----------------------------------------------------------------- drill-down
+
+    def _drill(self, table: str, cols: dict[str, list[q.Column]], keys: dict[str, q.Key], chunk: ChunkDiff,
+               budget: int) -> None:
+        key = keys["source"]
+
+        def hashes(side: str) -> list[tuple[Any, ...]]:
+            sql, args = q.row_hashes_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
+                                         self.flavour[side])
+            return [tuple(r) for r in self._query(side, sql, args)]
+
+        hs, ht = self._both(hashes)
+        n = len(key.columns) if key.unique else 0
+        if n:
+            ms = {r[:n]: r[n:] for r in hs}
+            mt = {r[:n]: r[n:] for r in ht}
+            missing = [k for k in ms if k not in mt]
+            extra = [k for k in mt if k not in ms]
+            changed = [k for k in ms if k in mt and ms[k] != mt[k]]
+            chunk.hash_diffs = len(missing) + len(extra) + len(changed)
+            changed_cols = self._changed_columns(table, cols, key.columns, changed)
+            found = [RowDiff(MISSING, dict(zip(key.columns, k, strict=True))) for k in missing]
+            found += [RowDiff(EXTRA, dict(zip(key.columns, k, strict=True))) for k in extra]
+            found += [RowDiff(DIFFERENT, dict(zip(key.columns, k, strict=True)), c)
+                      for k, c in changed_cols.items() if c]
+        else:
+            found = self._multiset_diff(table, cols, keys, chunk, Counter(hs), Counter(ht))
+        chunk.row_count = len(found)
+        chunk.rows = found[:budget]
+
+    def _fetch_rows(self, side: str, table: str, columns: list[q.Column], key_cols: Sequence[str],
+                    keys: Sequence[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
+        out: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        pos = [next(i for i, c in enumerate(columns) if c.name == k) for k in key_cols]
+        for i in range(0, len(keys), 200):
+            sql, args = q.rows_by_key_sql(self.db[side], table, columns, key_cols, keys[i:i + 200])
+            for r in self._query(side, sql, args):
+                out[tuple(r[p] for p in pos)] = tuple(r)
+        return out
+
+    def _changed_columns(self, table: str, cols: dict[str, list[q.Column]], key_cols: Sequence[str],
+                         keys: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], list[str]]:
+        """Which columns differ by value for each key; [] = equal by value (only the text layout differed)."""
+        if not keys:
+            return {}
+        rs, rt = self._both(lambda side: self._fetch_rows(side, table, cols[side], key_cols, keys))
+        out: dict[tuple[Any, ...], list[str]] = {}
+        for k in keys:
+            a, b = rs.get(k), rt.get(k)
+            if a is None or b is None:  # changed again between the two reads: still a difference
+                out[k] = ["(row changed during drill-down)"]
+                continue
+            out[k] = [c.name for c, x, y in zip(cols["source"], a, b, strict=True)
+                      if _canon(c, x) != _canon(c, y)]
+        return out
+
+    def _multiset_diff(self, table: str, cols: dict[str, list[q.Column]], keys: dict[str, q.Key],
+                       chunk: ChunkDiff, cs: Counter[Any], ct: Counter[Any]) -> list[RowDiff]:
+        """No unique key: rows are a multiset. Unmatched hashes are fetched and compared by value."""
+        only_s, only_t = cs - ct, ct - cs
+        chunk.hash_diffs = sum(only_s.values()) + sum(only_t.values())
+        if not only_s and not only_t:
+            return []
+
+        def fetch(side: str, wanted: Counter[Any]) -> list[tuple[Any, ...]]:
+            if not wanted:
+                return []
+            hashes = sorted({h[0] for h in wanted})[:500]
+            sql, args = q.rows_by_hash_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
+                                           hashes, self.flavour[side])
+            rows = []
+            left = Counter(wanted)
+            for r in self._query(side, sql, args):
+                h = (r[-2], r[-1])
+                if left[h] > 0:
+                    left[h] -= 1
+                    rows.append(tuple(r[:-2]))
+            return rows
+
+        rows_s, rows_t = self._both(lambda side: fetch(side, only_s if side == "source" else only_t))
+        canon = lambda r: tuple(_canon(c, v) for c, v in zip(cols["source"], r, strict=True))  # noqa: E731
+        vs, vt = Counter(canon(r) for r in rows_s), Counter(canon(r) for r in rows_t)
+        by_canon = {canon(r): r for r in rows_s + rows_t}
+        found = []
+        for kind, diff in ((MISSING, vs - vt), (EXTRA, vt - vs)):
+            for v, n in diff.items():
+                shown = {c.name: by_canon[v][i] for i, c in enumerate(cols["source"][:4])}
+                found += [RowDiff(kind, shown) for _ in range(n)]
+        return found
+
+
+# --------------------------------------------------------------------------- value comparison
+
+
+def _canon(col: q.Column, v: Any) -> Any:
+    """Python-side value used by the drill-down: strict (type-tagged), JSON by value."""
+    if v is None:
+        return None
+    if col.kind == "json":
+        try:
+            return ("json", json.dumps(json.loads(v), sort_keys=True, separators=(",", ":")))
+        except (TypeError, ValueError):
+            return ("text", v)
+    if isinstance(v, bytes | bytearray):
+        return ("bytes", bytes(v))
+    return (type(v).__name__, v)
+
+
+def _index_names(conn: Any, database: str, table: str) -> set[str]:
+    with conn.cursor() as cur:
+        cur.execute("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
+                    "AND TABLE_NAME = %s", (database, table))
+        return {r[0] for r in cur.fetchall()}
+
+
+def _fmt(bound: Sequence[Any]) -> str:
+    vals = [repr(v) if isinstance(v, str) else str(v) for v in bound]
+    return vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")"
+
+
+def _jsonable(v: Any) -> Any:
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    if isinstance(v, dict):
+        return {k: _jsonable(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, bytes | bytearray):
+        return "0x" + bytes(v).hex()
+    return str(v)
+
+
+def _why(exc: BaseException) -> str:
+    args = getattr(exc, "args", ())
+    if len(args) >= 2 and isinstance(args[0], int):
+        return f"error {args[0]}: {args[1]}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

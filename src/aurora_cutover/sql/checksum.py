@@ -1,0 +1,315 @@
+"""Pure SQL builders for data parity: canonical row form, 64-bit row hash, chunk bounds and aggregates.
+
+No I/O here: every function takes column/key metadata and a :class:`Flavour` and returns SQL text
+(+ args). The engine in :mod:`aurora_cutover.parity` runs it on both servers.
+
+    >>> cols = [Column("id", "bigint"), Column("name", "varchar", nullable=True, charset="utf8mb4")]
+    >>> key = Key("PRIMARY", ("id",), unique=True)
+    >>> sql, args = chunk_checksum_sql("db", "t", cols, key, lower=(0,), upper=(1000,), flavour=MARIADB)
+
+The hash rule (documented in docs/data-parity.md):
+
+* each column becomes a *piece*, its value in one canonical text form (NULL stays NULL);
+* row string S1 = CONCAT_WS('#', piece_1..piece_n, lengths, null_bitmap) where ``lengths`` lists the
+  character (text) or byte (binary) length of every variable-length piece and ``null_bitmap`` is
+  ISNULL() of every column: numbers/dates never contain '#', strings are delimited by their length,
+  NULLs are told apart from '' and 'NULL' by the bitmap — so S1 is an injective encoding of the row;
+* row string S2 = the same pieces in reverse order with bitmap and lengths first;
+* row hash = (CRC32(S1), CRC32(S2)): 64 bits, two independent CRC codes over different byte orders;
+* chunk aggregate = COUNT(*), SUM(CRC32(S1)), SUM(CRC32(S2)) — exact DECIMAL sums, order-independent,
+  and a duplicated row adds its hash again (BIT_XOR would cancel it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aurora_cutover.db.flavour import Flavour
+from aurora_cutover.sql.ident import qualified, quote_ident
+
+MARIADB = Flavour("mariadb", (10, 11, 0), "10.11.0-MariaDB")
+MYSQL57 = Flavour("mysql", (5, 7, 44), "5.7.44-log")
+MYSQL80 = Flavour("aurora-mysql", (8, 0, 32), "8.0.32", "3.05.2")
+
+# Charsets whose bytes for the same characters are identical to utf8mb4 (utf8mb3 is a subset
+# encoding, ascii a subset of both): no CONVERT needed, which keeps the hot path cheap.
+_UTF8_COMPATIBLE = {"utf8mb4", "utf8mb3", "utf8", "ascii"}
+
+_INT = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"}
+_EXACT = {"decimal", "numeric", "date", "datetime", "time"}
+_TEXT = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"}
+_BINARY = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
+_SPATIAL = {"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+            "geometrycollection", "geomcollection"}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column as information_schema describes it on one side."""
+
+    name: str
+    data_type: str  # information_schema.COLUMNS.DATA_TYPE, lower case
+    nullable: bool = False
+    charset: str | None = None  # CHARACTER_SET_NAME (None for non-text)
+    is_json: bool = False  # MySQL DATA_TYPE json, or MariaDB LONGTEXT with CHECK (json_valid(col))
+
+    @property
+    def kind(self) -> str:
+        t = self.data_type.lower()
+        if self.is_json or t == "json":
+            return "json"
+        if t in _INT:
+            return "int"
+        if t in _EXACT:
+            return "exact"
+        if t == "float":
+            return "float"
+        if t in ("double", "real", "double precision"):
+            return "double"
+        if t == "timestamp":
+            return "timestamp"
+        if t == "bit":
+            return "bit"
+        if t in _TEXT:
+            return "text"
+        if t in _BINARY or t in _SPATIAL:
+            return "binary"
+        raise ValueError(f"column {self.name!r}: no canonical form for data type {self.data_type!r}")
+
+
+@dataclass(frozen=True)
+class Key:
+    """The index chunks are cut along. ``unique`` False = value ranges of a NOT NULL non-unique index."""
+
+    name: str  # index name, "PRIMARY" for the primary key; "" = no FORCE INDEX (e.g. missing on this side)
+    columns: tuple[str, ...]
+    unique: bool = True
+
+    @property
+    def usable(self) -> bool:
+        """Chunks can be cut along it (else the table is one whole-table chunk)."""
+        return bool(self.columns)
+
+
+def piece(col: Column, flavour: Flavour) -> str:
+    """The column's value as canonical text (NULL when the value is NULL)."""
+    q = quote_ident(col.name)
+    kind = col.kind
+    if kind in ("int", "exact", "double", "binary"):
+        # Integers, DECIMAL, DATE/DATETIME(n)/TIME(n) print identically on MySQL 5.7/8.0 and MariaDB
+        # (fractional seconds at the column's precision); DOUBLE prints its shortest round-trip form.
+        return q
+    if kind == "float":
+        # FLOAT prints only 6 significant digits in string context, so two different stored values
+        # could print alike. Widening to DOUBLE is exact; its shortest round-trip text is unique.
+        return f"({q} + 0e0)"
+    if kind == "timestamp":
+        # Seconds since the epoch (with the column's fractional digits): independent of every time_zone.
+        return f"UNIX_TIMESTAMP({q})"
+    if kind == "bit":
+        return f"({q} + 0)"
+    if kind == "text":
+        if (col.charset or "utf8mb4").lower() in _UTF8_COMPATIBLE:
+            return q
+        return f"CONVERT({q} USING utf8mb4)"
+    if kind == "json":
+        # MySQL stores binary JSON and prints it normalised (sorted keys, fixed spacing). MariaDB stores the
+        # text: it is hashed as stored (fast); a chunk that differs only by JSON layout is resolved by value
+        # in the drill-down (rows compared after json.loads), see docs/data-parity.md.
+        return q
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _length(col: Column, flavour: Flavour) -> str | None:
+    kind = col.kind
+    if kind in ("text", "json"):
+        return f"CHAR_LENGTH({quote_ident(col.name)})"
+    if kind == "binary":
+        return f"LENGTH({quote_ident(col.name)})"
+    return None
+
+
+def row_strings(columns: Sequence[Column], flavour: Flavour) -> tuple[str, str]:
+    """(S1, S2): two injective canonical encodings of a row, over different byte orders."""
+    if not columns:
+        raise ValueError("a table needs at least one column")
+    pieces = [piece(c, flavour) for c in columns]
+    lengths = [x for x in (_length(c, flavour) for c in columns) if x is not None]
+    bitmap = "CONCAT(" + ", ".join(f"ISNULL({quote_ident(c.name)})" for c in columns) + ")"
+    tail1 = [f"CONCAT_WS(',', {', '.join(lengths)})"] if lengths else []
+    tail2 = [f"CONCAT_WS(',', {', '.join(lengths[::-1])})"] if lengths else []
+    s1 = "CONCAT_WS('#', " + ", ".join([*pieces, *tail1, bitmap]) + ")"
+    s2 = "CONCAT_WS('#', " + ", ".join([bitmap, *tail2, *pieces[::-1]]) + ")"
+    return s1, s2
+
+
+def row_hash_exprs(columns: Sequence[Column], flavour: Flavour) -> tuple[str, str]:
+    """The two 32-bit halves of the 64-bit row hash."""
+    s1, s2 = row_strings(columns, flavour)
+    return f"CRC32({s1})", f"CRC32({s2})"
+
+
+# --------------------------------------------------------------------------- chunk ranges
+
+
+def _after(cols: Sequence[str], bound: Sequence[Any], strict: bool) -> tuple[str, list[Any]]:
+    """Expanded tuple comparison (k1,k2,..) > bound (or >=): range-optimizer friendly on 5.7, 8.0, MariaDB."""
+    ors, args = [], []
+    for i, col in enumerate(cols):
+        last = i == len(cols) - 1
+        op = ">" if (strict or not last) else ">="
+        ands = [f"{quote_ident(c)} = %s" for c in cols[:i]] + [f"{quote_ident(col)} {op} %s"]
+        ors.append("(" + " AND ".join(ands) + ")")
+        args.extend([*bound[:i], bound[i]])
+    return "(" + " OR ".join(ors) + ")", args
+
+
+def _before(cols: Sequence[str], bound: Sequence[Any]) -> tuple[str, list[Any]]:
+    """(k1,k2,..) <= bound."""
+    ors, args = [], []
+    for i, col in enumerate(cols):
+        last = i == len(cols) - 1
+        op = "<=" if last else "<"
+        ands = [f"{quote_ident(c)} = %s" for c in cols[:i]] + [f"{quote_ident(col)} {op} %s"]
+        ors.append("(" + " AND ".join(ands) + ")")
+        args.extend([*bound[:i], bound[i]])
+    return "(" + " OR ".join(ors) + ")", args
+
+
+def range_where(key: Key, lower: Sequence[Any] | None, upper: Sequence[Any] | None) -> tuple[str, list[Any]]:
+    """WHERE clause for the chunk (lower, upper]; None = unbounded on that side."""
+    parts, args = [], []
+    if key.usable and lower is not None:
+        sql, a = _after(key.columns, lower, strict=True)
+        parts.append(sql)
+        args += a
+    if key.usable and upper is not None:
+        sql, a = _before(key.columns, upper)
+        parts.append(sql)
+        args += a
+    return (" WHERE " + " AND ".join(parts)) if parts else "", args
+
+
+def _from(database: str, table: str, key: Key) -> str:
+    force = f" FORCE INDEX ({quote_ident(key.name)})" if key.usable and key.name else ""
+    return f" FROM {qualified(database, table)}{force}"
+
+
+def next_bound_sql(database: str, table: str, key: Key, lower: Sequence[Any] | None,
+                   chunk_rows: int) -> tuple[str, list[Any]]:
+    """Upper bound of the chunk starting after ``lower``: the key of the chunk_rows-th row (none = last chunk)."""
+    if not key.usable:
+        raise ValueError("no index to chunk along")
+    where, args = range_where(key, lower, None)
+    order = ", ".join(quote_ident(c) for c in key.columns)
+    return (f"SELECT {order}{_from(database, table, key)}{where} ORDER BY {order} "
+            f"LIMIT 1 OFFSET {max(int(chunk_rows), 1) - 1}", args)
+
+
+def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key: Key,
+                       lower: Sequence[Any] | None, upper: Sequence[Any] | None,
+                       flavour: Flavour) -> tuple[str, list[Any]]:
+    """COUNT(*) and the two multiset sums of the chunk (lower, upper]. Only these three numbers travel."""
+    h1, h2 = row_hash_exprs(columns, flavour)
+    where, args = range_where(key, lower, upper)
+    return (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0)"
+            f"{_from(database, table, key)}{where}", args)
+
+
+def row_hashes_sql(database: str, table: str, columns: Sequence[Column], key: Key,
+                   lower: Sequence[Any] | None, upper: Sequence[Any] | None,
+                   flavour: Flavour) -> tuple[str, list[Any]]:
+    """Drill-down: key columns (if any) + both hash halves for every row of one chunk."""
+    h1, h2 = row_hash_exprs(columns, flavour)
+    where, args = range_where(key, lower, upper)
+    keys = [quote_ident(c) for c in key.columns] if key.usable else []
+    order = f" ORDER BY {', '.join(keys)}" if keys else ""
+    return f"SELECT {', '.join([*keys, h1, h2])}{_from(database, table, key)}{where}{order}", args
+
+
+def value_expr(col: Column) -> str:
+    """Select-list form for fetching a value to compare in the client: FLOAT widened so no digits are lost."""
+    q = quote_ident(col.name)
+    return f"({q} + 0e0)" if col.kind == "float" else q
+
+
+def rows_by_key_sql(database: str, table: str, columns: Sequence[Column], key_columns: Sequence[str],
+                    keys: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """Full rows for a sample of keys (drill-down: which columns differ)."""
+    one = "(" + " AND ".join(f"{quote_ident(c)} = %s" for c in key_columns) + ")"
+    cols = ", ".join(value_expr(c) for c in columns)
+    args = [v for k in keys for v in k]
+    return f"SELECT {cols} FROM {qualified(database, table)} WHERE " + " OR ".join([one] * len(keys)), args
+
+
+def rows_by_hash_sql(database: str, table: str, columns: Sequence[Column], key: Key,
+                     lower: Sequence[Any] | None, upper: Sequence[Any] | None, hashes: Sequence[int],
+                     flavour: Flavour) -> tuple[str, list[Any]]:
+    """Full rows whose first hash half is in ``hashes`` (drill-down for tables without a unique key)."""
+    h1, h2 = row_hash_exprs(columns, flavour)
+    where, args = range_where(key, lower, upper)
+    cond = f"{h1} IN ({', '.join(['%s'] * len(hashes))})"
+    where = f"{where} AND {cond}" if where else f" WHERE {cond}"
+    cols = ", ".join(value_expr(c) for c in columns)
+    return f"SELECT {cols}, {h1}, {h2}{_from(database, table, key)}{where}", [*args, *hashes]
+
+
+def count_sql(database: str, table: str) -> str:
+    return f"SELECT COUNT(*) FROM {qualified(database, table)}"
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+def tables_sql() -> str:
+    return ("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
+
+
+def columns_sql() -> str:
+    return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME "
+            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+            "ORDER BY ORDINAL_POSITION")
+
+
+def indexes_sql() -> str:
+    return ("SELECT s.INDEX_NAME, s.NON_UNIQUE, s.COLUMN_NAME, s.SUB_PART, c.IS_NULLABLE = 'YES' "
+            "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
+            "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME "
+            "WHERE s.TABLE_SCHEMA = %s AND s.TABLE_NAME = %s ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX")
+
+
+def json_columns_sql(flavour: Flavour) -> str | None:
+    """MariaDB's JSON is LONGTEXT + CHECK (json_valid(col)); MySQL reports DATA_TYPE 'json' itself."""
+    if not flavour.is_mariadb:
+        return None
+    return ("SELECT CONSTRAINT_NAME FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = %s "
+            "AND TABLE_NAME = %s AND CHECK_CLAUSE LIKE 'json\\_valid(%%'")
+
+
+def choose_key(rows: Sequence[tuple[str, Any, str, Any, Any]]) -> Key:
+    """Pick the chunking index from indexes_sql() rows: PRIMARY, else the narrowest unique index on
+    NOT NULL columns, else the narrowest non-unique index on NOT NULL columns; never a prefix index."""
+    indexes: dict[str, dict[str, Any]] = {}
+    for name, non_unique, column, sub_part, nullable in rows:
+        ix = indexes.setdefault(name, {"unique": not int(non_unique), "cols": [], "ok": True})
+        ix["cols"].append(column)
+        if sub_part is not None or bool(nullable):
+            ix["ok"] = False
+    if "PRIMARY" in indexes:
+        return Key("PRIMARY", tuple(indexes["PRIMARY"]["cols"]), True)
+    for unique in (True, False):
+        cands = [(len(ix["cols"]), name) for name, ix in indexes.items() if ix["ok"] and ix["unique"] == unique]
+        if cands:
+            name = min(cands)[1]
+            return Key(name, tuple(indexes[name]["cols"]), unique)
+    return Key("", (), False)
+
+
+def session_setup_sql(flavour: Flavour, lock_wait_s: int = 2) -> list[str]:
+    """Short lock waits: a checksum must never queue behind (or in front of) the application's DDL/locks."""
+    return [f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_s)}",
+            f"SET SESSION lock_wait_timeout = {int(lock_wait_s)}",
+            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"]
