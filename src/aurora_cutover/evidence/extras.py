@@ -10,7 +10,13 @@ import json
 from typing import Any
 
 
+class Raw(str):
+    """A cell that is already HTML (e.g. a link the report itself builds); never used for server data."""
+
+
 def _cell(v: Any) -> str:
+    if isinstance(v, Raw):
+        return str(v)
     if isinstance(v, dict | list):
         v = json.dumps(v, default=str, ensure_ascii=False)
     return html.escape("" if v is None else str(v))

@@ -1,0 +1,3 @@
+from aurora_cutover.rehearsal.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,259 @@
+"""``make rehearsal``: the whole migration on the lab under live application load, measured.
+
+    python -m aurora_cutover.rehearsal [--config migration.toml] [--rows 2000] [--rate 40]
+
+Fresh lab → baseline + generated data → workload starts (journaling every write) → 003 while CDC is
+live → ``pytest -m readiness`` → ``pytest -m cutover --confirm`` → writes on the target →
+``pytest -m rollback --confirm`` → writes on the source → workload stops → the journal is judged
+against the final primary (lost writes, split-brain writes, write gaps, latency) → the data checks
+run once more → ``reports/<stamp>-rehearsal.{json,html}`` and a one-screen summary. Exit 0 only when
+every target is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aurora_cutover.config import ConfigError, load
+from aurora_cutover.evidence.record import iso, new_stem, utc_now
+from aurora_cutover.lab.setup import ROOT, Lab, lab_config
+from aurora_cutover.rehearsal.report import render_html
+from aurora_cutover.rehearsal.verify import Switch, verify
+
+
+@dataclass
+class Phase:
+    name: str
+    rc: int | None = None
+    evidence: str = ""
+    outcome: str = ""
+    reason: str = ""
+    started: float = 0.0
+    ended: float = 0.0
+
+
+@dataclass
+class Rehearsal:
+    config: str
+    reports: Path
+    rows: int = 2000
+    rate: float = 40.0
+    warmup_s: float = 4.0
+    on_target_s: float = 6.0
+    on_source_s: float = 4.0
+    rollback: bool = True
+    fresh: bool = True
+    say: Any = print
+    phases: list[Phase] = field(default_factory=list)
+
+    def product(self, name: str, args: list[str], timeout_s: float = 900) -> Phase:
+        """Run one product session exactly as a user would, in its own process."""
+        ph = Phase(name, started=time.time())
+        self.say(f"rehearsal: pytest {' '.join(args)}")
+        env = {**os.environ, "MIGRATION_CONFIG": self.config}
+        before = set(self.reports.glob("*.json"))
+        out = subprocess.run([sys.executable, "-m", "pytest", *args, "--reports-dir", str(self.reports), "-q",
+                              "--no-header", "-p", "no:cacheprovider"], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=timeout_s)
+        ph.rc, ph.ended = out.returncode, time.time()
+        new = sorted(set(self.reports.glob("*.json")) - before, key=lambda p: p.stat().st_mtime)
+        new = [p for p in new if not p.name.startswith("bench-")]
+        if new:
+            doc = json.loads(new[-1].read_text())
+            ph.evidence, ph.outcome, ph.reason = new[-1].name, doc.get("outcome", ""), doc.get("reason", "")
+        else:
+            ph.outcome, ph.reason = "failed", first_error(out.stdout + out.stderr)
+        (self.reports / f"{self.stem.name}-{name}.log").write_text(out.stdout + out.stderr)
+        self.phases.append(ph)
+        self.say(f"rehearsal: {name}: {ph.outcome.upper() or 'NO EVIDENCE'} ({ph.reason})")
+        return ph
+
+    def run(self) -> int:
+        self.reports.mkdir(parents=True, exist_ok=True)
+        self.stem = new_stem(self.reports, "rehearsal")
+        started = utc_now()
+        lab = Lab(lab_config(self.config), say=lambda msg: self.say(f"  {msg}"))
+        if self.fresh:
+            lab.reset()
+        lab.up()
+        self._generate(lab)
+        journal = self.reports / f"{self.stem.name}.journal.jsonl"
+        duration = 900.0  # hard bound; stopped explicitly long before
+        with open(f"{journal}.stderr", "w") as err:  # the child keeps its own copy of the descriptor
+            wl = subprocess.Popen([sys.executable, "-m", "aurora_cutover.rehearsal.workload", "--config",
+                                   self.config, "--journal", str(journal), "--rate", str(self.rate),
+                                   "--duration", str(duration)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        summary: dict[str, Any] = {}
+        try:
+            time.sleep(self.warmup_s)
+            self.say("rehearsal: running 003_insert_during_migration.sql on the source while CDC is live")
+            lab.source.run_sql_file(ROOT / "sql" / "baseline" / "003_insert_during_migration.sql", lab.database)
+            lab.wait_replicated()
+            ready = self.product("readiness", ["-m", "readiness"])
+            if ready.outcome == "passed":
+                cut = self.product("cutover", ["-m", "cutover", "--confirm"])
+                if cut.outcome == "passed":
+                    time.sleep(self.on_target_s)
+                    if self.rollback:
+                        self.product("rollback", ["-m", "rollback", "--confirm"])
+                        time.sleep(self.on_source_s)
+        finally:
+            wl.send_signal(signal.SIGTERM)
+            try:
+                wl.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                wl.kill()
+        summary = self.judge(lab, journal)
+        final = None
+        if any(p.name == "cutover" and p.outcome == "passed" for p in self.phases):
+            final = self.product("final-data-checks", ["-m", "readiness", "checks/test_data_parity.py"])
+        return self.write(started, summary, final)
+
+    def _generate(self, lab: Lab) -> None:
+        from aurora_cutover.lab.datagen import generate
+
+        if self.rows <= 0:
+            return
+        with lab.source.admin(database=lab.database) as conn:
+            counts = generate(conn, self.rows, None, 7)
+        lab.wait_replicated(120)
+        self.say(f"rehearsal: generated {sum(counts.values())} rows across {len(counts)} tables")
+
+    def switches(self) -> list[Switch]:
+        out = []
+        m = load(self.config)
+        sid = {"source": 1, "target": 2}  # the lab's server ids (Server.source/target)
+        for p in self.phases:
+            if p.name not in ("cutover", "rollback") or not p.evidence:
+                continue
+            doc = json.loads((self.reports / p.evidence).read_text())
+            t = step_times(doc)
+            if "fence" not in t:
+                continue
+            old, new = ("source", "target") if p.name == "cutover" else ("target", "source")
+            out.append(Switch(p.name, sid[old], sid[new], fence_t=t["fence"][1], fence_start_t=t["fence"][0],
+                              flip_t=t.get("flip", t["fence"])[1], verified_t=t.get("verify", t["fence"])[1]))
+        del m
+        return out
+
+    def judge(self, lab: Lab, journal: Path) -> dict[str, Any]:
+        records, base = [], None
+        for line in journal.read_text().splitlines():
+            r = json.loads(line)
+            if "base_id" in r:
+                base = r["base_id"]
+            elif "seq" in r:
+                records.append(r)
+        if base is None:
+            return {"error": "the workload journal is empty: the workload never started (see journal.stderr)"}
+        rolled_back = any(p.name == "rollback" and p.outcome == "passed" for p in self.phases)
+        cut = any(p.name == "cutover" and p.outcome == "passed" for p in self.phases)
+        final = lab.target if cut and not rolled_back else lab.source
+        rows = dict(final.query("SELECT id, body FROM submissions WHERE id >= %s AND id < %s",
+                                (base, base + 1_000_000), database=lab.database))
+        m = load(self.config)
+        result = verify(records, rows, self.switches(), ttl_s=m.dns.ttl)
+        result["final_primary"] = final.role
+        result["records"] = len(records)
+        self._records = records
+        return result
+
+    def write(self, started: dt.datetime, summary: dict[str, Any], final: Phase | None) -> int:
+        phases_ok = all(p.outcome == "passed" for p in self.phases) and len(self.phases) >= (4 if self.rollback else 3)
+        met = bool(summary.get("targets_met")) and phases_ok
+        doc = {
+            "phase": "rehearsal", "outcome": "passed" if met else "failed",
+            "started_utc": iso(started), "finished_utc": iso(utc_now()), "config": self.config,
+            "phases": [vars(p) for p in self.phases], **summary,
+        }
+        if not phases_ok:
+            bad = [f"{p.name}: {p.reason}" for p in self.phases if p.outcome != "passed"]
+            doc["phase_failures"] = bad or ["a phase did not run"]
+        json_path = self.stem.with_suffix(".json")
+        json_path.write_text(json.dumps(doc, indent=2, default=str))
+        html_path = self.stem.with_suffix(".html")
+        html_path.write_text(render_html(doc, getattr(self, "_records", []), self.switches()))
+        self.print_summary(doc, json_path, html_path)
+        return 0 if met else 1
+
+    def print_summary(self, doc: dict[str, Any], json_path: Path, html_path: Path) -> None:
+        say = self.say
+        say("")
+        say(f"REHEARSAL {doc['outcome'].upper()}  —  {json_path}")
+        for p in self.phases:
+            say(f"  {p.name:<18} {p.outcome or 'no evidence':<8} {p.ended - p.started:6.1f}s  {p.evidence}")
+        if "error" in doc:
+            say(f"  {doc['error']}")
+            return
+        say(f"  writes: {doc['writes_acknowledged']} acknowledged / {doc['writes_attempted']} attempted, "
+            f"{doc['failed_writes']} failed; final primary: {doc['final_primary']}")
+        say(f"  lost writes: {doc['lost_writes']}   split-brain writes: {doc['split_brain_writes']}")
+        for name, a in doc["switches"].items():
+            lat = a["latency"]
+            say(f"  {name}: max write gap {a['max_write_gap_s']}s (target ≤ {a['target_max_write_gap_s']}s), "
+                f"failed {a['failed_writes']}, fence→first write on new primary "
+                f"{a['fence_to_first_write_on_new_primary_s']}s, p50/p99 ms before {lat['before']['p50_ms']}/"
+                f"{lat['before']['p99_ms']} during {lat['during']['p50_ms']}/{lat['during']['p99_ms']} after "
+                f"{lat['after']['p50_ms']}/{lat['after']['p99_ms']}")
+        for f in doc.get("phase_failures", []):
+            say(f"  MISSED: {f}")
+        say(f"  report: {html_path}")
+
+
+def step_times(doc: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """{'fence': (start, end), 'flip': ..., 'verify': ...} in epoch seconds from action evidence."""
+    out: dict[str, tuple[float, float]] = {}
+    for s in doc.get("steps", []):
+        name = str(s.get("step", ""))
+        key = next((k for k in ("fence", "flip", "verify") if k in name), None)
+        if key and s.get("started_utc") and s.get("ended_utc") and key not in out:
+            out[key] = (_epoch(s["started_utc"]), _epoch(s["ended_utc"]))
+    return out
+
+
+def _epoch(stamp: str) -> float:
+    return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
+
+
+def first_error(text: str) -> str:
+    for line in text.splitlines():
+        if line.startswith(("ERROR", "E ")):
+            return line.strip()[:300]
+    return (text.strip().splitlines() or ["no output"])[-1][:300]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="Rehearse the migration on the lab under live load.")
+    p.add_argument("--config", default=os.environ.get("MIGRATION_CONFIG") or str(ROOT / "migration.toml"))
+    p.add_argument("--reports-dir", default=str(ROOT / "reports"))
+    p.add_argument("--rows", type=int, default=2000, help="generated rows per table on top of the seed")
+    p.add_argument("--rate", type=float, default=40.0, help="workload operations per second")
+    p.add_argument("--on-target", type=float, default=6.0, help="seconds of writes on the target before rollback")
+    p.add_argument("--no-rollback", action="store_true", help="stop after the cutover (final primary = target)")
+    p.add_argument("--keep-lab", action="store_true", help="do not reset the lab first")
+    a = p.parse_args(argv)
+    if a.rows < 0 or a.rate <= 0 or a.on_target < 0:
+        print("rehearsal: --rows must be >= 0, --rate > 0, --on-target >= 0", file=sys.stderr)
+        return 2
+    try:
+        lab_config(a.config)
+    except ConfigError as exc:
+        print(f"rehearsal: {exc}", file=sys.stderr)
+        return 2
+    r = Rehearsal(config=str(Path(a.config).resolve()), reports=Path(a.reports_dir).resolve(), rows=a.rows,
+                  rate=a.rate, on_target_s=a.on_target, rollback=not a.no_rollback, fresh=not a.keep_lab)
+    return r.run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
