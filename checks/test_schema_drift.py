@@ -1,0 +1,51 @@
+"""The target's schema is the source's: columns, keys, indexes, foreign keys, partitions, triggers, views,
+routines, events, table options — the objects DMS silently drops — and AUTO_INCREMENT counters have headroom.
+
+Known rendering differences between servers (5.7 vs 8.0, MariaDB) are cosmetic and listed, not failed
+(rules: aurora_cutover.schema.normalise); an intended difference is accepted by name in [schema] accept.
+"""
+
+import pytest
+
+from aurora_cutover.schema import autoinc, compare, snapshot
+
+pytestmark = pytest.mark.readiness
+
+
+@pytest.fixture(scope="module")
+def snapshots(migration, servers):
+    src = snapshot.take(servers.conn("source"), migration.source.database, migration.tables.in_scope)
+    tgt = snapshot.take(servers.conn("target"), migration.target.database, migration.tables.in_scope)
+    return src, tgt
+
+
+def test_target_schema_matches_the_source(migration, snapshots, evidence):
+    src, tgt = snapshots
+    diffs, invalid, unused = compare.accept(compare.compare(src, tgt), migration.schema.accept)
+    evidence.record("source", f"{src.flavour}, {len(src.objects)} objects in {len(src.tables())} tables")
+    evidence.record("target", f"{tgt.flavour}, {len(tgt.objects)} objects in {len(tgt.tables())} tables")
+    cols = ["object", "kind", "attribute", "source", "target"]
+    cosmetic = [d for d in diffs if d.classification == "cosmetic"]
+    accepted = [d for d in diffs if d.accepted]
+    real = [d for d in diffs if d.failing]
+    if cosmetic:
+        evidence.table("Cosmetic differences (allowed)", [*cols, "rules"],
+                       [[d.ref, d.kind, d.attribute, d.source, d.target, ", ".join(d.rules)] for d in cosmetic])
+    if accepted:
+        evidence.table("Accepted differences ([schema] accept)", [*cols, "reason"],
+                       [[d.ref, d.kind, d.attribute, d.source, d.target, d.accepted] for d in accepted])
+    if unused:
+        evidence.record("accept entries matching nothing", unused)
+    if real:
+        evidence.table("Real differences", cols, [[d.ref, d.kind, d.attribute, d.source, d.target] for d in real])
+    assert not invalid, "; ".join(invalid)
+    assert not real, f"{len(real)} schema difference(s): " + "; ".join(d.sentence() for d in real[:10])
+
+
+def test_auto_increment_counters_are_above_the_highest_key_on_the_target(migration, servers, snapshots, evidence):
+    _src, tgt = snapshots
+    rooms = autoinc.headroom(servers.conn("target"), tgt)
+    evidence.table("AUTO_INCREMENT on the target", ["table", "column", "counter", "highest key"],
+                   [[h.table, h.column, h.counter, h.max_key] for h in rooms])
+    problems = [h.problem() for h in rooms if h.problem()]
+    assert not problems, "; ".join(problems)

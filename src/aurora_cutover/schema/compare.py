@@ -1,0 +1,134 @@
+"""Compare two schema snapshots; classify each difference cosmetic or real; apply the operator's accept list.
+
+    >>> diffs = compare(source_snapshot, target_snapshot)
+    >>> diffs, invalid, unused = accept(diffs, migration.schema.accept)   # "table.object: reason"
+    >>> [d.sentence() for d in diffs if d.failing]
+    ["users.email: column collation differs: source 'utf8mb4_general_ci', target 'utf8mb4_0900_ai_ci'"]
+
+``ref`` names the object the way the accept list does: ``<table>.<object>`` for table-level objects
+(column, index, foreign key, trigger, partition, check; ``<table>.options`` for table options) and
+``<kind>.<name>`` for schema-level ones (``view.v_roster``, ``procedure.p``, ``event.e``). An accept
+entry may name the object or one attribute of it (``users.email.collation``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aurora_cutover.schema.normalise import Ctx, normalise
+from aurora_cutover.schema.snapshot import Key, Snapshot
+
+Class = Literal["cosmetic", "real"]
+
+
+@dataclass(frozen=True)
+class Difference:
+    kind: str
+    table: str
+    name: str
+    attribute: str  # "" when the whole object is missing on one side
+    source: Any
+    target: Any
+    classification: Class
+    rules: tuple[str, ...] = ()  # the normalisation rules that explain a cosmetic difference
+    accepted: str = ""  # the operator's reason, when accepted
+
+    @property
+    def ref(self) -> str:
+        if self.table:
+            return f"{self.table}.{self.name or 'options'}"
+        if self.kind == "routine":
+            return ".".join(self.name.split(" ", 1))  # "procedure p" -> "procedure.p"
+        return f"{self.kind}.{self.name}"
+
+    @property
+    def failing(self) -> bool:
+        return self.classification == "real" and not self.accepted
+
+    def sentence(self) -> str:
+        what = f"{self.kind} {self.name}".strip() if self.kind != "table" else "table options"
+        if not self.attribute:
+            where = "source" if self.target is None else "target"
+            return f"{self.ref}: {what} exists only on the {where}"
+        return (f"{self.ref}: {what} {self.attribute} differs: source {self.source!r}, target {self.target!r}"
+                + (f" (cosmetic: {', '.join(self.rules)})" if self.classification == "cosmetic" else ""))
+
+
+def _ctx(snap: Snapshot, table: str) -> Ctx:
+    return Ctx(snap.flavour, snap.database, frozenset(snap.json_columns), table)
+
+
+_SKIP_ATTRS = {"name", "data_type"}  # name is the key; data_type is implied by column_type
+
+
+def compare(src: Snapshot, tgt: Snapshot) -> list[Difference]:
+    out: list[Difference] = []
+    for key in sorted(set(src.objects) | set(tgt.objects)):
+        kind, table, name = key
+        s_raw, t_raw = src.objects.get(key), tgt.objects.get(key)
+        if s_raw is not None and t_raw is not None and s_raw == t_raw:
+            continue
+        s_norm, s_why = normalise(kind, s_raw, _ctx(src, table)) if s_raw is not None else (None, {})
+        t_norm, t_why = normalise(kind, t_raw, _ctx(tgt, table)) if t_raw is not None else (None, {})
+        if s_norm is None or t_norm is None:
+            if s_norm is None and t_norm is None:
+                rules = tuple(dict.fromkeys(s_why.get("*", []) + t_why.get("*", [])))
+                out.append(Difference(kind, table, name, "", s_raw, t_raw, "cosmetic", rules))
+            else:
+                out.append(Difference(kind, table, name, "", s_raw, t_raw, "real"))
+            continue
+        out.extend(_attr_diffs(key, s_raw or {}, t_raw or {}, s_norm, t_norm, s_why, t_why))
+    return out
+
+
+def _attr_diffs(key: Key, s_raw: dict, t_raw: dict, s_norm: dict, t_norm: dict,
+                s_why: dict[str, list[str]], t_why: dict[str, list[str]]) -> list[Difference]:
+    kind, table, name = key
+    out = []
+    for attr in sorted((set(s_raw) | set(t_raw) | set(s_norm) | set(t_norm)) - _SKIP_ATTRS):
+        if s_raw.get(attr) == t_raw.get(attr):
+            continue
+        rules = tuple(dict.fromkeys(s_why.get(attr, []) + t_why.get(attr, [])))
+        cls: Class = "cosmetic" if s_norm.get(attr) == t_norm.get(attr) else "real"
+        out.append(Difference(kind, table, name, attr, s_raw.get(attr), t_raw.get(attr), cls,
+                              rules if cls == "cosmetic" else ()))
+    if not out and s_norm.get("data_type") != t_norm.get("data_type"):
+        out.append(Difference(kind, table, name, "data_type", s_raw.get("data_type"), t_raw.get("data_type"), "real"))
+    return out
+
+
+@dataclass(frozen=True)
+class AcceptEntry:
+    ref: str
+    reason: str
+
+
+def parse_accept(entries: tuple[str, ...] | list[str]) -> tuple[list[AcceptEntry], list[str]]:
+    """``"table.object: reason"`` -> entries; a missing reason is an error (an acceptance must say why)."""
+    ok, bad = [], []
+    for e in entries:
+        ref, sep, reason = e.partition(":")
+        if not sep or not ref.strip() or not reason.strip():
+            bad.append(f"schema.accept entry {e!r} must be 'table.object: reason'")
+        else:
+            ok.append(AcceptEntry(ref.strip(), reason.strip()))
+    return ok, bad
+
+
+def accept(diffs: list[Difference], entries: tuple[str, ...] | list[str]
+           ) -> tuple[list[Difference], list[str], list[str]]:
+    """Mark accepted real differences; returns (diffs, invalid entries, entries that matched nothing)."""
+    parsed, problems = parse_accept(entries)
+    used: set[str] = set()
+    out = []
+    for d in diffs:
+        hit = next((a for a in parsed if d.classification == "real"
+                    and a.ref in (d.ref, f"{d.ref}.{d.attribute}")), None)
+        if hit is not None:
+            used.add(hit.ref)
+            d = dataclasses.replace(d, accepted=hit.reason)
+        out.append(d)
+    unused = [f"{a.ref}: {a.reason}" for a in parsed if a.ref not in used]
+    return out, problems, unused
