@@ -53,7 +53,7 @@ def _safe(exc: BaseException) -> str:
 
 
 def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None] | None = None,
-        after_flip_help: str = "") -> Result:
+        after_flip_help: str = "", home: str = "source") -> Result:
     res = Result(ok=False, state="running", message="")
     done: list[Step] = []
 
@@ -116,7 +116,7 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
         res.state = "undone" if all_undone else "UNDO INCOMPLETE"
         failed_undo = "; ".join(f"{u['step']}: {u['detail']}" for u in res.undo if u["outcome"] != "undone")
         res.message = (f"{res.failed_step} failed: {reason} — "
-                       + ("everything done was undone; the application stays on the source"
+                       + (f"everything done was undone; the application stays on the {home}"
                           if all_undone else f"UNDO INCOMPLETE ({failed_undo}); fix by hand, see the runbook"))
         progress()
         return res

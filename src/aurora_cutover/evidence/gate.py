@@ -94,3 +94,21 @@ def check(reports_dir: Path, *, fingerprint: str, freshness_s: float, now: dt.da
                            f"the evidence recorded {str(recorded)[:12]}…", name, sha, facts)
     return Gate(True, f"readiness evidence {path.name} is green, {age:.0f}s old, same config, untampered",
                 name, sha, facts)
+
+
+def check_cutover(reports_dir: Path) -> Gate:
+    """Rollback needs the cutover evidence: the newest confirmed cutover whose record shows the flip happened.
+
+    A cutover killed mid-run leaves its checkpointed JSON (outcome failed, ``flipped`` true), which counts:
+    rolling back a half-done cutover is exactly what the rollback is for.
+    """
+    found = newest(reports_dir, "cutover")
+    if found is None:
+        return Gate(False, f"no cutover evidence in {reports_dir}: nothing to roll back (or wrong --reports-dir)")
+    path, doc = found
+    sha = sha256_file(path)
+    if not doc.get("flipped"):
+        return Gate(False, f"newest cutover evidence {path} shows no DNS flip (state {doc.get('state')!r}): "
+                           "nothing to roll back", str(path), sha)
+    return Gate(True, f"cutover evidence {path.name}: flipped, state {doc.get('state')!r}", str(path), sha,
+                {"evidence": str(path), "state": doc.get("state"), "run_id": doc.get("run_id")})

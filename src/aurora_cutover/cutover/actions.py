@@ -1,0 +1,122 @@
+"""Entry points the thin action tests call: plan, cutover, rollback — locked, recorded, checkpointed.
+
+    >>> rows = plan(m, "cutover", route53)                       # dry run: changes nothing
+    >>> res, doc = run_action("cutover", m, route53=r53, aws=aws, relied_on={...}, on_progress=save)
+    >>> res.ok, doc["state"]
+
+The lock is taken on the side that is primary when the action starts (cutover: source, rollback:
+target). It is released when the action finished or was fully undone; it is KEPT after a failure
+past the flip or an incomplete undo, so a re-run refuses with the holder, age and step reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aurora_cutover.config import Migration
+from aurora_cutover.cutover.context import Context
+from aurora_cutover.cutover.lock import Lock, LockHeld
+from aurora_cutover.cutover.rollback import rollback_steps
+from aurora_cutover.cutover.runner import Result, Step, run
+from aurora_cutover.cutover.steps import NO_REVERSE, cutover_steps
+from aurora_cutover.db import ConnectError, connect
+from aurora_cutover.dns import record as dnsrecord
+
+LOCK_SIDE = {"cutover": "source", "rollback": "target"}
+
+
+def steps_for(action: str, ctx: Context) -> list[Step]:
+    return cutover_steps(ctx) if action == "cutover" else rollback_steps(ctx)
+
+
+def after_flip_help(m: Migration, action: str) -> str:
+    if action == "cutover":
+        return ("STATE: DNS → target (INSYNC); source FENCED (read_only, app accounts locked); forward replication "
+                f"STOPPED; target WRITABLE; reverse path: {m.replication.reverse_path}; cutover lock KEPT on the "
+                "source. Continue on the target: fix the cause, check by hand (docs/runbook-cutover.md, 'Stopped "
+                "after the flip'), then `python -m aurora_cutover.cutover unlock --name cutover`. Go back: "
+                "`pytest -m rollback --confirm`.")
+    return ("STATE: DNS → source (INSYNC); target FENCED; reverse path STOPPED; source WRITABLE; rollback lock KEPT "
+            "on the target. Continue on the source: fix the cause (docs/runbook-rollback.md, 'Stopped after the "
+            "flip'), then `python -m aurora_cutover.cutover unlock --side target --name rollback`.")
+
+
+def plan(m: Migration, action: str, route53: Any) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The exact plan, from the config and the record as it is now; reads only."""
+    ctx = Context.start(m, action, route53)
+    try:
+        rec = dnsrecord.current(route53, m.dns)
+        current = f"{rec.value} (TTL {rec.ttl})"
+    except Exception as exc:  # the plan still shows; the real run would stop at preflight
+        current = f"cannot read: {str(exc).splitlines()[0][:160]}"
+    to = m.target.dns_name if action == "cutover" else m.source.dns_name
+    head = {"record": m.dns.record_name, "current_value": current, "new_value": f"{to} (TTL {m.dns.ttl})",
+            "fence": list(m.cutover.fence), "app_accounts": list(m.cutover.app_accounts),
+            "timeout_s": m.cutover.timeout_s, "drain_timeout_s": m.cutover.drain_timeout_s,
+            "dns_sync_timeout_s": m.cutover.dns_sync_timeout_s, "verify_grace_s": m.cutover.verify_grace_s,
+            "reverse_path": m.replication.reverse_path if m.replication.reverse_path != "none" else NO_REVERSE,
+            "lock": f"row {action!r} in _aurora_cutover.cutover_lock on the {LOCK_SIDE[action]}"}
+    rows = [[i + 1, s.name, s.title, ", ".join(f"{k}={v}" for k, v in s.plan(ctx).items()),
+             "undo" if s.undo else ("POINT OF NO RETURN" if s.point_of_no_return else "-")]
+            for i, s in enumerate(steps_for(action, ctx))]
+    return head, rows
+
+
+def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], Any] | None,
+               relied_on: dict[str, Any], accept_data_loss: bool = False,
+               hooks: dict[str, Callable[[Context], None]] | None = None,
+               on_progress: Callable[[dict[str, Any]], None] | None = None) -> tuple[Result, dict[str, Any]]:
+    ctx = Context.start(m, action, route53, aws=aws, accept_data_loss=accept_data_loss, hooks=hooks or {})
+    doc: dict[str, Any] = {"action": action, "run_id": ctx.run_id, "relied_on": relied_on,
+                           "accept_data_loss": accept_data_loss}
+    if accept_data_loss:
+        doc["ACCEPT_DATA_LOSS"] = "operator passed --accept-data-loss"
+    side = LOCK_SIDE[action]
+    try:
+        lock_conn = connect(m, side, admin=True, read_timeout_s=10)  # type: ignore[arg-type]
+        lock = Lock.acquire(lock_conn, action, ctx.run_id, stale_after_s=m.cutover.timeout_s)
+    except (LockHeld, ConnectError) as exc:
+        res = Result(ok=False, state="REFUSED", message=f"refused before any change: {exc}")
+        doc.update(res.as_evidence(), lock_held=getattr(exc, "info", None))
+        ctx.close()
+        return res, doc
+    ctx.facts["lock"] = lock
+    doc["lock"] = {"side": side, "name": action, "replicated": lock.replicated}
+
+    def progress(r: Result) -> None:
+        doc.update(r.as_evidence(), **_timeline(ctx))
+        if on_progress is not None:
+            on_progress(doc)
+
+    try:
+        res = run(steps_for(action, ctx), ctx, on_progress=progress, after_flip_help=after_flip_help(m, action),
+                  home="source" if action == "cutover" else "target")
+        if res.ok or res.state == "undone":
+            doc["lock"]["released"] = lock.release()
+        else:
+            doc["lock"]["released"] = False
+            doc["lock"]["kept_because"] = res.state
+        doc.update(res.as_evidence(), **_timeline(ctx))
+        if on_progress is not None:
+            on_progress(doc)
+        return res, doc
+    finally:
+        lock.close()
+        ctx.close()
+
+
+def _timeline(ctx: Context) -> dict[str, Any]:
+    f = ctx.facts
+    out: dict[str, Any] = {"fenced_utc": f.get("fenced_utc"), "verified_utc": f.get("verified_utc"),
+                           "reverse_path_state": f.get("reverse_path", ctx.m.replication.reverse_path)}
+    if "fenced_at" in f and "verified_at" in f:
+        out["write_unavailability_s"] = round(f["verified_at"] - f["fenced_at"], 3)
+    if "final_counts" in f:
+        out["final_counts"] = f["final_counts"]
+    if "record" in f:
+        r = f["record"]
+        out["record_before"] = f"{r.name} CNAME {r.value} TTL {r.ttl}"
+    if "flipped_to" in f:
+        out["record_after"] = f"{f['flipped_to'].name} CNAME {f['flipped_to'].value}"
+    return out

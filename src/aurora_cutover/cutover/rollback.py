@@ -1,0 +1,167 @@
+"""The rollback's steps: the cutover pointed the other way, plus the proof that no write is lost.
+
+    >>> steps = rollback_steps(ctx)   # preflight, fence_target, drain_reverse, stop_reverse,
+    ...                               # unfence_source, flip_back, verify, cleanup
+
+Before anything changes, the preflight compares target and source: when there is no reverse path (or
+it is not running) and the target holds rows the source does not, it REFUSES and lists the tables and
+row counts that would be lost — unless ``--accept-data-loss``, which is recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aurora_cutover.cutover import lock as cutover_lock
+from aurora_cutover.cutover import probes
+from aurora_cutover.cutover.context import Context
+from aurora_cutover.cutover.runner import Step
+from aurora_cutover.cutover.steps import (
+    StepFailed,
+    fence_side,
+    flip_to,
+    remove_replication,
+    replica,
+    unfence_side,
+    unflip,
+    verify_on,
+)
+from aurora_cutover.dns import record as dnsrecord
+from aurora_cutover.sql import fence
+
+
+class DataAtRisk(Exception):
+    """Rolling back would lose writes the target accepted; the message lists tables and row counts."""
+
+
+def _reverse_running(ctx: Context) -> bool:
+    how = ctx.m.replication.reverse_path
+    if how == "none":
+        return False
+    if how == "dms":
+        assert ctx.aws is not None
+        tasks = ctx.aws("dms").describe_replication_tasks(
+            Filters=[{"Name": "replication-task-arn", "Values": [ctx.m.replication.reverse_dms_task_arn]}])
+        return any(t.get("Status") == "running" for t in tasks.get("ReplicationTasks", []))
+    st = replica(ctx, "source")
+    return bool(st) and all(s.healthy for s in st)
+
+
+def _at_risk(diffs: list[list[Any]]) -> str:
+    return ", ".join(f"{t} (target {b}, source {a}: {what})" for t, b, a, what in diffs[:20])
+
+
+def _preflight(ctx: Context) -> dict[str, Any]:
+    rec = dnsrecord.current(ctx.route53, ctx.m.dns)
+    ctx.facts["record"] = rec
+    tgt = dnsrecord.normalise(ctx.m.target.dns_name)
+    if rec.value != tgt:
+        raise StepFailed(f"{rec.name} points to {rec.value}, not the target {tgt}: nothing to roll back, "
+                         "or someone changed it — nothing was done")
+    running = _reverse_running(ctx)
+    ctx.facts["reverse_running"] = running
+    out: dict[str, Any] = {"record": f"{rec.name} CNAME {rec.value} TTL {rec.ttl}",
+                           "reverse_path": ctx.m.replication.reverse_path, "reverse_running": running}
+    if not running:
+        diffs = probes.compare_tables(ctx, "target", "source", digests_too=True)
+        ctx.facts["at_risk"] = diffs
+        out["data_at_risk"] = diffs
+        if diffs and not ctx.accept_data_loss:
+            raise DataAtRisk(f"REFUSED: no running reverse path and the target accepted writes the source does "
+                             f"not have — rolling back would lose them: {_at_risk(diffs)}; "
+                             "rerun with --accept-data-loss to lose them knowingly")
+        if diffs:
+            out["ACCEPTED_DATA_LOSS"] = _at_risk(diffs)
+    return out
+
+
+def _drain_reverse(ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if ctx.facts.get("reverse_running"):
+        limit = ctx.bound(ctx.m.cutover.drain_timeout_s)
+        t0 = time.monotonic()
+        out["barrier_s"] = round(probes.lag_round_trip(ctx, "target", "source", "rollback", limit), 3)
+        if ctx.m.replication.reverse_path == "native":
+            out["gtid_position"] = probes.gtid_drain(ctx, "target", "source", max(0.1, limit - (time.monotonic() - t0)))
+    diffs = probes.compare_tables(ctx, "target", "source", digests_too=True)
+    out["tables_compared"] = len(probes.tables(ctx, "target"))
+    out["compare"] = "exact COUNT(*) and SUM(CRC32(all columns)) per in-scope table, target vs source"
+    if diffs:
+        if not ctx.accept_data_loss:
+            raise DataAtRisk(f"the source does not hold every write the target accepted: {_at_risk(diffs)}")
+        out["ACCEPTED_DATA_LOSS"] = _at_risk(diffs)
+    return out
+
+
+def _stop_reverse(ctx: Context) -> dict[str, Any]:
+    how = ctx.m.replication.reverse_path
+    if how == "native" and replica(ctx, "source"):
+        fl = ctx.flavour("source")
+        ctx.query("source", fence.stop_replica(fl, rds=ctx.rds("source")))
+        return {"reverse": f"source: {fence.stop_replica(fl, rds=ctx.rds('source'))}"}
+    if how == "dms" and ctx.facts.get("reverse_running"):
+        assert ctx.aws is not None
+        ctx.aws("dms").stop_replication_task(ReplicationTaskArn=ctx.m.replication.reverse_dms_task_arn)
+        return {"reverse": "reverse DMS task stopped"}
+    return {"reverse": "none running"}
+
+
+def _undo_stop_reverse(ctx: Context) -> str:
+    if ctx.m.replication.reverse_path == "native" and replica(ctx, "source"):
+        fl = ctx.flavour("source")
+        ctx.query("source", fence.start_replica(fl, rds=ctx.rds("source")))
+        return "source: reverse replication started again"
+    if ctx.m.replication.reverse_path == "dms" and ctx.facts.get("reverse_running"):
+        assert ctx.aws is not None
+        ctx.aws("dms").start_replication_task(ReplicationTaskArn=ctx.m.replication.reverse_dms_task_arn,
+                                              StartReplicationTaskType="resume-processing")
+        return "reverse DMS task resumed"
+    return "nothing to restart"
+
+
+def _verify(ctx: Context) -> dict[str, Any]:
+    out = verify_on(ctx, "source")
+    out["write_unavailability_s"] = round(ctx.facts["verified_at"] - ctx.facts["fenced_at"], 3)
+    return out
+
+
+def _cleanup(ctx: Context) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if ctx.m.replication.reverse_path == "native":
+        out["reverse"] = remove_replication(ctx, "source")
+    conn = ctx.admin("source")
+    held = None
+    try:
+        held = cutover_lock.holder(conn, "cutover")
+    except Exception:  # no lock table: nothing held
+        held = None
+    if held is not None:  # a killed cutover left its lock: the rollback is its documented way out
+        cutover_lock.force_release(ctx.admin("source"), "cutover")
+        ctx.drop("source")  # that session has sql_log_bin = 0 now; do not reuse it for data
+        out["released_cutover_lock"] = held
+    out["target_state"] = "fenced (read_only, app accounts locked), no replication: re-seed before a new attempt"
+    return out
+
+
+def rollback_steps(ctx: Context) -> list[Step]:
+    m, c = ctx.m, ctx.m.cutover
+    return [
+        Step("preflight", "Read the switch record (must point to the target); reverse path; data at risk",
+             _preflight, plan=lambda _c: {"expected_value": m.target.dns_name,
+                                          "reverse_path": m.replication.reverse_path}),
+        Step("fence_target", "Fence writes on the target", lambda x: fence_side(x, "target"),
+             lambda x: unfence_side(x, "target"), plan=lambda _c: {"fence": list(c.fence)}),
+        Step("drain_reverse", "Drain the reverse path; prove the source holds every write (counts + digests)",
+             _drain_reverse, plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s}),
+        Step("stop_reverse", "Stop the reverse path so nothing overwrites new source writes", _stop_reverse,
+             _undo_stop_reverse),
+        Step("unfence_source", "Make the source writable again", lambda x: {"source": unfence_side(x, "source")},
+             lambda x: str(fence_side(x, "source"))),
+        Step("flip_back", "Compare-and-swap the CNAME back to the source; wait for INSYNC",
+             lambda x: flip_to(x, "source"), lambda x: unflip(x), point_of_no_return=True,
+             plan=lambda _c: {"from": m.target.dns_name, "to": m.source.dns_name, "ttl": m.dns.ttl}),
+        Step("verify", "Verify: resolves to source, app lands there, canary write, no app sessions on target",
+             _verify, plan=lambda _c: {"wait_s": f"TTL {m.dns.ttl} + grace {c.verify_grace_s}"}),
+        Step("cleanup", "Remove the reverse replication; release a cutover lock left by a killed run", _cleanup),
+    ]
