@@ -92,6 +92,7 @@ class Endpoint:
     admin_socket: str = ""  # lab: unix socket with socket auth for the OS user
     credentials: CredentialSource = field(default_factory=CredentialSource)
     admin_credentials: CredentialSource | None = None
+    rds_id: str = ""  # RDS instance or Aurora cluster identifier: AWS-side checks (describe_db_clusters)
     # filled in by load(), never read from the file
     login: Credentials | None = None
     admin_login: Credentials | None = None
