@@ -1,0 +1,152 @@
+"""Pure checksum SQL builders: canonical row form per flavour, chunk ranges, key choice (no server).
+
+The MySQL 5.7 / 8.0 (Aurora) metadata rows below are recorded shapes of what those servers return for
+the queries in aurora_cutover.sql.checksum (information_schema.COLUMNS / STATISTICS): MySQL reports JSON
+as DATA_TYPE 'json'; MariaDB reports LONGTEXT and a CHECK (json_valid(col)) constraint. Dialect behaviour
+on real MySQL 5.7/8.0 is verified only through these fixtures (the lab runs MariaDB).
+"""
+
+import pytest
+
+from aurora_cutover.sql import checksum as q
+from aurora_cutover.sql.checksum import MARIADB, MYSQL57, MYSQL80, Column, Key
+
+# information_schema.COLUMNS rows as columns_sql() returns them: name, data_type, nullable, charset
+DISTRICTS_MYSQL57 = [("id", "int", 0, None), ("slug", "varchar", 0, "utf8mb4"), ("settings", "json", 1, None),
+                     ("annual_budget", "decimal", 1, None), ("created_at", "timestamp", 0, None)]
+DISTRICTS_MYSQL80 = DISTRICTS_MYSQL57  # 8.0 reports the same shapes for these types
+DISTRICTS_MARIADB = [("id", "int", 0, None), ("slug", "varchar", 0, "utf8mb4"), ("settings", "longtext", 1, "utf8mb4"),
+                     ("annual_budget", "decimal", 1, None), ("created_at", "timestamp", 0, None)]
+MARIADB_JSON_CHECKS = {"settings"}  # CHECK_CONSTRAINTS: CONSTRAINT_NAME='settings', json_valid(`settings`)
+
+
+def cols(rows, json_cols=frozenset()):
+    return [Column(n, t, bool(nl), cs, n in json_cols) for n, t, nl, cs in rows]
+
+
+EXPECTED_S1 = ("CONCAT_WS('#', `id`, `slug`, `settings`, `annual_budget`, UNIX_TIMESTAMP(`created_at`), "
+               "CONCAT_WS(',', CHAR_LENGTH(`slug`), CHAR_LENGTH(`settings`)), "
+               "CONCAT(ISNULL(`id`), ISNULL(`slug`), ISNULL(`settings`), ISNULL(`annual_budget`), "
+               "ISNULL(`created_at`)))")
+EXPECTED_S2 = ("CONCAT_WS('#', CONCAT(ISNULL(`id`), ISNULL(`slug`), ISNULL(`settings`), ISNULL(`annual_budget`), "
+               "ISNULL(`created_at`)), CONCAT_WS(',', CHAR_LENGTH(`settings`), CHAR_LENGTH(`slug`)), "
+               "UNIX_TIMESTAMP(`created_at`), `annual_budget`, `settings`, `slug`, `id`)")
+
+
+@pytest.mark.parametrize("flavour,rows,json_cols", [
+    (MYSQL57, DISTRICTS_MYSQL57, frozenset()),
+    (MYSQL80, DISTRICTS_MYSQL80, frozenset()),
+    (MARIADB, DISTRICTS_MARIADB, MARIADB_JSON_CHECKS),
+], ids=["mysql-5.7", "aurora-mysql-8.0", "mariadb-10.11"])
+def test_canonical_row_strings_per_flavour(flavour, rows, json_cols):
+    s1, s2 = q.row_strings(cols(rows, json_cols), flavour)
+    assert s1 == EXPECTED_S1
+    assert s2 == EXPECTED_S2
+
+
+def test_json_is_detected_per_flavour():
+    assert Column("settings", "json").kind == "json"  # MySQL 5.7 / 8.0
+    assert Column("settings", "longtext", True, "utf8mb4", is_json=True).kind == "json"  # MariaDB + CHECK
+    assert Column("notes", "longtext", True, "utf8mb4").kind == "text"
+    assert q.json_columns_sql(MYSQL57) is None and q.json_columns_sql(MYSQL80) is None
+    assert "json\\_valid" in q.json_columns_sql(MARIADB)
+
+
+def test_float_is_widened_timestamp_is_epoch_bit_is_numeric():
+    assert q.piece(Column("w", "float"), MYSQL57) == "(`w` + 0e0)"
+    assert q.piece(Column("d", "double"), MYSQL80) == "`d`"
+    assert q.piece(Column("ts", "timestamp"), MARIADB) == "UNIX_TIMESTAMP(`ts`)"
+    assert q.piece(Column("b", "bit"), MYSQL57) == "(`b` + 0)"
+    assert q.piece(Column("dt", "datetime"), MYSQL80) == "`dt`"
+    assert q.value_expr(Column("w", "float")) == "(`w` + 0e0)"
+
+
+@pytest.mark.parametrize("charset,converted", [("utf8mb4", False), ("utf8mb3", False), ("utf8", False),
+                                               ("ascii", False), ("latin1", True), ("ucs2", True)])
+def test_only_non_utf8_charsets_are_converted(charset, converted):
+    p = q.piece(Column("s", "varchar", charset=charset), MYSQL57)
+    assert (p == "CONVERT(`s` USING utf8mb4)") is converted
+    assert p in ("`s`", "CONVERT(`s` USING utf8mb4)")
+
+
+def test_binary_lengths_are_bytes_text_lengths_are_characters():
+    s1, _ = q.row_strings([Column("a", "varchar", charset="latin1"), Column("b", "blob", True)], MYSQL80)
+    assert "CHAR_LENGTH(`a`)" in s1 and "LENGTH(`b`)" in s1 and "CHAR_LENGTH(`b`)" not in s1
+    assert "CONVERT(`a` USING utf8mb4)" in s1
+
+
+def test_unknown_type_is_refused_not_silently_skipped():
+    with pytest.raises(ValueError, match="no canonical form"):
+        _ = Column("v", "vector").kind
+
+
+def test_chunk_checksum_sql_single_key():
+    c = [Column("id", "bigint"), Column("name", "varchar", True, "utf8mb4")]
+    sql, args = q.chunk_checksum_sql("db", "t", c, Key("PRIMARY", ("id",)), (10,), (20,), MYSQL57)
+    h1, h2 = q.row_hash_exprs(c, MYSQL57)
+    assert sql == (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0) FROM `db`.`t` "
+                   "FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))")
+    assert args == [10, 20]
+    assert h1.startswith("CRC32(CONCAT_WS('#', `id`, `name`, CONCAT_WS(',', CHAR_LENGTH(`name`))")
+
+
+def test_composite_key_ranges_expand_for_the_range_optimizer():
+    where, args = q.range_where(Key("PRIMARY", ("a", "b")), (1, 2), (3, 4))
+    assert where == (" WHERE ((`a` > %s) OR (`a` = %s AND `b` > %s)) AND "
+                     "((`a` < %s) OR (`a` = %s AND `b` <= %s))")
+    assert args == [1, 1, 2, 3, 3, 4]
+
+
+def test_unbounded_sides_and_whole_table():
+    assert q.range_where(Key("PRIMARY", ("id",)), None, None) == ("", [])
+    assert q.range_where(Key("PRIMARY", ("id",)), None, (5,)) == (" WHERE ((`id` <= %s))", [5])
+    sql, args = q.chunk_checksum_sql("db", "log", [Column("x", "int")], Key("", ()), None, None, MARIADB)
+    assert sql.endswith("FROM `db`.`log`") and args == []
+
+
+def test_next_bound_uses_force_index_and_offset():
+    sql, args = q.next_bound_sql("db", "t", Key("PRIMARY", ("a", "b")), (1, 2), 500)
+    assert sql == ("SELECT `a`, `b` FROM `db`.`t` FORCE INDEX (`PRIMARY`) WHERE ((`a` > %s) OR (`a` = %s AND "
+                   "`b` > %s)) ORDER BY `a`, `b` LIMIT 1 OFFSET 499")
+    assert args == [1, 1, 2]
+    first, _ = q.next_bound_sql("db", "t", Key("PRIMARY", ("id",)), None, 1)
+    assert first.endswith("ORDER BY `id` LIMIT 1 OFFSET 0")
+
+
+def test_index_missing_on_one_side_means_no_force_index():
+    sql, _ = q.chunk_checksum_sql("db", "t", [Column("id", "int")], Key("", ("id",)), (1,), None, MYSQL80)
+    assert "FORCE INDEX" not in sql and "WHERE ((`id` > %s))" in sql
+
+
+def test_identifiers_are_quoted():
+    sql, _ = q.chunk_checksum_sql("d`b", "t`x", [Column("we`ird", "int")], Key("PRIMARY", ("we`ird",)),
+                                  None, None, MARIADB)
+    assert "`d``b`.`t``x`" in sql and "`we``ird`" in sql
+
+
+# STATISTICS rows as indexes_sql() returns them: index, non_unique, column, sub_part, column nullable
+def test_choose_key_prefers_primary_then_unique_not_null_then_not_null_index():
+    assert q.choose_key([("PRIMARY", 0, "id", None, 0), ("uq", 0, "email", None, 0)]) == Key("PRIMARY", ("id",))
+    assert q.choose_key([("uq_wide", 0, "a", None, 0), ("uq_wide", 0, "b", None, 0),
+                         ("uq_nullable", 0, "c", None, 1), ("uq", 0, "e", None, 0)]) == Key("uq", ("e",), True)
+    assert q.choose_key([("idx_prefix", 1, "t", 10, 0), ("idx_occ", 1, "occurred_at", None, 0)]) == Key(
+        "idx_occ", ("occurred_at",), False)
+    assert q.choose_key([("idx_null", 1, "x", None, 1)]) == Key("", (), False)
+    assert q.choose_key([]) == Key("", (), False)
+
+
+def test_drill_down_sql():
+    c = [Column("id", "int"), Column("w", "float", True)]
+    sql, args = q.rows_by_key_sql("db", "t", c, ("id",), [(1,), (2,)])
+    assert sql == "SELECT `id`, (`w` + 0e0) FROM `db`.`t` WHERE (`id` = %s) OR (`id` = %s)"
+    assert args == [1, 2]
+    sql, args = q.row_hashes_sql("db", "t", c, Key("PRIMARY", ("id",)), None, (9,), MYSQL57)
+    assert sql.startswith("SELECT `id`, CRC32(") and sql.endswith("WHERE ((`id` <= %s)) ORDER BY `id`")
+    sql, args = q.rows_by_hash_sql("db", "t", c, Key("", ()), None, None, [7, 8], MARIADB)
+    assert "WHERE CRC32(" in sql and sql.endswith("IN (%s, %s)") and args == [7, 8]
+
+
+def test_session_setup_bounds_lock_waits():
+    stmts = q.session_setup_sql(MYSQL57, lock_wait_s=2)
+    assert "SET SESSION innodb_lock_wait_timeout = 2" in stmts
+    assert "SET SESSION lock_wait_timeout = 2" in stmts
