@@ -53,8 +53,11 @@ def lag_round_trip(ctx: Context, src: str, dst: str, purpose: str, timeout_s: fl
 def gtid_drain(ctx: Context, src: str, dst: str, timeout_s: float) -> str:
     """Native replication: wait until ``dst`` applied the GTID position ``src`` has now; returns it."""
     pos = str(ctx.one(src, fence.gtid_position(ctx.flavour(src))) or "")
+    if pos and ctx.flavour(dst).is_mariadb:
+        have = str(ctx.one(dst, fence.gtid_position(ctx.flavour(dst))) or "")
+        pos = fence.mariadb_gtid_to_wait(pos, have)
     if not pos:
-        return ""
+        return "already applied"
     q, args = fence.gtid_wait(ctx.flavour(dst), pos, timeout_s)
     try:
         result = ctx.one(dst, q, args)

@@ -105,8 +105,9 @@ def check_cutover(reports_dir: Path) -> Gate:
     found = newest(reports_dir, "cutover")
     if found is None:
         return Gate(False, f"no cutover evidence in {reports_dir}: nothing to roll back (or wrong --reports-dir)")
-    path, doc = found
+    path, top = found
     sha = sha256_file(path)
+    doc = top.get("cutover") or {}  # the action's record (actions/conftest.py checkpoint)
     if not doc.get("flipped"):
         return Gate(False, f"newest cutover evidence {path} shows no DNS flip (state {doc.get('state')!r}): "
                            "nothing to roll back", str(path), sha)

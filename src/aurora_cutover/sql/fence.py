@@ -143,3 +143,23 @@ def gtid_wait(flavour: Flavour, position: str, timeout_s: float) -> tuple[str, t
 def gtid_wait_ok(flavour: Flavour, result: object) -> bool:
     """MASTER_GTID_WAIT: 0 = reached, -1 = timeout. WAIT_FOR_EXECUTED_GTID_SET: 0 = reached, 1 = timeout."""
     return result is not None and int(result) == 0  # type: ignore[call-overload]
+
+
+def _mariadb_gtids(pos: str) -> dict[int, tuple[int, int]]:
+    out: dict[int, tuple[int, int]] = {}
+    for part in (p.strip() for p in pos.split(",") if p.strip()):
+        domain, server, seq = (int(x) for x in part.split("-"))
+        out[domain] = (server, seq)
+    return out
+
+
+def mariadb_gtid_to_wait(src_pos: str, dst_pos: str) -> str:
+    """The part of ``src_pos`` that ``dst`` does not have yet (per domain, by sequence number).
+
+    MASTER_GTID_WAIT compares against @@gtid_slave_pos, which never holds a server's own domain: a former
+    primary waiting for "1-1-2290,2-2-2" (1 = its own writes) would wait forever. So wait only for the
+    domains where the other side is ahead: ``mariadb_gtid_to_wait("1-1-9,2-2-5", "1-1-9,2-2-3") == "2-2-5"``.
+    """
+    src, dst = _mariadb_gtids(src_pos), _mariadb_gtids(dst_pos)
+    need = [f"{d}-{srv}-{seq}" for d, (srv, seq) in sorted(src.items()) if seq > dst.get(d, (0, 0))[1]]
+    return ",".join(need)
