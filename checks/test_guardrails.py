@@ -1,0 +1,97 @@
+"""Pre-flight guardrails (what RDS Blue/Green checks before switching, and more): no long transaction or DDL
+on the source, binlogs kept long enough for rollback and in ROW/FULL, nobody but replication writes the
+target, the switch record points at the source with a short TTL and is reachable, the target is a protected
+writer (Aurora: one writer, available readers).
+"""
+
+import pytest
+
+from aurora_cutover.db.flavour import detect_flavour
+from aurora_cutover.guardrails import probes, reach
+
+pytestmark = pytest.mark.readiness
+
+
+def test_no_long_running_transaction_on_the_source(migration, servers, evidence):
+    trxs = probes.transactions(servers.conn("source"))
+    evidence.table("Open transactions on the source", ["trx", "thread", "user", "host", "age s", "rows", "query"],
+                   [[t.trx_id, t.thread, t.user, t.host, round(t.age_s, 1), t.rows_modified, t.query[:120]]
+                    for t in trxs], note=f"max_transaction_age_s {migration.thresholds.max_transaction_age_s:g}")
+    problems = probes.sql.long_transactions(trxs, migration.thresholds.max_transaction_age_s)
+    assert not problems, "; ".join(problems)
+
+
+def test_no_ddl_in_progress_on_the_source(servers):
+    problems = probes.ddl_in_progress(servers.conn("source"))
+    assert not problems, "; ".join(problems)
+
+
+def test_source_keeps_binlogs_for_the_rollback_window(migration, servers, evidence):
+    r = probes.binlog_retention(servers.conn("source"))
+    evidence.record("binlog retention h", "never purged" if r.hours == float("inf") else r.hours)
+    evidence.record("read with", r.query)
+    problem = probes.sql.retention_problem(r.hours, migration.thresholds.min_binlog_retention_h, r.on_rds)
+    assert not problem, problem
+
+
+def test_source_binlog_is_row_based_with_full_images(servers, evidence):
+    log_bin, fmt, image = probes.binlog_settings(servers.conn("source"))
+    evidence.record("log_bin", log_bin)
+    evidence.record("binlog_format", fmt)
+    evidence.record("binlog_row_image", image)
+    problems = probes.sql.binlog_settings_problems(log_bin, fmt, image)
+    assert not problems, "; ".join(problems)
+
+
+def test_nobody_but_replication_writes_the_target(servers, evidence):
+    trxs = probes.transactions(servers.conn("target"))
+    local, facts = probes.local_writes_on_target(servers.conn("source"), servers.conn("target"))
+    for k, v in facts.items():
+        evidence.record(k, v)
+    problems = probes.sql.rogue_writers(trxs)
+    if local:
+        problems.append("transactions on the target that did not come from the source (local writes): "
+                        + ", ".join(local))
+    assert not problems, "; ".join(problems)
+
+
+def test_switch_record_points_to_the_source_with_a_short_ttl(migration, aws, evidence):
+    problems, rec = probes.dns_problems(aws("route53"), migration)
+    if rec is not None:
+        evidence.record("record", f"{rec.name} CNAME {rec.value} TTL {rec.ttl}")
+    assert not problems, "; ".join(problems)
+
+
+def test_switch_name_resolves_and_port_answers_from_check_hosts(migration, evidence):
+    results, problems = reach.check(migration)
+    evidence.table("Reachability (testinfra)", ["from", "name", "address", "port", "reachable", "error"],
+                   [[r.host, r.name, r.address, r.port, r.reachable, r.error] for r in results],
+                   note="name resolved through dns.resolver; TCP connect run on each host by testinfra")
+    assert results and not problems, "; ".join(problems) or "nothing was checked"
+
+
+def test_target_is_a_protected_writer(migration, servers, evidence):
+    with servers.conn("target").cursor() as cur:
+        cur.execute("SELECT @@global.read_only, @@global.innodb_read_only")
+        read_only, innodb_ro = (int(x) for x in cur.fetchone())
+    evidence.record("read_only", read_only)
+    evidence.record("innodb_read_only", innodb_ro)
+    assert not innodb_ro, (f"target {migration.target.host} has innodb_read_only = ON: it is a reader instance, "
+                           "not the writer the application will be switched to")
+    if migration.replication.method == "native":
+        # Pre-cutover the target must refuse application writes; replication threads bypass read_only.
+        assert read_only, (f"target {migration.target.host} has read_only = OFF before cutover: anyone with "
+                           "write grants can change it behind replication (SET GLOBAL read_only = ON)")
+
+
+def test_aurora_cluster_has_an_available_writer_and_readers(migration, servers, aws, evidence):
+    cluster = migration.target.rds_id
+    if not cluster:
+        flavour = detect_flavour(servers.conn("target"))
+        assert flavour.name != "aurora-mysql", ("the target is Aurora but target.rds_id (the cluster identifier) "
+                                                "is not configured: cannot check writer and readers")
+        evidence.record("not applicable", f"target is {flavour} and target.rds_id is not set")
+        return
+    problems, rows = probes.aurora_cluster_problems(aws("rds"), cluster)
+    evidence.table(f"Aurora cluster {cluster}", ["instance", "role", "status", "parameter group"], rows)
+    assert not problems, "; ".join(problems)

@@ -1,0 +1,1 @@
+"""Pre-flight guardrails: what RDS Blue/Green checks before a switchover, and more."""

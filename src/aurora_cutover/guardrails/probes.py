@@ -1,0 +1,118 @@
+"""Guardrail probes: run the pure queries of :mod:`aurora_cutover.guardrails.sql` and return problems.
+
+    >>> long_running_transactions(source_conn, max_age_s=60)     # [] or ["transaction open longer ..."]
+    >>> local_writes_on_target(source_conn, target_conn)         # GTIDs the target wrote itself
+    >>> dns_problems(route53, migration)                         # switch record value and TTL
+    >>> aurora_cluster_problems(rds, "eduphoria-aurora")         # writer + available, in-sync readers
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aurora_cutover.config import Migration
+from aurora_cutover.db.flavour import Flavour, detect_flavour
+from aurora_cutover.dns import record as dns_record
+from aurora_cutover.guardrails import sql
+
+
+def _rows(conn: Any, query: str) -> list[tuple]:
+    with conn.cursor() as cur:
+        cur.execute(query)
+        return list(cur.fetchall())
+
+
+def transactions(conn: Any) -> list[sql.Trx]:
+    return sql.parse_trx(_rows(conn, sql.TRANSACTIONS))
+
+
+def long_running_transactions(conn: Any, max_age_s: float) -> list[str]:
+    return sql.long_transactions(transactions(conn), max_age_s)
+
+
+def ddl_in_progress(conn: Any) -> list[str]:
+    return sql.ddl_in_progress(_rows(conn, sql.PROCESSLIST))
+
+
+@dataclass(frozen=True)
+class Retention:
+    hours: float | None
+    on_rds: bool
+    query: str
+
+
+def binlog_retention(conn: Any, flavour: Flavour | None = None) -> Retention:
+    flavour = flavour or detect_flavour(conn)
+    on_rds = sql.is_rds(str(_rows(conn, sql.is_rds_query())[0][0] or ""))
+    q = sql.binlog_retention_query(flavour, on_rds)
+    return Retention(sql.binlog_retention_hours(flavour, on_rds, _rows(conn, q)), on_rds, q)
+
+
+def binlog_settings(conn: Any) -> tuple[Any, str, str]:
+    log_bin, fmt, image = _rows(conn, sql.BINLOG_SETTINGS)[0]
+    return log_bin, str(fmt), str(image)
+
+
+def local_writes_on_target(source: Any, target: Any) -> tuple[list[str], dict[str, Any]]:
+    """GTIDs present on the target that the source did not originate; plus the raw facts for evidence."""
+    flavour = detect_flavour(target)
+    if flavour.is_mariadb:
+        src_pos, = _rows(source, "SELECT @@global.gtid_binlog_pos")[0]
+        tgt_pos, tgt_id = _rows(target, "SELECT @@global.gtid_binlog_pos, @@server_id")[0]
+        domains = {d for d, _s, _n in sql.parse_mariadb_gtids(str(src_pos))}
+        return (sql.local_gtid_writes_mariadb(str(tgt_pos), domains, int(tgt_id)),
+                {"source gtid_binlog_pos": src_pos, "target gtid_binlog_pos": tgt_pos, "target server_id": tgt_id})
+    src_uuid, src_set = _rows(source, "SELECT @@server_uuid, @@global.gtid_executed")[0]
+    tgt_set, = _rows(target, "SELECT @@global.gtid_executed")[0]
+    uuids = {str(src_uuid)} | set(sql.parse_mysql_gtid_set(str(src_set)))
+    return (sql.local_gtid_writes_mysql(str(tgt_set), uuids),
+            {"source server_uuid": src_uuid, "target gtid_executed": tgt_set})
+
+
+def dns_problems(route53: Any, m: Migration) -> tuple[list[str], dns_record.Record | None]:
+    try:
+        rec = dns_record.current(route53, m.dns)
+    except dns_record.RecordError as exc:
+        return [str(exc)], None
+    out = []
+    want = dns_record.normalise(m.source.dns_name)
+    if rec.value != want:
+        out.append(f"{rec.name} CNAME points to {rec.value!r}, not the source {want!r}")
+    if rec.ttl > m.thresholds.max_dns_ttl_s:
+        out.append(f"{rec.name} TTL {rec.ttl}s > max_dns_ttl_s {m.thresholds.max_dns_ttl_s}s: clients would keep "
+                   f"the old address that long after the switch")
+    return out, rec
+
+
+def aurora_cluster_problems(rds: Any, cluster_id: str) -> tuple[list[str], list[list[Any]]]:
+    """The cluster is available, has exactly one writer and at least one reader, every member available."""
+    try:
+        clusters = rds.describe_db_clusters(DBClusterIdentifier=cluster_id)["DBClusters"]
+    except Exception as exc:  # botocore ClientError: name the code, one line
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        return [f"Aurora cluster {cluster_id!r}: describe_db_clusters failed: {code}"], []
+    (c,) = clusters
+    out = []
+    if c.get("Status") != "available":
+        out.append(f"Aurora cluster {cluster_id}: status {c.get('Status')!r}, not 'available'")
+    members = c.get("DBClusterMembers", [])
+    writers = [x["DBInstanceIdentifier"] for x in members if x.get("IsClusterWriter")]
+    readers = [x["DBInstanceIdentifier"] for x in members if not x.get("IsClusterWriter")]
+    if len(writers) != 1:
+        out.append(f"Aurora cluster {cluster_id}: {len(writers)} writer instance(s) {writers}, need exactly 1")
+    if not readers:
+        out.append(f"Aurora cluster {cluster_id}: no reader instance (no failover target after cutover)")
+    rows = []
+    for x in members:
+        iid = x["DBInstanceIdentifier"]
+        inst = rds.describe_db_instances(DBInstanceIdentifier=iid)["DBInstances"][0]
+        status = inst.get("DBInstanceStatus")
+        rows.append([iid, "writer" if x.get("IsClusterWriter") else "reader", status,
+                     x.get("DBClusterParameterGroupStatus")])
+        if status != "available":
+            out.append(f"Aurora cluster {cluster_id}: instance {iid} is {status!r}, not 'available'")
+        if x.get("DBClusterParameterGroupStatus") not in (None, "in-sync"):
+            out.append(f"Aurora cluster {cluster_id}: instance {iid} parameter group "
+                       f"{x.get('DBClusterParameterGroupStatus')!r} (pending reboot?)")
+    return out, rows

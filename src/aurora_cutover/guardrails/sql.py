@@ -1,0 +1,190 @@
+"""Pure query builders and evaluators for the guardrails (no I/O; tested with recorded rows).
+
+    >>> binlog_retention_query(Flavour("mysql", (5, 7, 44), "5.7.44"), on_rds=True)
+    'CALL mysql.rds_show_configuration'
+    >>> local_gtid_writes_mariadb("1-1-332,2-2-5", source_domains={1}, target_server_id=2)
+    ['2-2-5']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from aurora_cutover.db.flavour import Flavour
+
+# ------------------------------------------------------------------ transactions and DDL
+
+TRANSACTIONS = (
+    "SELECT t.trx_id, t.trx_mysql_thread_id, p.USER, p.HOST, "
+    "TIMESTAMPDIFF(MICROSECOND, t.trx_started, NOW(6)) / 1000000 AS age_s, t.trx_state, "
+    "t.trx_rows_modified, COALESCE(t.trx_query, p.INFO) AS query, p.COMMAND "
+    "FROM information_schema.INNODB_TRX t "
+    "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
+    "ORDER BY t.trx_started"
+)
+
+PROCESSLIST = ("SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO FROM information_schema.PROCESSLIST "
+               "WHERE ID <> CONNECTION_ID()")
+
+# Replication applier threads: MySQL/MariaDB show them as 'system user'; the RDS/Aurora admin runs
+# its own maintenance as rdsadmin. They are allowed to write a replica.
+REPLICATION_USERS = frozenset({"system user", "rdsadmin"})
+
+
+@dataclass(frozen=True)
+class Trx:
+    trx_id: str
+    thread: int | None
+    user: str
+    host: str
+    age_s: float
+    state: str
+    rows_modified: int
+    query: str
+    command: str
+
+    def describe(self) -> str:
+        q = " ".join((self.query or "(idle in transaction)").split())[:160]
+        return (f"trx {self.trx_id} thread {self.thread} {self.user}@{self.host} open {self.age_s:.1f}s, "
+                f"{self.rows_modified} row(s) modified, query: {q}")
+
+
+def _s(v: Any) -> str:
+    return "" if v is None else (v.decode(errors="replace") if isinstance(v, bytes) else str(v))
+
+
+def parse_trx(rows: list[tuple]) -> list[Trx]:
+    return [Trx(_s(r[0]), None if r[1] is None else int(r[1]), _s(r[2]), _s(r[3]), float(r[4] or 0), _s(r[5]),
+                int(r[6] or 0), _s(r[7]), _s(r[8])) for r in rows]
+
+
+def long_transactions(trxs: list[Trx], max_age_s: float) -> list[str]:
+    return [f"transaction open longer than max_transaction_age_s {max_age_s:g}s: {t.describe()}"
+            for t in trxs if t.age_s > max_age_s]
+
+
+def rogue_writers(trxs: list[Trx], allowed_users: frozenset[str] = REPLICATION_USERS) -> list[str]:
+    """Transactions on the target that changed rows and do not belong to replication."""
+    return [f"write on the target outside replication: {t.describe()}" for t in trxs
+            if t.rows_modified > 0 and t.user not in allowed_users]
+
+
+_DDL = re.compile(r"^\s*(?:/\*.*?\*/\s*)*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE|REPAIR)\b", re.I | re.S)
+_DDL_STATES = ("altering table", "copy to tmp table", "committing alter table", "waiting for table metadata lock",
+               "creating index", "manage keys", "rename result table")
+
+
+def ddl_in_progress(rows: list[tuple]) -> list[str]:
+    """Processlist rows (ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO) -> DDL running or waiting for an MDL."""
+    out = []
+    for r in rows:
+        ident, user, host, _db, command, secs, state, info = (_s(x) for x in r)
+        if command.lower() in ("sleep", "daemon", "binlog dump", "binlog dump gtid"):
+            continue
+        st = state.lower()
+        if _DDL.match(info) or any(st.startswith(s) for s in _DDL_STATES):
+            what = " ".join(info.split())[:160] or "(no statement)"
+            out.append(f"DDL in progress: thread {ident} {user}@{host} {state or command} for {secs}s: {what}")
+    return out
+
+
+# ------------------------------------------------------------------ binlog
+
+
+def is_rds_query() -> str:
+    """RDS and Aurora install the server under /rdsdbbin; the retention then lives in rds_configuration."""
+    return "SELECT @@basedir"
+
+
+def is_rds(basedir: str) -> bool:
+    return basedir.startswith("/rdsdbbin")
+
+
+def binlog_retention_query(flavour: Flavour, on_rds: bool) -> str:
+    if on_rds:
+        return "CALL mysql.rds_show_configuration"
+    if flavour.is_mariadb:
+        return "SELECT @@global.binlog_expire_logs_seconds, @@global.expire_logs_days"  # 10.6+: same setting
+    if flavour.mysql_at_least(8, 0, 1):
+        return "SELECT @@global.binlog_expire_logs_seconds, @@global.expire_logs_days"
+    return "SELECT NULL, @@global.expire_logs_days"
+
+
+def binlog_retention_hours(flavour: Flavour, on_rds: bool, rows: list[tuple]) -> float | None:
+    """Hours the server keeps binlogs; ``inf`` = never purged; None = purged as soon as possible (RDS NULL)."""
+    if on_rds:
+        for r in rows:  # (name, value, description)
+            if _s(r[0]).lower() == "binlog retention hours":
+                return None if r[1] is None or _s(r[1]).upper() == "NULL" else float(r[1])
+        return None
+    seconds, days = rows[0][0], rows[0][1]
+    if seconds is not None and float(seconds) > 0:
+        return float(seconds) / 3600
+    if days is not None and float(days) > 0:
+        return float(days) * 24
+    return float("inf")  # both 0: the server never expires binlogs (disk permitting)
+
+
+def retention_problem(hours: float | None, min_hours: float, on_rds: bool) -> str:
+    if hours is None:
+        return ("binlog retention is NULL (RDS purges binlogs as soon as possible): rollback cannot replay "
+                f"from the source; CALL mysql.rds_set_configuration('binlog retention hours', {int(min_hours)})")
+    if hours < min_hours:
+        how = (f"CALL mysql.rds_set_configuration('binlog retention hours', {int(min_hours)})" if on_rds
+               else f"SET GLOBAL binlog_expire_logs_seconds = {int(min_hours * 3600)}")
+        return f"binlog retention {hours:g}h < min_binlog_retention_h {min_hours:g}h ({how})"
+    return ""
+
+
+BINLOG_SETTINGS = "SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image"
+
+
+def binlog_settings_problems(log_bin: Any, fmt: str, image: str) -> list[str]:
+    out = []
+    if str(log_bin) not in ("1", "ON"):
+        out.append("binary logging is off on the source (log_bin = OFF): no replication, no rollback")
+    if fmt.upper() != "ROW":
+        out.append(f"binlog_format is {fmt}, must be ROW")
+    if image.upper() != "FULL":
+        out.append(f"binlog_row_image is {image}, must be FULL")
+    return out
+
+
+# ------------------------------------------------------------------ GTIDs written on the target itself
+
+
+def parse_mariadb_gtids(pos: str) -> list[tuple[int, int, int]]:
+    """'1-1-332,2-2-5' -> [(domain, server_id, seq), ...]"""
+    out = []
+    for part in (pos or "").replace("\n", "").split(","):
+        part = part.strip()
+        if part:
+            d, s, n = part.split("-")
+            out.append((int(d), int(s), int(n)))
+    return out
+
+
+def local_gtid_writes_mariadb(target_binlog_pos: str, source_domains: set[int], target_server_id: int) -> list[str]:
+    """GTIDs in the target's binlog state written by the target itself (its server_id) or in a domain the
+    source never wrote: a local write, which replication will never carry back and may conflict with."""
+    return [f"{d}-{s}-{n}" for d, s, n in parse_mariadb_gtids(target_binlog_pos)
+            if s == target_server_id or d not in source_domains]
+
+
+def parse_mysql_gtid_set(gtid_set: str) -> dict[str, str]:
+    """'uuid:1-5,uuid2:1-3:7' -> {uuid: intervals}"""
+    out = {}
+    for part in (gtid_set or "").replace("\n", "").split(","):
+        part = part.strip()
+        if part:
+            uuid, _, rest = part.partition(":")
+            out[uuid.lower()] = rest
+    return out
+
+
+def local_gtid_writes_mysql(target_gtid_executed: str, source_uuids: set[str]) -> list[str]:
+    """UUIDs in the target's gtid_executed that are not the source's: transactions that did not come from it."""
+    return [f"{u}:{iv}" for u, iv in parse_mysql_gtid_set(target_gtid_executed).items()
+            if u not in {x.lower() for x in source_uuids}]
