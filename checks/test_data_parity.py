@@ -30,8 +30,9 @@ def _table(parity_table):
     return name, set(sides)
 
 
-def test_row_count_matches_exactly(parity_table, parity, evidence):
+def test_row_count_matches_exactly(parity_table, request, evidence):
     table, sides = _table(parity_table)
+    parity = request.getfixturevalue("parity")
     assert sides == {"source", "target"}, (
         f"{table}: exists on the {' and '.join(sorted(sides))} only — missing on the "
         f"{({'source', 'target'} - sides).pop()}")
@@ -45,8 +46,9 @@ def test_row_count_matches_exactly(parity_table, parity, evidence):
                     f"({res.target - res.source:+,}) after {res.rechecks} re-count(s) behind a barrier")
 
 
-def test_table_checksum_matches(parity_table, parity, evidence):
+def test_table_checksum_matches(parity_table, request, evidence):
     table, sides = _table(parity_table)
+    parity = request.getfixturevalue("parity")
     res = parity.checksum_table(table, sides=sides)
     data = res.as_data()
     for k in ("table", "key", "rows_source", "rows_target", "chunks", "first_pass_differing_chunks",

@@ -1,0 +1,262 @@
+"""Data parity on the real lab: every fault injected on the target behind replication goes red naming the
+table and key, and green again once repaired; a healthy lab under live writes stays green.
+
+Faults are written on the target with ``SET SESSION sql_log_bin = 0`` (the replica applies nothing back),
+on probe tables this module creates through replication and drops at the end.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aurora_cutover.db import connect
+from aurora_cutover.parity import DIFFERENT, EXTRA, MISSING, Parity
+from tests.integration.conftest import run_product, wait_caught_up
+
+PROBE, LOG = "parity_probe", "parity_probe_log"
+BLOB_LEN = 1 << 20
+
+DDL = [
+    f"""CREATE TABLE {PROBE} (
+        id INT UNSIGNED NOT NULL PRIMARY KEY,
+        a VARCHAR(32) NOT NULL, b VARCHAR(32) NOT NULL, n VARCHAR(32) NULL,
+        ts TIMESTAMP(6) NULL DEFAULT NULL, f FLOAT NULL, j JSON NULL, payload LONGBLOB NULL
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    f"""CREATE TABLE {LOG} (
+        at DATETIME(6) NOT NULL, kind VARCHAR(16) NOT NULL, v INT NULL
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+]
+
+
+def _seed(cur: Any) -> None:
+    rows = [(i, f"a{i}", f"b{i}", None if i % 2 else f"n{i}", f"2024-03-10 0{i % 10}:30:00.{i:06d}",
+             0.1 * i, f'{{"k": {i}, "tags": ["x", "y"]}}', None) for i in range(1, 41)]
+    cur.executemany(f"INSERT INTO {PROBE} (id, a, b, n, ts, f, j, payload) VALUES (%s,%s,%s,%s,%s,%s,%s,%s)", rows)
+    cur.execute(f"UPDATE {PROBE} SET a = 'ab#', b = 'c' WHERE id = 7")
+    cur.execute(f"UPDATE {PROBE} SET n = NULL WHERE id = 5")
+    cur.execute(f"UPDATE {PROBE} SET payload = CONCAT(REPEAT('x', {BLOB_LEN - 1}), 'A') WHERE id = 9")
+    cur.executemany(f"INSERT INTO {LOG} (at, kind, v) VALUES (%s, %s, %s)",
+                    [("2024-01-01 00:00:00.000001", "login", 1)] * 2 + [("2024-01-02 00:00:00", "logout", None)])
+
+
+@pytest.fixture(scope="module")
+def probe(lab: Any) -> Any:
+    db = lab.database
+    with lab.source.admin(database=db) as c, c.cursor() as cur:
+        cur.execute("SET SESSION time_zone = '+00:00'")
+        for t in (PROBE, LOG):
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+        for ddl in DDL:
+            cur.execute(ddl)
+        _seed(cur)
+    wait_caught_up(lab)
+    yield lab
+    with lab.source.admin(database=db) as c, c.cursor() as cur:
+        for t in (PROBE, LOG):
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+    wait_caught_up(lab)
+
+
+@pytest.fixture(scope="module")
+def parity(m: Any, probe: Any) -> Any:
+    with Parity(m) as p:
+        yield p
+
+
+def on_target(lab: Any, *stmts: str) -> None:
+    """Write on the target only: sql_log_bin=0 so nothing of it is ever replicated anywhere."""
+    with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("SET SESSION time_zone = '+00:00'")
+        for s in stmts:
+            cur.execute(s)
+
+
+def rows_of(res: Any) -> list[tuple[str, dict[str, Any], list[str]]]:
+    return [(r.kind, r.key, r.columns) for _c, r in res.row_diffs()]
+
+
+def test_healthy_lab_counts_and_checksums_are_green(parity: Parity) -> None:
+    tables = parity.tables()
+    assert PROBE in tables and "_migration_heartbeat" not in tables
+    for t, sides in tables.items():
+        assert parity.count_rows(t).ok, t
+        res = parity.checksum_table(t, sides=sides)
+        assert res.ok, res.summary()
+        assert res.rows_source == res.rows_target
+
+
+FAULTS = {
+    "changed value": (f"UPDATE {PROBE} SET a = 'a3-changed' WHERE id = 3",
+                      f"UPDATE {PROBE} SET a = 'a3' WHERE id = 3", {"id": 3}, DIFFERENT, ["a"]),
+    "deleted row": (f"DELETE FROM {PROBE} WHERE id = 4",
+                    f"INSERT INTO {PROBE} (id, a, b, n, ts, f, j) VALUES (4, 'a4', 'b4', 'n4', "
+                    "'2024-03-10 04:30:00.000004', 0.4, '{\"k\": 4, \"tags\": [\"x\", \"y\"]}')",
+                    {"id": 4}, MISSING, []),
+    "extra row": (f"INSERT INTO {PROBE} (id, a, b) VALUES (1000, 'x', 'y')",
+                  f"DELETE FROM {PROBE} WHERE id = 1000", {"id": 1000}, EXTRA, []),
+    "NULL vs empty string": (f"UPDATE {PROBE} SET n = '' WHERE id = 5",
+                             f"UPDATE {PROBE} SET n = NULL WHERE id = 5", {"id": 5}, DIFFERENT, ["n"]),
+    "string boundary moves": (f"UPDATE {PROBE} SET a = 'ab', b = '#c' WHERE id = 7",
+                              f"UPDATE {PROBE} SET a = 'ab#', b = 'c' WHERE id = 7", {"id": 7}, DIFFERENT, ["a", "b"]),
+    "large BLOB last byte": (f"UPDATE {PROBE} SET payload = CONCAT(LEFT(payload, {BLOB_LEN - 1}), 'B') WHERE id = 9",
+                             f"UPDATE {PROBE} SET payload = CONCAT(LEFT(payload, {BLOB_LEN - 1}), 'A') WHERE id = 9",
+                             {"id": 9}, DIFFERENT, ["payload"]),
+    "FLOAT beyond 6 digits": (f"UPDATE {PROBE} SET f = f + 0.0000001 WHERE id = 2",
+                              f"UPDATE {PROBE} SET f = 0.2 WHERE id = 2", {"id": 2}, DIFFERENT, ["f"]),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_fault_on_target_goes_red_naming_table_and_key_then_green(fault: str, parity: Parity, lab_guard: Any) -> None:
+    inject, repair, key, kind, columns = FAULTS[fault]
+    on_target(lab_guard, inject)
+    try:
+        res = parity.checksum_table(PROBE)
+        assert not res.ok, f"{fault}: not detected"
+        assert rows_of(res) == [(kind, key, columns)], res.summary()
+        assert f"eduphoria.{PROBE}" in res.summary() and f"id={key['id']!r}" in res.summary()
+        assert res.diffs[0].range_text(res.key).startswith("(id) in (")
+        if kind != DIFFERENT:
+            assert not parity.count_rows(PROBE).ok
+    finally:
+        on_target(lab_guard, repair)
+    res = parity.checksum_table(PROBE)
+    assert res.ok, f"{fault}: still red after repair: {res.summary()}"
+
+
+def test_duplicated_row_in_table_without_primary_key(parity: Parity, lab_guard: Any) -> None:
+    on_target(lab_guard, f"INSERT INTO {LOG} (at, kind, v) VALUES ('2024-01-01 00:00:00.000001', 'login', 1)")
+    try:
+        res = parity.checksum_table(LOG)
+        assert not res.ok and not res.key.unique
+        assert [(k, c) for k, _key, c in rows_of(res)] == [(EXTRA, [])], res.summary()
+        assert rows_of(res)[0][1]["kind"] == "login"
+        assert f"eduphoria.{LOG}" in res.summary()
+    finally:
+        on_target(lab_guard, f"DELETE FROM {LOG} WHERE kind = 'login' LIMIT 1")
+    assert parity.checksum_table(LOG).ok
+
+
+def test_timestamps_stay_green_when_target_time_zone_differs(m: Any, probe: Any, lab_guard: Any) -> None:
+    lab_guard.target.query("SET GLOBAL time_zone = '+05:00'")
+    try:
+        def odd_session(side: str) -> Any:  # even a non-UTC session must not matter (UNIX_TIMESTAMP)
+            c = connect(m, side)  # type: ignore[arg-type]
+            with c.cursor() as cur:
+                cur.execute("SET SESSION time_zone = @@global.time_zone")
+            return c
+
+        with Parity(m, connector=odd_session) as p:
+            res = p.checksum_table(PROBE)
+        assert res.ok, res.summary()
+    finally:
+        lab_guard.target.query("SET GLOBAL time_zone = 'SYSTEM'")
+
+
+def test_table_on_one_side_only_is_a_failure(parity: Parity, lab_guard: Any) -> None:
+    on_target(lab_guard, "CREATE TABLE parity_only_target (id INT PRIMARY KEY)")
+    try:
+        sides = parity.tables()["parity_only_target"]
+        assert sides == {"target"}
+        res = parity.checksum_table("parity_only_target", sides=sides)
+        assert not res.ok and "exists on the target only" in res.summary()
+    finally:
+        on_target(lab_guard, "DROP TABLE parity_only_target")
+
+
+def test_changes_in_flight_converge_on_recheck(parity: Parity, lab_guard: Any) -> None:
+    """Replica SQL thread stopped while the source changes: first pass differs, re-check after the barrier
+    (the replica resumes) converges, the verdict is green and says so."""
+    lab = lab_guard
+    lab.target.query("STOP SLAVE SQL_THREAD")
+    lab.source.query(f"UPDATE {PROBE} SET b = CONCAT(b, '+') WHERE id = 11", database=lab.database)
+    timer = threading.Timer(1.0, lambda: lab.target.query("START SLAVE SQL_THREAD"))
+    timer.start()
+    try:
+        res = parity.checksum_table(PROBE)
+    finally:
+        timer.join()
+        lab.source.query(f"UPDATE {PROBE} SET b = 'b11' WHERE id = 11", database=lab.database)
+    assert res.ok, res.summary()
+    assert res.first_pass_diffs >= 1 and res.converged >= 1, res.as_data()
+    assert "converged on re-check" in res.summary()
+
+
+def _writer(lab: Any, stop: threading.Event, n: int, seconds: float, done: list[int]) -> None:
+    """Bounded app-like load on the source: at most n writes, at most `seconds`."""
+    t_end = time.monotonic() + seconds
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        for i in range(n):
+            if stop.is_set() or time.monotonic() > t_end:
+                break
+            rid = 20 + i % 15
+            cur.execute(f"UPDATE {PROBE} SET b = %s, f = %s WHERE id = %s", (f"w{i}", i * 0.5, rid))
+            cur.execute(f"INSERT INTO {LOG} (at, kind, v) VALUES (UTC_TIMESTAMP(6), 'load', %s)", (i,))
+            done[0] += 1
+            time.sleep(0.005)
+
+
+def test_live_write_load_stays_green_and_still_finds_one_corruption(parity: Parity, lab_guard: Any) -> None:
+    lab = lab_guard
+    stop, done = threading.Event(), [0]
+    t = threading.Thread(target=_writer, args=(lab, stop, 2000, 8.0, done), daemon=True)
+    t.start()
+    try:
+        time.sleep(0.3)
+        healthy = {tb: parity.checksum_table(tb) for tb in (PROBE, LOG, "users", "announcements")}
+        on_target(lab, f"UPDATE {PROBE} SET a = 'corrupt' WHERE id = 12")
+        corrupt = parity.checksum_table(PROBE)
+    finally:
+        stop.set()
+        t.join(timeout=15)
+        on_target(lab, f"UPDATE {PROBE} SET a = 'a12' WHERE id = 12")
+        with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute(f"DELETE FROM {LOG} WHERE kind = 'load'")
+    assert done[0] > 50, f"the load wrote only {done[0]} times"
+    for res in healthy.values():
+        assert res.ok, f"under load: {res.summary()}"
+    assert [(k, key) for k, key, _c in rows_of(corrupt)] == [(DIFFERENT, {"id": 12})], corrupt.summary()
+    assert rows_of(corrupt)[0][2] == ["a"]
+
+
+def test_product_run_reports_the_failing_table_and_evidence_table(probe: Any, lab_guard: Any, tmp_path: Path) -> None:
+    on_target(lab_guard, f"UPDATE {PROBE} SET a = 'product-red' WHERE id = 13")
+    try:
+        rc, doc, out = run_product(["-m", "readiness", "-k", f"test_data_parity and {PROBE}"], tmp_path,
+                                   config=lab_guard.m.path, timeout_s=120)
+    finally:
+        on_target(lab_guard, f"UPDATE {PROBE} SET a = 'a13' WHERE id = 13")
+    assert rc == 1, out[-2000:]
+    assert doc is not None and doc["outcome"] == "failed"
+    tests = {t["nodeid"].split("::")[-1]: t for t in doc["tests"]}
+    red = tests[f"test_table_checksum_matches[{PROBE}]"]
+    assert red["outcome"] == "failed"
+    assert f"eduphoria.{PROBE}" in red["message"] and "id=13: different [a]" in red["message"]
+    table = red["data"]["tables"][0]
+    assert table["columns"] == ["chunk (key range)", "key", "kind", "columns that differ"]
+    assert table["rows"][0][1:] == ["id=13", "different", "a"]
+    assert red["data"]["differing_chunks"][0]["rows"][0] == {"kind": "different", "key": {"id": 13}, "columns": ["a"]}
+    assert tests[f"test_row_count_matches_exactly[{PROBE}]"]["outcome"] == "passed"
+    html = next(tmp_path.glob("*.html")).read_text()
+    assert f"Differences in eduphoria.{PROBE}" in html
+
+
+def test_unreachable_source_at_collection_is_one_failing_item(probe: Any, tmp_path: Path) -> None:
+    cfg = Path(probe.m.path).read_text().replace('host = "127.0.3.2"', 'host = "127.0.3.250"', 1)
+    cfg = cfg.replace('ca_file = ".lab/tls/ca.pem"', f'ca_file = "{Path(probe.m.path).parent}/.lab/tls/ca.pem"')
+    p = tmp_path / "migration.toml"
+    p.write_text(cfg.replace("[source]", "[source]\nconnect_timeout_s = 1.0", 1))
+    rc, doc, out = run_product(["-m", "readiness", "-k", "test_data_parity"], tmp_path / "r", config=str(p),
+                               timeout_s=120)
+    assert rc == 1, out[-2000:]
+    assert doc is not None and doc["outcome"] == "failed"
+    assert {t["nodeid"].split("::")[-1] for t in doc["tests"]} == {
+        "test_row_count_matches_exactly[<unreachable>]", "test_table_checksum_matches[<unreachable>]"}
+    for t in doc["tests"]:
+        assert t["outcome"] == "failed" and "cannot list tables" in t["message"] and "127.0.3.250" in t["message"]
