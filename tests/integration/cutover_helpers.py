@@ -1,0 +1,157 @@
+"""Helpers for the cutover/rollback integration tests: a fast test config, fake-but-real evidence,
+app writes through the switch name, and ``restore_lab()`` which puts the lab back to pre-cutover.
+
+    cfg = fast_config(lab, tmp_path, reverse_path="none")
+    write_readiness_evidence(tmp_path / "reports", cfg)          # green, fresh, real html sha
+    restore_lab(lab)                                             # DNS -> source, forward replication, ...
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pymysql
+
+from aurora_cutover.config import load
+from aurora_cutover.cutover.sql import LOCK_DATABASE, LOCK_TABLE
+from aurora_cutover.db.connect import _ssl_args
+from aurora_cutover.dns.resolve import resolve
+from aurora_cutover.lab.setup import Lab
+from aurora_cutover.sql import fence
+
+FAST = {"timeout_s": "60.0", "drain_timeout_s": "4.0", "dns_sync_timeout_s": "10.0", "verify_grace_s": "1.0"}
+
+
+def fast_config(lab: Lab, tmp: Path, *, reverse_path: str = "native", **cutover: str) -> Path:
+    """The lab's config with short cutover timeouts (and optionally another reverse path), in ``tmp``."""
+    text = Path(lab.m.path).read_text()
+    base = Path(lab.m.path).resolve().parent
+    text = re.sub(r'"(\.lab/[^"]*)"', lambda mo: f'"{base / mo.group(1)}"', text)  # paths stay valid in tmp
+    keys = {**FAST, **cutover}
+    head, sep, rest = text.partition("[cutover]\n")
+    body, nxt, tail = rest.partition("\n[")
+    body = "\n".join(line for line in body.splitlines() if line.split("=")[0].strip() not in keys)
+    body += "\n" + "\n".join(f"{k} = {v}" for k, v in keys.items()) + "\n"
+    text = head + sep + body + (nxt + tail if nxt else "")
+    text = re.sub(r'reverse_path = "[a-z]+"', f'reverse_path = "{reverse_path}"', text)
+    out = tmp / f"migration-{reverse_path}.toml"
+    out.write_text(text)
+    return out
+
+
+def write_readiness_evidence(reports: Path, config: Path, *, outcome: str = "passed", age_s: float = 5.0,
+                             fingerprint: str | None = None, tamper: bool = False) -> Path:
+    """A structurally real readiness evidence pair (html + json with the html's real sha256)."""
+    reports.mkdir(parents=True, exist_ok=True)
+    stamp = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_s))
+    stem = reports / f"{stamp.strftime('%Y%m%dT%H%M%SZ')}-readiness"
+    html = stem.with_suffix(".html")
+    html.write_text(f"<html><body>readiness {outcome}</body></html>")
+    sha = hashlib.sha256(html.read_bytes()).hexdigest()
+    fp = fingerprint or load(config, resolve_secrets=False).fingerprint()
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    doc = {"schema": 1, "phase": "readiness", "outcome": outcome, "reason": "test evidence",
+           "started_utc": iso, "finished_utc": iso, "config_fingerprint": fp, "html": html.name,
+           "html_sha256": sha, "tests": []}
+    stem.with_suffix(".json").write_text(json.dumps(doc))
+    if tamper:
+        html.write_text(html.read_text() + "<!-- edited -->")
+    return stem.with_suffix(".json")
+
+
+def record_value(lab: Lab) -> str:
+    cur = lab.aws.current_record()
+    assert cur is not None, "switch record missing"
+    return cur[0]
+
+
+def read_only(lab: Lab, side: str) -> int:
+    return int(getattr(lab, side).query("SELECT @@global.read_only")[0][0])
+
+
+def replicating(lab: Lab, side: str) -> bool:
+    with getattr(lab, side).admin() as conn, conn.cursor(pymysql.cursors.DictCursor) as cur:
+        cur.execute("SHOW SLAVE STATUS")
+        st = cur.fetchone()
+    return bool(st) and st["Slave_IO_Running"] == "Yes" and st["Slave_SQL_Running"] == "Yes"
+
+
+def app_connect_through_name(m: Any) -> Any:
+    """The app's login to whatever the switch name resolves to now (the lab resolver)."""
+    addr = resolve(m.dns).addresses[0]
+    login = m.application.login
+    ep = m.source if addr == m.source.host else m.target
+    return pymysql.connect(host=addr, port=ep.port, user=login.user, password=login.password.reveal(),
+                           database=ep.database, autocommit=True, connect_timeout=5, **_ssl_args(ep))
+
+
+def app_write_rows(m: Any, marker: str, n: int = 3) -> int:
+    """n activity_log rows through the name as the app; returns the server_id they landed on."""
+    conn = app_connect_through_name(m)
+    try:
+        with conn.cursor() as cur:
+            for i in range(n):
+                cur.execute("INSERT INTO activity_log (event_type, entity_type, entity_id) VALUES (%s, 'test', %s)",
+                            (marker, i))
+            cur.execute("SELECT @@server_id")
+            return int(cur.fetchone()[0])
+    finally:
+        conn.close()
+
+
+def rows_with(lab: Lab, side: str, marker: str) -> int:
+    return int(getattr(lab, side).query("SELECT COUNT(*) FROM activity_log WHERE event_type = %s", (marker,),
+                                        database=lab.database)[0][0])
+
+
+def _gtid(lab: Lab, side: str) -> str:
+    return str(getattr(lab, side).query("SELECT @@global.gtid_binlog_pos")[0][0] or "")
+
+
+def _wait_applied(lab: Lab, dst: str, src: str, timeout_s: float = 10) -> None:
+    need = fence.mariadb_gtid_to_wait(_gtid(lab, src), _gtid(lab, dst))
+    if need:
+        getattr(lab, dst).query("SELECT MASTER_GTID_WAIT(%s, %s)", (need, timeout_s))
+
+
+def restore_lab(lab: Lab) -> None:
+    """Back to pre-cutover: DNS -> source, source writable, target read_only with forward replication
+    running, no reverse replication, no lock rows, app accounts unlocked on both sides. Idempotent."""
+    if not lab.target.running():
+        lab.target.start()
+    lab.source.query("SET GLOBAL read_only = ON")  # freeze the source while replication is re-pointed
+    try:
+        if lab.source.query("SHOW SLAVE STATUS"):
+            if replicating(lab, "source"):
+                _wait_applied(lab, "source", "target")
+            lab.source.query("STOP SLAVE")
+            lab.source.query("RESET SLAVE ALL")
+        if replicating(lab, "target"):
+            _wait_applied(lab, "target", "source")
+        lab.target.query("STOP SLAVE")
+        lab.target.query("SET GLOBAL gtid_slave_pos = %s", (_gtid(lab, "source"),))
+        lab.target.query("START SLAVE")
+        lab.target.query("SET GLOBAL read_only = ON")
+        for server in (lab.source, lab.target):
+            with server.admin() as conn, conn.cursor() as cur:
+                cur.execute("SET SESSION sql_log_bin = 0")
+                cur.execute("ALTER USER 'app'@'%' ACCOUNT UNLOCK")
+                cur.execute(f"DROP TABLE IF EXISTS {LOCK_DATABASE}.{LOCK_TABLE}")
+        zid = lab.aws.zone_id()
+        lab.aws.client("route53").change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{
+            "Action": "UPSERT", "ResourceRecordSet": {"Name": lab.m.dns.record_name, "Type": "CNAME",
+                                                      "TTL": lab.m.dns.ttl,
+                                                      "ResourceRecords": [{"Value": lab.m.source.dns_name}]}}]})
+    finally:
+        lab.source.query("SET GLOBAL read_only = OFF")
+    deadline = time.monotonic() + 20
+    while not replicating(lab, "target") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert replicating(lab, "target"), "restore_lab: forward replication did not start"
+    lab.wait_replicated(20)
