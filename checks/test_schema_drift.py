@@ -43,8 +43,8 @@ def test_target_schema_matches_the_source(migration, snapshots, evidence):
 
 
 def test_auto_increment_counters_are_above_the_highest_key_on_the_target(migration, servers, snapshots, evidence):
-    _src, tgt = snapshots
-    rooms = autoinc.headroom(servers.conn("target"), tgt)
+    src, tgt = snapshots
+    rooms = autoinc.headroom(servers.conn("target"), src, tgt)
     evidence.table("AUTO_INCREMENT on the target", ["table", "column", "counter", "highest key"],
                    [[h.table, h.column, h.counter, h.max_key] for h in rooms])
     problems = [h.problem() for h in rooms if h.problem()]

@@ -139,3 +139,14 @@ def test_show_create_table_collation_change_survives_normalisation():
     # and 8.0 leaving COLLATE out means its own default, 0900_ai_ci — not 5.7's general_ci
     t80_implicit = t80.replace(" COLLATE=utf8mb4_0900_ai_ci", "")
     assert normalise_create_table(t80_implicit, MY80) == b
+
+
+def test_headroom_problems():
+    from aurora_cutover.schema.autoinc import Headroom
+
+    assert Headroom("t", "id", 13, 12).problem() == ""
+    assert Headroom("t", "id", None, None).problem() == ""  # empty table, nothing to collide with
+    behind = Headroom("announcements", "id", 13, 1000012).problem()
+    assert "announcements.id: AUTO_INCREMENT counter 13 is not above the highest id 1000012" in behind
+    assert "AUTO_INCREMENT = 1000013" in behind
+    assert "not on the target" in Headroom("t", "id", None, None, target_auto_increment=False).problem()

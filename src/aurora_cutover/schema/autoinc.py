@@ -2,7 +2,7 @@
 or the first insert after cutover fails with a duplicate key (InnoDB does not always move the counter:
 DMS loads, UPDATEs of the key and 5.7's in-memory counter after a restart all leave it behind).
 
-    >>> [h.problem() for h in headroom(target_conn, target_snapshot) if h.problem()]
+    >>> [h.problem() for h in headroom(target_conn, source_snapshot, target_snapshot) if h.problem()]
     ['announcements.id: AUTO_INCREMENT counter 13 is not above the highest id 1000012 ...']
 """
 
@@ -21,8 +21,12 @@ class Headroom:
     column: str
     counter: int | None  # None: the server did not report one
     max_key: int | None  # None: the table is empty
+    target_auto_increment: bool = True  # False: the target column lost AUTO_INCREMENT (DMS creates it so)
 
     def problem(self) -> str:
+        if not self.target_auto_increment:
+            return (f"{self.table}.{self.column}: AUTO_INCREMENT on the source but not on the target: inserts "
+                    f"without an explicit {self.column} fail after cutover")
         if self.max_key is None:
             return ""
         if self.counter is None:
@@ -35,12 +39,18 @@ class Headroom:
         return ""
 
 
-def headroom(conn: Any, snap: Snapshot) -> list[Headroom]:
-    """One MAX() per auto-increment table (an index lookup: the column leads an index)."""
+def headroom(conn: Any, source: Snapshot, target: Snapshot) -> list[Headroom]:
+    """For each AUTO_INCREMENT column of the SOURCE: the target's counter vs one MAX() on the target."""
     out = []
     with conn.cursor() as cur:
-        for table, (column, counter) in sorted(snap.autoinc.items()):
-            cur.execute(q.max_value(snap.database, table, column))
+        for table, (column, _src_counter) in sorted(source.autoinc.items()):
+            if ("table", table, "") not in target.objects:
+                continue  # a missing table is a schema difference, reported there
+            tcol, counter = target.autoinc.get(table, (None, None))
+            if tcol != column:
+                out.append(Headroom(table, column, None, None, target_auto_increment=False))
+                continue
+            cur.execute(q.max_value(target.database, table, column))
             mx = cur.fetchone()[0]
             out.append(Headroom(table, column, None if counter is None else int(counter),
                                 None if mx is None else int(mx)))
