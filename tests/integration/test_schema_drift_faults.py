@@ -1,0 +1,97 @@
+"""Schema drift on the real lab: clean when healthy; each real fault on the target is red, naming the object.
+
+Faults are made on the target only (sql_log_bin = 0, as an out-of-band change would be) and undone after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+
+from aurora_cutover.db import connect
+from aurora_cutover.schema import autoinc, compare, snapshot
+
+
+def drift(m):
+    with contextlib.closing(connect(m, "source")) as s, contextlib.closing(connect(m, "target")) as t:
+        src = snapshot.take(s, m.source.database, m.tables.in_scope)
+        tgt = snapshot.take(t, m.target.database, m.tables.in_scope)
+        diffs, _invalid, _unused = compare.accept(compare.compare(src, tgt), m.schema.accept)
+        rooms = autoinc.headroom(t, src, tgt)
+    return [d for d in diffs if d.failing], [h.problem() for h in rooms if h.problem()]
+
+
+@contextlib.contextmanager
+def on_target(lab, fault: list[str], repair: list[str]):
+    def run(stmts):
+        with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            for s in stmts:
+                cur.execute(s)
+    run(fault)
+    try:
+        yield
+    finally:
+        run(repair)
+
+
+def test_healthy_lab_has_no_real_drift(m, lab):
+    real, rooms = drift(m)
+    assert real == [] and rooms == [], [d.sentence() for d in real] + rooms
+
+
+@pytest.mark.parametrize(("fault", "repair", "ref", "attribute", "expect"), [
+    (["ALTER TABLE users DROP INDEX idx_users_name"],
+     ["ALTER TABLE users ADD INDEX idx_users_name (last_name, first_name)"],
+     "users.idx_users_name", "", "exists only on the source"),
+    (["ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'UTC'"],
+     ["ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'America/Chicago'"],
+     "schools.timezone_name", "column_default", "target \"'UTC'\""),
+    (["ALTER TABLE courses MODIFY code VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL"],
+     ["ALTER TABLE courses MODIFY code VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL"],
+     "courses.code", "collation", "source 'utf8mb4_general_ci', target 'utf8mb4_unicode_ci'"),
+    (["ALTER TABLE courses DROP FOREIGN KEY fk_courses_teacher",
+      "ALTER TABLE courses ADD CONSTRAINT fk_courses_teacher FOREIGN KEY (teacher_id) REFERENCES users (id) "
+      "ON DELETE CASCADE"],
+     ["ALTER TABLE courses DROP FOREIGN KEY fk_courses_teacher",
+      "ALTER TABLE courses ADD CONSTRAINT fk_courses_teacher FOREIGN KEY (teacher_id) REFERENCES users (id) "
+      "ON DELETE SET NULL"],
+     "courses.fk_courses_teacher", "on_delete", "source 'SET NULL', target 'CASCADE'"),
+], ids=["index-dropped", "default-changed", "collation-changed", "fk-action-changed"])
+def test_target_fault_is_red_and_named(m, lab, lab_guard, fault, repair, ref, attribute, expect):
+    with on_target(lab, fault, repair):
+        real, _rooms = drift(m)
+        assert [(d.ref, d.attribute) for d in real] == [(ref, attribute)], [d.sentence() for d in real]
+        assert expect in real[0].sentence()
+    real, _rooms = drift(m)
+    assert real == [], [d.sentence() for d in real]
+
+
+def test_missing_trigger_is_red(m, lab, lab_guard):
+    name = "trg_enrollments_status_audit"
+    sql_mode, create = lab.target.query(f"SHOW CREATE TRIGGER {name}", database=lab.database)[0][1:3]
+    with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute(f"DROP TRIGGER {name}")
+    try:
+        real, _ = drift(m)
+        assert [d.sentence() for d in real] == [f"enrollments.{name}: trigger {name} exists only on the source"]
+    finally:
+        with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("SET SESSION sql_mode = %s", (sql_mode,))
+            cur.execute(create)
+    assert drift(m) == ([], [])
+
+
+def test_auto_increment_lost_on_target_is_red(m, lab, lab_guard):
+    # What DMS does when it creates the table: the key column loses AUTO_INCREMENT (MariaDB/InnoDB always
+    # lifts a counter to max+1 on ALTER/UPDATE, so "counter below max" itself is only unit-tested).
+    with on_target(lab, ["ALTER TABLE announcements MODIFY id BIGINT UNSIGNED NOT NULL"],
+                   ["ALTER TABLE announcements MODIFY id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT"]):
+        real, rooms = drift(m)
+        assert [(d.ref, d.attribute, d.source, d.target) for d in real] == [
+            ("announcements.id", "extra", "auto_increment", "")]
+        assert len(rooms) == 1 and rooms[0].startswith("announcements.id: AUTO_INCREMENT on the source but not")
+    assert drift(m) == ([], [])
