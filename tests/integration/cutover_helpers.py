@@ -135,6 +135,7 @@ def restore_lab(lab: Lab) -> None:
         if replicating(lab, "target"):
             _wait_applied(lab, "target", "source")
         lab.target.query("STOP SLAVE")
+        lab.target.query("RESET MASTER")  # forget GTIDs the target wrote as primary: it is a pure replica again
         lab.target.query("SET GLOBAL gtid_slave_pos = %s", (_gtid(lab, "source"),))
         lab.target.query("START SLAVE")
         lab.target.query("SET GLOBAL read_only = ON")

@@ -162,6 +162,10 @@ def start_native_replication(ctx: Context, replica_side: str) -> dict[str, Any]:
     login = lab_or_configured(ctx, ctx.m.replication.reverse_credentials, "lab/repl", "replication.reverse_credentials")
     fl, rds = ctx.flavour(replica_side), ctx.rds(replica_side)
     removed = remove_replication(ctx, replica_side)
+    start_at = str(ctx.one(OTHER[replica_side], fence.gtid_position(ctx.flavour(OTHER[replica_side]))) or "")
+    pos = fence.set_replica_position(fl, start_at)
+    if pos is not None:
+        ctx.query(replica_side, *pos)
     stmt = fence.change_source(fl, primary.host, primary.port, login.user, login.password.reveal(),
                                ssl=primary.tls != "disabled", rds=rds)
     try:
@@ -170,7 +174,7 @@ def start_native_replication(ctx: Context, replica_side: str) -> dict[str, Any]:
         raise StepFailed(f"{replica_side}: {stmt.shown} failed: error {exc.args[0] if exc.args else '?'}") from None
     ctx.query(replica_side, fence.start_replica(fl, rds=rds))
     status = wait_replica_running(ctx, replica_side, ctx.bound(15.0))
-    return {"before": removed, "statement": stmt.shown, "status": status}
+    return {"before": removed, "start_position": start_at, "statement": stmt.shown, "status": status}
 
 
 # --------------------------------------------------------------------------- DNS

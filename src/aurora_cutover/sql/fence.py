@@ -105,9 +105,12 @@ def change_source(flavour: Flavour, host: str, port: int, user: str, password: s
                   ssl: bool = True, rds: bool = False) -> Statement:
     """Point this server's replication at ``host`` from the position it already has (GTID auto-position).
 
-    MariaDB: ``MASTER_USE_GTID=current_pos`` (its own binlog position counts, so a former primary
-    resumes right after what it wrote itself). MySQL: ``*_AUTO_POSITION=1``. RDS/Aurora MySQL:
-    the ``mysql.rds_set_external_*_with_auto_position`` procedure.
+    MariaDB: ``MASTER_USE_GTID=slave_pos``, after :func:`set_replica_position` to the new primary's own
+    ``@@gtid_binlog_pos`` (drained, so the two hold the same data): exactly "from the target's current
+    position", whatever either binlog remembers from earlier rounds (``current_pos`` would also count this
+    server's old local GTIDs and can ask for a position the other binlog never had). MySQL:
+    ``*_AUTO_POSITION=1`` (GTID sets do this by themselves). RDS/Aurora MySQL: the
+    ``mysql.rds_set_external_*_with_auto_position`` procedure.
     """
     def build(pw: str) -> str:
         if rds and flavour.is_mysql:
@@ -116,7 +119,7 @@ def change_source(flavour: Flavour, host: str, port: int, user: str, password: s
             return f"CALL {proc}({_lit(host)}, {int(port)}, {_lit(user)}, {pw}, {1 if ssl else 0}, 0)"
         if flavour.is_mariadb:
             return (f"CHANGE MASTER TO MASTER_HOST={_lit(host)}, MASTER_PORT={int(port)}, MASTER_USER={_lit(user)}, "
-                    f"MASTER_PASSWORD={pw}, MASTER_USE_GTID=current_pos, MASTER_CONNECT_RETRY=1, "
+                    f"MASTER_PASSWORD={pw}, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1, "
                     f"MASTER_SSL={1 if ssl else 0}")
         if flavour.mysql_at_least(8, 0, 23):
             return (f"CHANGE REPLICATION SOURCE TO SOURCE_HOST={_lit(host)}, SOURCE_PORT={int(port)}, "
@@ -126,6 +129,11 @@ def change_source(flavour: Flavour, host: str, port: int, user: str, password: s
                 f"MASTER_PASSWORD={pw}, MASTER_AUTO_POSITION=1, MASTER_CONNECT_RETRY=1, "
                 f"MASTER_SSL={1 if ssl else 0}")
     return Statement(build(_lit(password)), build("'***'"))
+
+
+def set_replica_position(flavour: Flavour, position: str) -> tuple[str, tuple[str]] | None:
+    """MariaDB: where the next ``MASTER_USE_GTID=slave_pos`` replication starts (replica threads stopped)."""
+    return ("SET GLOBAL gtid_slave_pos = %s", (position,)) if flavour.is_mariadb else None
 
 
 def gtid_position(flavour: Flavour) -> str:

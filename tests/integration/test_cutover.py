@@ -1,0 +1,173 @@
+"""Cutover against the lab: gate refusals change nothing, the dry run changes nothing, a confirmed
+cutover after real readiness lands the app on the target, and faults are undone or refused."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pymysql
+import pytest
+
+from aurora_cutover.aws import client
+from aurora_cutover.config import load
+from aurora_cutover.cutover.actions import run_action
+from aurora_cutover.cutover.lock import holder
+from aurora_cutover.db import connect
+from tests.integration.conftest import ROOT, replica_running, run_product
+from tests.integration.cutover_helpers import (
+    app_write_rows,
+    fast_config,
+    read_only,
+    record_value,
+    replicating,
+    restore_lab,
+    write_readiness_evidence,
+)
+
+
+@pytest.fixture
+def restored(lab):
+    assert replica_running(lab), "lab replication is not running before the test"
+    yield lab
+    restore_lab(lab)
+
+
+def _message(doc: dict) -> str:
+    return " | ".join(t["message"] for t in doc["tests"] if t["outcome"] != "passed")
+
+
+def _unchanged(lab) -> None:
+    assert record_value(lab) == lab.m.source.dns_name, "the switch record changed"
+    assert read_only(lab, "source") == 0, "the source was left fenced"
+    assert read_only(lab, "target") == 1, "the target was left writable"
+    assert replica_running(lab), "forward replication is not running"
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("none", "no readiness evidence"),
+    ("red", "readiness evidence is red"),
+    ("stale", "readiness evidence is stale"),
+    ("other_config", "readiness evidence is for another config"),
+    ("tampered", "readiness evidence is tampered"),
+])
+def test_gate_refuses_and_changes_nothing(restored, tmp_path, case, expected):
+    cfg = fast_config(restored, tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    if case != "none":
+        write_readiness_evidence(reports, cfg, outcome="failed" if case == "red" else "passed",
+                                 age_s=5000 if case == "stale" else 5,
+                                 fingerprint="0" * 64 if case == "other_config" else None, tamper=case == "tampered")
+    rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=90)
+    assert rc != 0, f"cutover ran despite {case}: {out[-500:]}"
+    assert doc["phase"] == "cutover" and doc["outcome"] == "failed"
+    assert expected in _message(doc), _message(doc)
+    _unchanged(restored)
+
+
+def test_dry_run_shows_the_plan_and_changes_nothing(restored, tmp_path):
+    cfg = fast_config(restored, tmp_path)
+    reports = tmp_path / "reports"
+    write_readiness_evidence(reports, cfg)
+    rc, doc, out = run_product(["-m", "cutover"], reports, config=str(cfg), timeout_s=90)
+    assert rc == 0, out[-800:]
+    assert doc["phase"] == "cutover-dryrun" and doc["title"].startswith("DRY RUN")
+    data = next(t["data"] for t in doc["tests"] if t["nodeid"].endswith("test_cut_over_to_the_target"))
+    assert data["plan: current_value"].startswith(restored.m.source.dns_name)
+    assert data["plan: new_value"].startswith(restored.m.target.dns_name)
+    steps = [r[1] for r in data["tables"][0]["rows"]]
+    assert steps == ["preflight", "recheck", "fence", "drain", "stop_forward", "reverse", "flip", "verify"]
+    _unchanged(restored)
+
+
+def test_real_readiness_then_confirmed_cutover_lands_the_app_on_the_target(restored, tmp_path):
+    cfg = fast_config(restored, tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    rc, doc, out = run_product(["-m", "readiness"], reports, config=str(cfg), timeout_s=180)
+    assert rc == 0, f"readiness is not green on the lab: {doc and doc['reason']}"
+    rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
+    assert rc == 0, f"cutover failed: {_message(doc) if doc else out[-800:]}"
+    c = doc["cutover"]
+    assert c["state"] == "done" and c["flipped"] and c["write_unavailability_s"] > 0
+    assert doc["relied_on"]["sha256"] and doc["relied_on"]["path"].endswith("-readiness.json")
+    assert [s["step"] for s in c["steps"]][-1] == "verify"
+    assert record_value(restored) == restored.m.target.dns_name
+    assert read_only(restored, "source") == 1, "source is not fenced after cutover"
+    assert replicating(restored, "source"), "reverse replication target -> source is not running"
+    m = load(cfg)
+    assert app_write_rows(m, "h5-cutover-landing") == 2, "app writes through the name did not land on the target"
+
+
+def _fast_m(lab, tmp_path, **kw):
+    return load(fast_config(lab, tmp_path, **kw))
+
+
+def test_record_changed_by_someone_else_before_the_flip_stops_and_undoes(restored, tmp_path):
+    m = _fast_m(restored, tmp_path)
+    r53 = client(m.aws, "route53")
+
+    def someone_changes_the_record(ctx):
+        zid = restored.aws.zone_id()
+        r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{"Action": "UPSERT",
+            "ResourceRecordSet": {"Name": m.dns.record_name, "Type": "CNAME", "TTL": m.dns.ttl,
+                                  "ResourceRecords": [{"Value": "elsewhere.lab.eduphoria.ex"}]}}]})
+
+    res, doc = run_action("cutover", m, route53=r53, aws=lambda s: client(m.aws, s), relied_on={},
+                          hooks={"before:flip": someone_changes_the_record})
+    assert not res.ok and res.state == "undone", res.message
+    assert res.failed_step == "flip" and "refused the compare-and-swap" in res.message
+    assert record_value(restored) == "elsewhere.lab.eduphoria.ex", "we overwrote someone else's change"
+    assert read_only(restored, "source") == 0 and read_only(restored, "target") == 1
+    assert not restored.source.query("SHOW SLAVE STATUS"), "reverse replication left on the source"
+    assert replica_running(restored), "forward replication was not restarted"
+    assert doc["lock"]["released"]
+
+
+def test_target_killed_during_drain_times_out_and_undoes(restored, tmp_path):
+    m = _fast_m(restored, tmp_path)
+    res, _doc = run_action("cutover", m, route53=client(m.aws, "route53"), aws=lambda s: client(m.aws, s),
+                           relied_on={}, hooks={"before:drain": lambda ctx: restored.target.stop()})
+    assert not res.ok and res.state == "undone", res.message
+    assert res.failed_step == "drain" and "not seen on target" in res.message
+    assert record_value(restored) == m.source.dns_name
+    assert read_only(restored, "source") == 0, "source still fenced after undo"
+    assert app_write_rows(m, "h5-after-drain-timeout", 1) == 1, "the app cannot write on the source"
+    restored.target.start()
+
+
+def test_cutover_killed_after_the_flip_is_detected_and_not_flipped_twice(restored, tmp_path):
+    cfg = fast_config(restored, tmp_path, verify_grace_s="5.0")
+    reports = tmp_path / "reports"
+    write_readiness_evidence(reports, cfg)
+    env = {**os.environ, "MIGRATION_CONFIG": str(cfg)}
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-m", "cutover", "--confirm", "-p", "no:randomly",
+                             "--reports-dir", str(reports)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    m = load(cfg)
+    conn = connect(m, "source", admin=True)
+    step, deadline = None, time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                step = (holder(conn, "cutover") or {}).get("step")
+            except pymysql.MySQLError:
+                step = None
+            if step and step.startswith("flipped"):
+                break
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGKILL)  # the operator's laptop dies
+        proc.wait(10)
+    finally:
+        conn.close()
+    assert step and step.startswith("flipped"), f"the cutover never reached the flip (last step {step})"
+    assert record_value(restored) == m.target.dns_name
+    rc, doc, _out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=90)
+    assert rc != 0, "a second cutover ran after a half-done one"
+    msg = _message(doc)
+    assert "lock held by" in msg and "HAS HAPPENED" in msg, msg
+    assert record_value(restored) == m.target.dns_name
