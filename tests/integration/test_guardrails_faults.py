@@ -1,0 +1,216 @@
+"""Guardrails on the real lab: green when healthy, red naming the object on each real fault, repaired after."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+
+import pymysql
+import pytest
+
+from aurora_cutover.db import connect
+from aurora_cutover.guardrails import probes, reach
+from aurora_cutover.guardrails import sql as gsql
+
+
+def wait_for(pred, timeout_s: float, poll_s: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(poll_s)
+    return False
+
+
+@pytest.fixture
+def conns(m):
+    src, tgt = connect(m, "source"), connect(m, "target")
+    yield src, tgt
+    src.close()
+    tgt.close()
+
+
+def test_healthy_lab_is_green(m, conns, aws_clients):
+    src, tgt = conns
+    assert probes.long_running_transactions(src, m.thresholds.max_transaction_age_s) == []
+    assert probes.ddl_in_progress(src) == []
+    r = probes.binlog_retention(src)
+    assert r.hours == 168 and not r.on_rds
+    assert gsql.retention_problem(r.hours, m.thresholds.min_binlog_retention_h, r.on_rds) == ""
+    assert gsql.binlog_settings_problems(*probes.binlog_settings(src)) == []
+    assert gsql.rogue_writers(probes.transactions(tgt)) == []
+    assert probes.local_writes_on_target(src, tgt)[0] == []
+    assert probes.dns_problems(aws_clients("route53"), m)[0] == []
+    results, problems = reach.check(m)
+    assert problems == [] and [r.address for r in results] == [m.source.host] and all(r.reachable for r in results)
+    problems, rows = probes.aurora_cluster_problems(aws_clients("rds"), m.target.rds_id or "eduphoria-aurora")
+    assert problems == [] and sorted(r[1] for r in rows) == ["reader", "writer"]
+
+
+@pytest.fixture
+def aws_clients(lab):
+    return lab.aws.client
+
+
+def test_long_open_transaction_on_source_is_red(m, conns, lab):
+    with lab.source.admin() as c, c.cursor() as cur:
+        cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        cur.execute("SELECT CONNECTION_ID()")
+        thread = cur.fetchone()[0]
+        time.sleep(0.6)
+        problems = probes.long_running_transactions(conns[0], max_age_s=0.5)
+        c.rollback()
+    mine = [p for p in problems if f"thread {thread} root@localhost" in p]
+    assert len(mine) == 1 and "idle in transaction" in mine[0], problems
+
+    def gone() -> bool:  # the server drops the closed session's trx asynchronously
+        return not [p for p in probes.long_running_transactions(conns[0], max_age_s=0.5) if f"thread {thread} " in p]
+    assert wait_for(gone, 3), "the closed transaction is still listed"
+
+
+def test_ddl_waiting_for_metadata_lock_on_source_is_red(m, conns, lab):
+    # A reader holds the table's metadata lock; an ALTER queues behind it — what pt-osc/gh-ost cutovers hit.
+    with lab.source.admin(database=lab.database) as holder, lab.source.admin(database=lab.database) as ddl:
+        with holder.cursor() as cur:
+            cur.execute("START TRANSACTION")
+            cur.execute("SELECT COUNT(*) FROM activity_log")
+        ddl_id = ddl.thread_id()
+        outcome: list[BaseException | None] = []
+
+        def alter() -> None:
+            try:
+                with ddl.cursor() as cur:
+                    cur.execute("SET SESSION sql_log_bin = 0")
+                    cur.execute("ALTER TABLE activity_log COMMENT 'h4 ddl probe'")
+                outcome.append(None)
+            except pymysql.err.MySQLError as exc:  # killed: expected
+                outcome.append(exc)
+
+        t = threading.Thread(target=alter, daemon=True)
+        t.start()
+        try:
+            deadline, problems = time.monotonic() + 5, []
+            while time.monotonic() < deadline and not problems:
+                problems = probes.ddl_in_progress(conns[0])
+                time.sleep(0.05)
+            assert any(f"thread {ddl_id}" in p and "ALTER TABLE activity_log" in p and "metadata lock" in p
+                       for p in problems), problems
+        finally:
+            lab.source.query(f"KILL QUERY {ddl_id}")  # the ALTER never runs
+            t.join(10)
+            holder.rollback()
+    assert outcome and outcome[0] is not None, "the ALTER ran instead of being killed"
+    assert [p for p in probes.ddl_in_progress(conns[0]) if f"thread {ddl_id}" in p] == []
+
+
+def test_short_binlog_retention_and_statement_format_are_red(m, conns, lab):
+    lab.source.query("SET GLOBAL binlog_expire_logs_seconds = 3600")
+    lab.source.query("SET GLOBAL binlog_format = 'MIXED'")
+    try:
+        r = probes.binlog_retention(conns[0])
+        assert "binlog retention 1h < min_binlog_retention_h 24h" in gsql.retention_problem(
+            r.hours, m.thresholds.min_binlog_retention_h, r.on_rds)
+        assert gsql.binlog_settings_problems(*probes.binlog_settings(conns[0])) == [
+            "binlog_format is MIXED, must be ROW"]
+    finally:
+        lab.source.query("SET GLOBAL binlog_expire_logs_seconds = 604800")
+        lab.source.query("SET GLOBAL binlog_format = 'ROW'")
+    assert gsql.binlog_settings_problems(*probes.binlog_settings(conns[0])) == []
+
+
+def test_open_write_transaction_on_target_is_red(m, conns, lab, lab_guard):
+    with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("START TRANSACTION")
+        cur.execute("INSERT INTO activity_log (event_type, entity_type) VALUES ('h4.rogue', 'probe')")
+        cur.execute("SELECT CONNECTION_ID()")
+        thread = cur.fetchone()[0]
+        problems = gsql.rogue_writers(probes.transactions(conns[1]))
+        c.rollback()
+    assert len(problems) == 1 and f"thread {thread} root@localhost" in problems[0] and "1 row(s)" in problems[0]
+
+
+def test_committed_local_write_on_target_is_red_by_gtid(m, conns, lab, lab_guard):
+    with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute("INSERT INTO activity_log (event_type, entity_type) VALUES ('h4.rogue', 'probe')")
+        cur.execute("SELECT @@gtid_binlog_pos")
+        pos = cur.fetchone()[0]
+    try:
+        local, facts = probes.local_writes_on_target(*conns)
+        assert local and all(g.startswith("2-2-") for g in local), (local, facts)
+    finally:
+        # Repair: undo the row without a GTID, then drop domain 2 from the target's binlog state
+        # (MariaDB allows it once no binlog file holds its events).
+        with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("DELETE FROM activity_log WHERE event_type = 'h4.rogue'")
+            cur.execute("FLUSH BINARY LOGS")
+            cur.execute("SHOW MASTER STATUS")
+            current = cur.fetchone()[0]
+
+            def dropped() -> bool:  # PURGE waits for InnoDB's binlog checkpoint to leave the old file
+                cur.execute("PURGE BINARY LOGS TO %s", (current,))
+                try:
+                    cur.execute("FLUSH BINARY LOGS DELETE_DOMAIN_ID = (2)")
+                    return True
+                except pymysql.err.OperationalError:
+                    return False
+            assert wait_for(dropped, 10, 0.3), "could not drop GTID domain 2 from the target's binlog state"
+    assert probes.local_writes_on_target(*conns)[0] == [], pos
+
+
+@pytest.mark.parametrize(("value", "ttl", "expect"), [
+    (None, 3600, "TTL 3600s > max_dns_ttl_s 60s"),
+    ("target.lab.eduphoria.ex", None, "points to 'target.lab.eduphoria.ex', not the source"),
+], ids=["ttl-too-high", "points-elsewhere"])
+def test_switch_record_faults_are_red(m, lab, value, ttl, expect):
+    r53 = lab.aws.client("route53")
+    zid = lab.aws.zone_id()
+    orig_value, orig_ttl = lab.aws.current_record()
+
+    def upsert(v, t):
+        r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{"Action": "UPSERT",
+            "ResourceRecordSet": {"Name": m.dns.record_name, "Type": "CNAME", "TTL": t,
+                                  "ResourceRecords": [{"Value": v}]}}]})
+
+    upsert(value or orig_value, ttl or orig_ttl)
+    try:
+        problems, _rec = probes.dns_problems(r53, m)
+        assert len(problems) == 1 and expect in problems[0] and m.dns.record_name in problems[0], problems
+    finally:
+        upsert(orig_value, orig_ttl)
+    assert probes.dns_problems(r53, m)[0] == []
+
+
+def test_unreachable_port_is_red(m):
+    # The record resolves to the source; nothing listens on 3307 there: testinfra's TCP probe says so.
+    results, problems = reach.check(m, port=3307)
+    assert results and not any(r.reachable for r in results)
+    assert problems and "127.0.4.2:3307 not reachable" in problems[0] and "local://" in problems[0]
+
+
+def test_target_without_read_only_is_red(m, conns, lab, lab_guard):
+    lab.target.query("SET GLOBAL read_only = OFF")  # lab_guard puts it back
+    with conns[1].cursor() as cur:
+        cur.execute("SELECT @@global.read_only")
+        assert cur.fetchone()[0] == 0
+
+
+def test_aurora_cluster_without_reader_is_red(lab):
+    rds = lab.aws.client("rds")
+    cid = f"h4-noreader-{uuid.uuid4().hex[:6]}"
+    rds.create_db_cluster(DBClusterIdentifier=cid, Engine="aurora-mysql", EngineVersion="8.0.mysql_aurora.3.05.2",
+                          MasterUsername="admin", MasterUserPassword="lab-not-used-1")
+    rds.create_db_instance(DBInstanceIdentifier=f"{cid}-writer", Engine="aurora-mysql",
+                           DBInstanceClass="db.r6g.large", DBClusterIdentifier=cid)
+    try:
+        problems, _rows = probes.aurora_cluster_problems(rds, cid)
+        assert problems == [f"Aurora cluster {cid}: no reader instance (no failover target after cutover)"]
+        assert probes.aurora_cluster_problems(rds, "no-such-cluster")[0][0].startswith(
+            "Aurora cluster 'no-such-cluster': describe_db_clusters failed: DBClusterNotFound")
+    finally:
+        with contextlib.suppress(Exception):
+            rds.delete_db_instance(DBInstanceIdentifier=f"{cid}-writer", SkipFinalSnapshot=True)
+            rds.delete_db_cluster(DBClusterIdentifier=cid, SkipFinalSnapshot=True)
