@@ -6,7 +6,7 @@ Lag comes from the heartbeat row (python -m aurora_cutover.heartbeat on the sour
 
 import pytest
 
-from aurora_cutover.replication import heartbeat_lag, native
+from aurora_cutover.replication import dms, heartbeat_lag, native
 
 pytestmark = pytest.mark.readiness
 
@@ -42,4 +42,59 @@ def test_native_replication_threads_run_without_errors(migration, servers, evide
                    [[s.channel or "(default)", s.io_running, s.sql_running, s.seconds_behind,
                      f"{s.source_host}:{s.source_port}", s.last_io_error, s.last_sql_error] for s in statuses])
     problems = native.problems(statuses, migration.thresholds.max_lag_s)
+    assert not problems, "; ".join(problems)
+
+
+def _dms_task(migration, aws, evidence):
+    """The configured DMS task, or None when the method is native (recorded as not applicable)."""
+    if migration.replication.method != "dms":
+        evidence.record("not applicable", f"replication.method = {migration.replication.method!r}")
+        return None
+    try:
+        return dms.describe_task(aws("dms"), migration.replication.dms_task_arn)
+    except dms.DmsError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def test_dms_task_runs_with_full_load_complete(migration, aws, evidence):
+    task = _dms_task(migration, aws, evidence)
+    if task is None:
+        return
+    for k in ("identifier", "status", "migration_type", "full_load_percent", "validation_enabled"):
+        evidence.record(k, getattr(task, k))
+    problems = dms.task_problems(task)
+    assert not problems, "; ".join(problems)
+
+
+def test_dms_loaded_every_in_scope_table_without_errors(migration, servers, aws, evidence):
+    task = _dms_task(migration, aws, evidence)
+    if task is None:
+        return
+    with servers.conn("source").cursor() as cur:
+        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+                    "AND TABLE_TYPE = 'BASE TABLE'", (migration.source.database,))
+        tables = [r[0] for r in cur.fetchall() if migration.tables.in_scope(r[0])]
+    try:
+        stats = dms.table_statistics(aws("dms"), task.arn)
+    except dms.DmsError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    evidence.table("DMS table statistics", ["table", "state", "full-load rows", "error rows", "validation"],
+                   [[s.get("TableName"), s.get("TableState"), s.get("FullLoadRows"), s.get("FullLoadErrorRows"),
+                     s.get("ValidationState")] for s in stats])
+    problems = dms.table_problems(stats, tables, migration.source.database, task.validation_enabled)
+    assert not problems, f"{len(problems)} table problem(s): " + "; ".join(problems[:10])
+
+
+def test_dms_cdc_latency_is_within_max_lag(migration, aws, evidence):
+    task = _dms_task(migration, aws, evidence)
+    if task is None:
+        return
+    try:
+        lat = dms.latency(aws("cloudwatch"), task, dms.instance_identifier(aws("dms"), task.instance_arn))
+    except dms.DmsError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    evidence.record("CDCLatencySource max s", lat.source_s)
+    evidence.record("CDCLatencyTarget max s", lat.target_s)
+    evidence.record("window", lat.window)
+    problems = dms.latency_problems(lat, migration.thresholds.max_lag_s)
     assert not problems, "; ".join(problems)

@@ -1,0 +1,180 @@
+"""AWS DMS replication health (replication.method = "dms"): task, per-table load/validation, CDC latency.
+
+    >>> task = describe_task(aws("dms"), migration.replication.dms_task_arn)
+    >>> task_problems(task)                                   # running, full load 100 %, no failure
+    >>> stats = table_statistics(aws("dms"), task.arn)         # all pages of describe_table_statistics
+    >>> table_problems(stats, ["users", "courses"], "eduphoria", task.validation_enabled)
+    >>> latency(aws("cloudwatch"), task, minutes=5)            # CDCLatencySource/Target maxima, None = no data
+
+Everything that judges is pure (task_problems, table_problems, latency_problems) and unit-tested with
+moto (tasks, CloudWatch) and botocore's Stubber (describe_table_statistics, which moto does not implement).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+
+class DmsError(Exception):
+    """The DMS API could not answer; the message names the call and the AWS error code."""
+
+
+def _code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+
+
+@dataclass(frozen=True)
+class Task:
+    arn: str
+    identifier: str
+    status: str
+    migration_type: str
+    full_load_percent: int | None
+    tables_errored: int
+    stop_reason: str
+    last_failure: str
+    instance_arn: str
+    validation_enabled: bool
+    resource_id: str  # the id CloudWatch uses as ReplicationTaskIdentifier (last part of the ARN)
+
+
+def parse_task(t: dict[str, Any]) -> Task:
+    settings: dict[str, Any] = {}
+    raw = t.get("ReplicationTaskSettings")
+    if raw:
+        try:
+            settings = json.loads(raw)
+        except ValueError:
+            settings = {}
+    stats = t.get("ReplicationTaskStats") or {}
+    return Task(
+        arn=t["ReplicationTaskArn"], identifier=t.get("ReplicationTaskIdentifier", ""), status=t.get("Status", ""),
+        migration_type=t.get("MigrationType", ""), full_load_percent=stats.get("FullLoadProgressPercent"),
+        tables_errored=int(stats.get("TablesErrored") or 0), stop_reason=t.get("StopReason", ""),
+        last_failure=t.get("LastFailureMessage", ""), instance_arn=t.get("ReplicationInstanceArn", ""),
+        validation_enabled=bool((settings.get("ValidationSettings") or {}).get("EnableValidation")),
+        resource_id=t["ReplicationTaskArn"].rsplit(":", 1)[-1])
+
+
+def describe_task(dms: Any, arn: str) -> Task:
+    try:
+        tasks = dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}],
+                                               WithoutSettings=False)["ReplicationTasks"]
+    except Exception as exc:
+        raise DmsError(f"describe_replication_tasks({arn}): {_code(exc)}") from None
+    if len(tasks) != 1:
+        raise DmsError(f"replication.dms_task_arn {arn}: {len(tasks)} tasks found, expected 1")
+    return parse_task(tasks[0])
+
+
+def task_problems(task: Task) -> list[str]:
+    out = []
+    if task.status != "running":
+        why = "; ".join(x for x in (task.stop_reason, task.last_failure) if x)
+        out.append(f"DMS task {task.identifier}: status {task.status!r}, not 'running'" + (f" ({why})" if why else ""))
+    elif task.last_failure:
+        out.append(f"DMS task {task.identifier}: last failure: {task.last_failure}")
+    if task.migration_type != "cdc" and task.full_load_percent != 100:
+        out.append(f"DMS task {task.identifier}: full load {task.full_load_percent}% complete, not 100%")
+    if task.tables_errored:
+        out.append(f"DMS task {task.identifier}: {task.tables_errored} table(s) errored")
+    return out
+
+
+def table_statistics(dms: Any, arn: str, max_pages: int = 50) -> list[dict[str, Any]]:
+    """All pages (bounded by max_pages * 500 tables)."""
+    out: list[dict[str, Any]] = []
+    marker = None
+    for _ in range(max_pages):
+        kwargs: dict[str, Any] = {"ReplicationTaskArn": arn, "MaxRecords": 500}
+        if marker:
+            kwargs["Marker"] = marker
+        try:
+            resp = dms.describe_table_statistics(**kwargs)
+        except Exception as exc:
+            raise DmsError(f"describe_table_statistics({arn}): {_code(exc)}") from None
+        out.extend(resp.get("TableStatistics", []))
+        marker = resp.get("Marker")
+        if not marker:
+            return out
+    raise DmsError(f"describe_table_statistics({arn}): more than {max_pages} pages")
+
+
+_LOADED = {"Table completed"}  # during CDC a loaded table stays "Table completed"
+
+
+def table_problems(stats: list[dict[str, Any]], in_scope: list[str], schema: str,
+                   validation_enabled: bool) -> list[str]:
+    """Every in-scope table is loaded without error rows and (validation on) Validated; names each table."""
+    by = {s["TableName"]: s for s in stats if s.get("SchemaName", "").lower() == schema.lower()}
+    out = []
+    for t in sorted(in_scope):
+        s = by.get(t)
+        if s is None:
+            out.append(f"{schema}.{t}: not in the DMS task's table statistics (not selected by the table mappings?)")
+            continue
+        if s.get("TableState") not in _LOADED:
+            out.append(f"{schema}.{t}: DMS table state {s.get('TableState')!r}, not loaded")
+        if int(s.get("FullLoadErrorRows") or 0):
+            out.append(f"{schema}.{t}: {s['FullLoadErrorRows']} full-load error row(s)")
+        if validation_enabled:
+            v = s.get("ValidationState")
+            if v != "Validated":
+                extra = (f": {s.get('ValidationFailedRecords', 0)} failed, {s.get('ValidationSuspendedRecords', 0)} "
+                         f"suspended, {s.get('ValidationPendingRecords', 0)} pending record(s)")
+                out.append(f"{schema}.{t}: DMS validation state {v!r}, not 'Validated'{extra}")
+    return out
+
+
+@dataclass(frozen=True)
+class Latency:
+    source_s: float | None  # max over the window; None = no datapoints (unknown)
+    target_s: float | None
+    window: str
+    datapoints: dict[str, list[float]] = field(default_factory=dict)
+
+
+def instance_identifier(dms: Any, instance_arn: str) -> str:
+    try:
+        inst = dms.describe_replication_instances(Filters=[{"Name": "replication-instance-arn",
+                                                            "Values": [instance_arn]}])["ReplicationInstances"]
+    except Exception as exc:
+        raise DmsError(f"describe_replication_instances({instance_arn}): {_code(exc)}") from None
+    if not inst:
+        raise DmsError(f"replication instance {instance_arn} not found")
+    return inst[0]["ReplicationInstanceIdentifier"]
+
+
+def latency(cloudwatch: Any, task: Task, instance_id: str, minutes: int = 5,
+            now: datetime | None = None) -> Latency:
+    now = now or datetime.now(UTC)
+    start = now - timedelta(minutes=minutes)
+    points: dict[str, list[float]] = {}
+    for metric in ("CDCLatencySource", "CDCLatencyTarget"):
+        try:
+            resp = cloudwatch.get_metric_statistics(
+                Namespace="AWS/DMS", MetricName=metric, StartTime=start, EndTime=now, Period=60,
+                Statistics=["Maximum"],
+                Dimensions=[{"Name": "ReplicationInstanceIdentifier", "Value": instance_id},
+                            {"Name": "ReplicationTaskIdentifier", "Value": task.resource_id}])
+        except Exception as exc:
+            raise DmsError(f"cloudwatch get_metric_statistics({metric}): {_code(exc)}") from None
+        dps = sorted(resp.get("Datapoints", []), key=lambda d: d["Timestamp"])
+        points[metric] = [float(d["Maximum"]) for d in dps]
+    src, tgt = points["CDCLatencySource"], points["CDCLatencyTarget"]
+    return Latency(max(src) if src else None, max(tgt) if tgt else None,
+                   f"{start.isoformat(timespec='seconds')}..{now.isoformat(timespec='seconds')}", points)
+
+
+def latency_problems(lat: Latency, max_lag_s: float) -> list[str]:
+    out = []
+    for name, v in (("CDCLatencySource", lat.source_s), ("CDCLatencyTarget", lat.target_s)):
+        if v is None:
+            out.append(f"{name}: no datapoints in {lat.window} — latency unknown (task idle, stopped, or the "
+                       "metric is not published)")
+        elif v > max_lag_s:
+            out.append(f"{name}: {v:g}s > max_lag_s {max_lag_s:g}s (max over {lat.window})")
+    return out
