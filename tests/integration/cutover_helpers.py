@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,16 @@ def _wait_applied(lab: Lab, dst: str, src: str, timeout_s: float = 10) -> None:
         getattr(lab, dst).query("SELECT MASTER_GTID_WAIT(%s, %s)", (need, timeout_s))
 
 
+def reset_route53(lab: Lab) -> None:
+    """Fresh emulated AWS, seeded as by `lab up` (record -> source). Needed because moto refuses a CREATE
+    identical to any earlier CREATE in the zone's journal while the name exists, even when the same
+    batch DELETEs it first (Route 53 accepts that): without a reset, a second flip to the same value fails."""
+    req = urllib.request.Request(f"{lab.m.aws.endpoint_url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(req, timeout=10):
+        pass
+    lab.aws.seed(lab.secret_values())
+
+
 def restore_lab(lab: Lab) -> None:
     """Back to pre-cutover: DNS -> source, source writable, target read_only with forward replication
     running, no reverse replication, no lock rows, app accounts unlocked on both sides. Idempotent."""
@@ -144,11 +155,7 @@ def restore_lab(lab: Lab) -> None:
                 cur.execute("SET SESSION sql_log_bin = 0")
                 cur.execute("ALTER USER 'app'@'%' ACCOUNT UNLOCK")
                 cur.execute(f"DROP TABLE IF EXISTS {LOCK_DATABASE}.{LOCK_TABLE}")
-        zid = lab.aws.zone_id()
-        lab.aws.client("route53").change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": [{
-            "Action": "UPSERT", "ResourceRecordSet": {"Name": lab.m.dns.record_name, "Type": "CNAME",
-                                                      "TTL": lab.m.dns.ttl,
-                                                      "ResourceRecords": [{"Value": lab.m.source.dns_name}]}}]})
+        reset_route53(lab)
     finally:
         lab.source.query("SET GLOBAL read_only = OFF")
     deadline = time.monotonic() + 20

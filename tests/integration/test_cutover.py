@@ -120,7 +120,7 @@ def test_record_changed_by_someone_else_before_the_flip_stops_and_undoes(restore
     res, doc = run_action("cutover", m, route53=r53, aws=lambda s: client(m.aws, s), relied_on={},
                           hooks={"before:flip": someone_changes_the_record})
     assert not res.ok and res.state == "undone", res.message
-    assert res.failed_step == "flip" and "refused the compare-and-swap" in res.message
+    assert res.failed_step == "flip" and "someone else changed it" in res.message, res.message
     assert record_value(restored) == "elsewhere.lab.eduphoria.ex", "we overwrote someone else's change"
     assert read_only(restored, "source") == 0 and read_only(restored, "target") == 1
     assert not restored.source.query("SHOW SLAVE STATUS"), "reverse replication left on the source"

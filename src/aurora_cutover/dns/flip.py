@@ -36,8 +36,29 @@ def change_batch(expected: Record, new_value: str, comment: str = "") -> dict[st
     return batch
 
 
+def read_now(route53: Any, expected: Record) -> tuple[str, int] | None:
+    """(value, TTL) of the record as Route 53 has it now, or None when it is gone."""
+    rrs = route53.list_resource_record_sets(HostedZoneId=expected.zone_id, StartRecordName=expected.name,
+                                            StartRecordType=expected.type, MaxItems="1")["ResourceRecordSets"]
+    for rr in rrs:
+        if normalise(rr["Name"]) == normalise(expected.name) and rr["Type"] == expected.type:
+            values = rr.get("ResourceRecords", [])
+            return (normalise(values[0]["Value"]) if len(values) == 1 else f"{len(values)} values", int(rr["TTL"]))
+    return None
+
+
 def flip(route53: Any, expected: Record, new_value: str, comment: str = "") -> str:
-    """Submit the CAS batch; returns the change id. Raises FlipRefused when Route 53 refuses it."""
+    """Submit the CAS batch; returns the change id. Raises FlipRefused when Route 53 refuses it.
+
+    A read just before the batch refuses early with a clear message (the lab's emulator only checks that
+    a DELETE's value/TTL existed at some time, not that it is current); Route 53 itself applies the batch
+    atomically and refuses a non-matching DELETE, which closes the remaining race.
+    """
+    now = read_now(route53, expected)
+    if now != (normalise(expected.value), expected.ttl):
+        raise FlipRefused(f"{expected.name} changed since it was read: expected {expected.value} TTL "
+                          f"{expected.ttl}, Route 53 now has "
+                          f"{'no record' if now is None else f'{now[0]} TTL {now[1]}'} — someone else changed it")
     try:
         resp = route53.change_resource_record_sets(HostedZoneId=expected.zone_id,
                                                    ChangeBatch=change_batch(expected, new_value, comment))
