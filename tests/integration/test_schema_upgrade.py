@@ -1,0 +1,35 @@
+"""Upgrade readiness on the lab: the baseline has no blockers; names that 8.0 reserves, utf8mb3 and zero-date
+defaults show up as warnings (MySQL's level) naming the column — and do not fail."""
+
+from __future__ import annotations
+
+import contextlib
+
+from aurora_cutover.db import connect
+from aurora_cutover.schema import upgrade
+
+
+def test_lab_baseline_has_no_upgrade_errors(m):
+    with contextlib.closing(connect(m, "source")) as c:
+        findings = upgrade.run(c, m.source.database, m.tables.in_scope)
+    assert [f.sentence() for f in findings if f.level == "error"] == []
+
+
+def test_reserved_names_utf8mb3_and_zero_dates_are_warnings(m, lab, lab_guard):
+    ddl = ("CREATE TABLE h4_upgrade_probe (id INT NOT NULL PRIMARY KEY, `rank` INT NULL, "
+           "`window` VARCHAR(10) CHARACTER SET utf8mb3 NULL, due DATE NOT NULL DEFAULT '0000-00-00') "
+           "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_mode = 'NO_ENGINE_SUBSTITUTION'")
+        cur.execute(ddl)
+    try:
+        with contextlib.closing(connect(m, "source")) as c:
+            findings = [f for f in upgrade.run(c, m.source.database) if f.object.startswith("h4_upgrade_probe")]
+    finally:
+        with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute("DROP TABLE h4_upgrade_probe")
+    got = {(f.check, f.object, f.level) for f in findings}
+    assert got == {("reserved_keywords", "h4_upgrade_probe.rank", "warning"),
+                   ("reserved_keywords", "h4_upgrade_probe.window", "warning"),
+                   ("utf8mb3", "h4_upgrade_probe.window", "warning"),
+                   ("zero_dates", "h4_upgrade_probe.due", "warning")}, got
