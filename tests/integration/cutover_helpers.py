@@ -143,8 +143,16 @@ def restore_lab(lab: Lab) -> None:
                 _wait_applied(lab, "source", "target")
             lab.source.query("STOP SLAVE")
             lab.source.query("RESET SLAVE ALL")
-        if replicating(lab, "target"):
-            _wait_applied(lab, "target", "source")
+        # Catch the target up first: from what it applied of the source's domains, and — for its own
+        # domain, which came back through the reverse path — from the source's position (it has those).
+        lab.target.query("STOP SLAVE")
+        own = int(lab.target.query("SELECT @@global.gtid_domain_id")[0][0])
+        applied = fence._mariadb_gtids(str(lab.target.query("SELECT @@global.gtid_slave_pos")[0][0] or ""))
+        src = fence._mariadb_gtids(_gtid(lab, "source"))
+        pos = {d: (src[d] if d == own or d not in applied else applied[d]) for d in src}
+        lab.target.query("SET GLOBAL gtid_slave_pos = %s", (",".join(f"{d}-{a}-{b}" for d, (a, b) in pos.items()),))
+        lab.target.query("START SLAVE")
+        _wait_applied(lab, "target", "source")
         lab.target.query("STOP SLAVE")
         lab.target.query("RESET MASTER")  # forget GTIDs the target wrote as primary: it is a pure replica again
         lab.target.query("SET GLOBAL gtid_slave_pos = %s", (_gtid(lab, "source"),))

@@ -1,0 +1,71 @@
+"""Rollback against the lab: every write the target accepted after cutover comes back to the source;
+without a reverse path the rollback refuses and lists the data at risk."""
+
+from __future__ import annotations
+
+import pytest
+
+from aurora_cutover.config import load
+from tests.integration.conftest import replica_running, run_product
+from tests.integration.cutover_helpers import (
+    app_write_rows,
+    fast_config,
+    read_only,
+    record_value,
+    restore_lab,
+    rows_with,
+    write_readiness_evidence,
+)
+
+
+@pytest.fixture
+def restored(lab):
+    assert replica_running(lab), "lab replication is not running before the test"
+    yield lab
+    restore_lab(lab)
+
+
+def _message(doc: dict) -> str:
+    return " | ".join(t["message"] for t in doc["tests"] if t["outcome"] != "passed")
+
+
+def _cut_over(lab, tmp_path, reverse_path: str = "native"):
+    cfg = fast_config(lab, tmp_path, reverse_path=reverse_path)
+    reports = tmp_path / "reports"
+    write_readiness_evidence(reports, cfg)
+    rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
+    assert rc == 0, f"cutover failed: {_message(doc) if doc else out[-800:]}"
+    return cfg, reports
+
+
+def test_rollback_brings_every_write_made_on_the_target_back_to_the_source(restored, tmp_path):
+    cfg, reports = _cut_over(restored, tmp_path)
+    m = load(cfg)
+    assert app_write_rows(m, "h5-written-on-target", 5) == 2
+    rc, doc, out = run_product(["-m", "rollback", "--confirm"], reports, config=str(cfg), timeout_s=120)
+    assert rc == 0, f"rollback failed: {_message(doc) if doc else out[-800:]}"
+    r = doc["rollback"]
+    assert r["state"] == "done" and doc["relied_on"]["path"].endswith("-cutover.json")
+    assert rows_with(restored, "source", "h5-written-on-target") == 5, "writes made on the target were lost"
+    assert record_value(restored) == m.source.dns_name
+    assert read_only(restored, "source") == 0 and read_only(restored, "target") == 1
+    assert not restored.source.query("SHOW SLAVE STATUS"), "reverse replication left configured on the source"
+    assert app_write_rows(m, "h5-after-rollback", 1) == 1, "the app does not land on the source"
+
+
+def test_rollback_without_reverse_path_refuses_and_lists_the_data_at_risk(restored, tmp_path):
+    cfg, reports = _cut_over(restored, tmp_path, reverse_path="none")
+    m = load(cfg)
+    try:
+        assert app_write_rows(m, "h5-at-risk", 4) == 2
+        rc, doc, _out = run_product(["-m", "rollback", "--confirm"], reports, config=str(cfg), timeout_s=120)
+        assert rc != 0, "rollback ran although the target's writes cannot be carried back"
+        msg = _message(doc)
+        assert "REFUSED" in msg and "activity_log" in msg, msg
+        assert record_value(restored) == m.target.dns_name, "the refusal changed the record"
+        assert read_only(restored, "target") == 0, "the refusal fenced the target"
+        assert rows_with(restored, "source", "h5-at-risk") == 0
+    finally:  # the lab's source never got these rows: remove them locally before restoring
+        with restored.target.admin(database=restored.database) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("DELETE FROM activity_log WHERE event_type = 'h5-at-risk'")
