@@ -8,6 +8,7 @@ import pytest
 
 from aurora_cutover.db.flavour import detect_flavour
 from aurora_cutover.guardrails import probes, reach
+from aurora_cutover.replication import dms
 
 pytestmark = pytest.mark.readiness
 
@@ -43,12 +44,19 @@ def test_source_binlog_is_row_based_with_full_images(servers, evidence):
     assert not problems, "; ".join(problems)
 
 
-def test_nobody_but_replication_writes_the_target(servers, evidence):
+def test_nobody_but_replication_writes_the_target(migration, servers, aws, evidence):
+    allowed = set(probes.sql.REPLICATION_USERS)
+    if migration.replication.method == "dms":  # DMS applies changes through an ordinary login
+        try:
+            allowed.add(dms.target_user(aws("dms"), dms.describe_task(aws("dms"), migration.replication.dms_task_arn)))
+        except dms.DmsError as exc:
+            pytest.fail(f"cannot tell the DMS writer from a rogue one: {exc}", pytrace=False)
+    evidence.record("writers allowed", sorted(allowed))
     trxs = probes.transactions(servers.conn("target"))
     local, facts = probes.local_writes_on_target(servers.conn("source"), servers.conn("target"))
     for k, v in facts.items():
         evidence.record(k, v)
-    problems = probes.sql.rogue_writers(trxs)
+    problems = probes.sql.rogue_writers(trxs, frozenset(allowed))
     if local:
         problems.append("transactions on the target that did not come from the source (local writes): "
                         + ", ".join(local))

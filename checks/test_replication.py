@@ -37,11 +37,15 @@ def test_native_replication_threads_run_without_errors(migration, servers, evide
         evidence.record("not applicable", f"replication.method = {migration.replication.method!r}")
         return
     statuses = native.status(servers.conn("target"))
+    with servers.conn("source").cursor() as cur:
+        cur.execute("SELECT @@server_id")
+        source_id = int(cur.fetchone()[0])
+    evidence.record("source server_id", source_id)
     evidence.table("Replication channels on the target",
                    ["channel", "IO", "SQL", "seconds behind", "source", "last IO error", "last SQL error"],
                    [[s.channel or "(default)", s.io_running, s.sql_running, s.seconds_behind,
                      f"{s.source_host}:{s.source_port}", s.last_io_error, s.last_sql_error] for s in statuses])
-    problems = native.problems(statuses, migration.thresholds.max_lag_s)
+    problems = native.problems(statuses, migration.thresholds.max_lag_s, source_id)
     assert not problems, "; ".join(problems)
 
 

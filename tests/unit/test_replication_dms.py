@@ -141,3 +141,13 @@ def test_no_datapoints_is_unknown_and_red(aws):
     assert lat.source_s is None and lat.target_s is None
     msgs = dms.latency_problems(lat, max_lag_s=5)
     assert len(msgs) == 2 and all("no datapoints" in m and "unknown" in m for m in msgs)
+
+
+def test_dms_target_user_from_moto(aws):
+    client = aws("dms")
+    ep = client.create_endpoint(EndpointIdentifier="tgt", EndpointType="target", EngineName="aurora",
+                                Username="dms_writer", Password="not-a-real-one", ServerName="aurora.example",
+                                Port=3306)["Endpoint"]
+    task = dms.parse_task({"ReplicationTaskArn": "arn:aws:dms:us-east-1:1:task:T", "TargetEndpointArn":
+                           ep["EndpointArn"]})
+    assert dms.target_user(client, task) == "dms_writer"

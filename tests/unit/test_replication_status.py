@@ -73,3 +73,10 @@ def test_not_a_replica_is_a_problem():
 def test_unknown_row_shape_is_rejected():
     with pytest.raises(ValueError, match="not a replica status row"):
         parse([{"File": "binlog.000001", "Position": 4}])
+
+
+def test_channel_from_another_server_is_a_problem():
+    sts = parse(rows("mariadb-10.11-running.json"))
+    assert problems(sts, max_lag_s=5, source_server_id=1) == []
+    (msg,) = problems(sts, max_lag_s=5, source_server_id=77)
+    assert "no channel replicates from the configured source (server_id 77)" in msg and "server_id 1 (" in msg

@@ -29,6 +29,7 @@ def _code(exc: Exception) -> str:
 @dataclass(frozen=True)
 class Task:
     arn: str
+    target_endpoint_arn: str
     identifier: str
     status: str
     migration_type: str
@@ -51,7 +52,8 @@ def parse_task(t: dict[str, Any]) -> Task:
             settings = {}
     stats = t.get("ReplicationTaskStats") or {}
     return Task(
-        arn=t["ReplicationTaskArn"], identifier=t.get("ReplicationTaskIdentifier", ""), status=t.get("Status", ""),
+        arn=t["ReplicationTaskArn"], target_endpoint_arn=t.get("TargetEndpointArn", ""),
+        identifier=t.get("ReplicationTaskIdentifier", ""), status=t.get("Status", ""),
         migration_type=t.get("MigrationType", ""), full_load_percent=stats.get("FullLoadProgressPercent"),
         tables_errored=int(stats.get("TablesErrored") or 0), stop_reason=t.get("StopReason", ""),
         last_failure=t.get("LastFailureMessage", ""), instance_arn=t.get("ReplicationInstanceArn", ""),
@@ -68,6 +70,18 @@ def describe_task(dms: Any, arn: str) -> Task:
     if len(tasks) != 1:
         raise DmsError(f"replication.dms_task_arn {arn}: {len(tasks)} tasks found, expected 1")
     return parse_task(tasks[0])
+
+
+def target_user(dms: Any, task: Task) -> str:
+    """The login DMS writes the target with: a legitimate writer for the rogue-writer guardrail."""
+    try:
+        eps = dms.describe_endpoints(Filters=[{"Name": "endpoint-arn", "Values": [task.target_endpoint_arn]}])
+    except Exception as exc:
+        raise DmsError(f"describe_endpoints({task.target_endpoint_arn}): {_code(exc)}") from None
+    users = [e.get("Username", "") for e in eps.get("Endpoints", [])]
+    if len(users) != 1 or not users[0]:
+        raise DmsError(f"target endpoint {task.target_endpoint_arn}: no username found")
+    return users[0]
 
 
 def task_problems(task: Task) -> list[str]:

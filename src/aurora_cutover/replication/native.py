@@ -25,8 +25,12 @@ def status(conn: Any, flavour: Flavour | None = None) -> list[ReplicaStatus]:
     return parse(rows)
 
 
-def problems(statuses: list[ReplicaStatus], max_lag_s: float) -> list[str]:
-    """Pure: everything wrong with the replica's channels, one sentence each."""
+def problems(statuses: list[ReplicaStatus], max_lag_s: float, source_server_id: int | None = None) -> list[str]:
+    """Pure: everything wrong with the replica's channels, one sentence each.
+
+    With ``source_server_id`` (the configured source's @@server_id) at least one channel must replicate
+    from that server: a healthy channel from some other server proves nothing about this migration.
+    """
     if not statuses:
         return ["the target is not a replica (no replication channel configured) but replication.method = 'native'"]
     out: list[str] = []
@@ -34,4 +38,7 @@ def problems(statuses: list[ReplicaStatus], max_lag_s: float) -> list[str]:
         out.extend(st.problems())
         if st.seconds_behind is not None and st.seconds_behind > max_lag_s:
             out.append(f"{st.name}: {st.seconds_behind}s behind the source (> max_lag_s {max_lag_s:g}s)")
+    if source_server_id is not None and all(st.source_server_id not in (None, source_server_id) for st in statuses):
+        seen = ", ".join(f"{st.name} from server_id {st.source_server_id} ({st.source_host})" for st in statuses)
+        out.append(f"no channel replicates from the configured source (server_id {source_server_id}): {seen}")
     return out
