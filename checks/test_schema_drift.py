@@ -7,45 +7,40 @@ Known rendering differences between servers (5.7 vs 8.0, MariaDB) are cosmetic a
 
 import pytest
 
-from aurora_cutover.schema import autoinc, compare, snapshot
+from aurora_cutover.schema import drift
 
 pytestmark = pytest.mark.readiness
 
 
 @pytest.fixture(scope="module")
-def snapshots(migration, servers):
-    src = snapshot.take(servers.conn("source"), migration.source.database, migration.tables.in_scope)
-    tgt = snapshot.take(servers.conn("target"), migration.target.database, migration.tables.in_scope)
-    return src, tgt
+def result(migration, servers):
+    return drift.run(servers.conn("source"), servers.conn("target"), migration)
 
 
-def test_target_schema_matches_the_source(migration, snapshots, evidence):
-    src, tgt = snapshots
-    diffs, invalid, unused = compare.accept(compare.compare(src, tgt), migration.schema.accept)
+def test_target_schema_matches_the_source(result, evidence):
+    src, tgt, diffs = result.source, result.target, result.diffs
     evidence.record("source", f"{src.flavour}, {len(src.objects)} objects in {len(src.tables())} tables")
     evidence.record("target", f"{tgt.flavour}, {len(tgt.objects)} objects in {len(tgt.tables())} tables")
     cols = ["object", "kind", "attribute", "source", "target"]
     cosmetic = [d for d in diffs if d.classification == "cosmetic"]
     accepted = [d for d in diffs if d.accepted]
-    real = [d for d in diffs if d.failing]
+    real = result.failing
     if cosmetic:
         evidence.table("Cosmetic differences (allowed)", [*cols, "rules"],
                        [[d.ref, d.kind, d.attribute, d.source, d.target, ", ".join(d.rules)] for d in cosmetic])
     if accepted:
         evidence.table("Accepted differences ([schema] accept)", [*cols, "reason"],
                        [[d.ref, d.kind, d.attribute, d.source, d.target, d.accepted] for d in accepted])
-    if unused:
-        evidence.record("accept entries matching nothing", unused)
+    if result.unused_accepts:
+        evidence.record("accept entries matching nothing", result.unused_accepts)
     if real:
         evidence.table("Real differences", cols, [[d.ref, d.kind, d.attribute, d.source, d.target] for d in real])
-    assert not invalid, "; ".join(invalid)
+    assert not result.invalid_accepts, "; ".join(result.invalid_accepts)
     assert not real, f"{len(real)} schema difference(s): " + "; ".join(d.sentence() for d in real[:10])
 
 
-def test_auto_increment_counters_are_above_the_highest_key_on_the_target(migration, servers, snapshots, evidence):
-    src, tgt = snapshots
-    rooms = autoinc.headroom(servers.conn("target"), src, tgt)
+def test_auto_increment_counters_are_above_the_highest_key_on_the_target(result, evidence):
     evidence.table("AUTO_INCREMENT on the target", ["table", "column", "counter", "highest key"],
-                   [[h.table, h.column, h.counter, h.max_key] for h in rooms])
-    problems = [h.problem() for h in rooms if h.problem()]
+                   [[h.table, h.column, h.counter, h.max_key] for h in result.headroom])
+    problems = [h.problem() for h in result.headroom if h.problem()]
     assert not problems, "; ".join(problems)

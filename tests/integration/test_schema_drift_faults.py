@@ -10,16 +10,13 @@ import contextlib
 import pytest
 
 from aurora_cutover.db import connect
-from aurora_cutover.schema import autoinc, compare, snapshot
+from aurora_cutover.schema import drift as schema_drift
 
 
 def drift(m):
     with contextlib.closing(connect(m, "source")) as s, contextlib.closing(connect(m, "target")) as t:
-        src = snapshot.take(s, m.source.database, m.tables.in_scope)
-        tgt = snapshot.take(t, m.target.database, m.tables.in_scope)
-        diffs, _invalid, _unused = compare.accept(compare.compare(src, tgt), m.schema.accept)
-        rooms = autoinc.headroom(t, src, tgt)
-    return [d for d in diffs if d.failing], [h.problem() for h in rooms if h.problem()]
+        r = schema_drift.run(s, t, m)
+    return r.failing, [h.problem() for h in r.headroom if h.problem()]
 
 
 @contextlib.contextmanager
@@ -58,7 +55,10 @@ def test_healthy_lab_has_no_real_drift(m, lab):
       "ALTER TABLE courses ADD CONSTRAINT fk_courses_teacher FOREIGN KEY (teacher_id) REFERENCES users (id) "
       "ON DELETE SET NULL"],
      "courses.fk_courses_teacher", "on_delete", "source 'SET NULL', target 'CASCADE'"),
-], ids=["index-dropped", "default-changed", "collation-changed", "fk-action-changed"])
+    (["ALTER TABLE users ALTER INDEX idx_users_name IGNORED"],
+     ["ALTER TABLE users ALTER INDEX idx_users_name NOT IGNORED"],
+     "users.definition", "SHOW CREATE TABLE", "IGNORED"),
+], ids=["index-dropped", "default-changed", "collation-changed", "fk-action-changed", "index-ignored"])
 def test_target_fault_is_red_and_named(m, lab, lab_guard, fault, repair, ref, attribute, expect):
     with on_target(lab, fault, repair):
         real, _rooms = drift(m)

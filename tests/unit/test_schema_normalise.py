@@ -150,3 +150,17 @@ def test_headroom_problems():
     assert "announcements.id: AUTO_INCREMENT counter 13 is not above the highest id 1000012" in behind
     assert "AUTO_INCREMENT = 1000013" in behind
     assert "not on the target" in Headroom("t", "id", None, None, target_auto_increment=False).problem()
+
+
+def test_definition_safety_net_catches_what_information_schema_does_not_show():
+    from aurora_cutover.schema.compare import compare_definitions
+
+    t57 = (FIX / "mysql-5.7-show-create-users.sql").read_text()
+    t80 = (FIX / "mysql-8.0-show-create-users.sql").read_text()
+    assert compare_definitions({"users": t57}, {"users": t80}, MY57, MY80) == []
+    t80_bad = t80.replace("DEFAULT CHARSET=utf8mb4", "STATS_PERSISTENT=0 DEFAULT CHARSET=utf8mb4").replace(
+        "  `email` varchar(191) NOT NULL,", "  `email` varchar(191) NOT NULL INVISIBLE,")
+    (d,) = compare_definitions({"users": t57}, {"users": t80_bad}, MY57, MY80)
+    assert d.ref == "users.definition" and d.failing
+    assert "INVISIBLE" in d.target and "STATS_PERSISTENT=0" in d.target and "`email` varchar(191) NOT NULL" in d.source
+    assert compare_definitions({"users": t57}, {"users": t80_bad}, MY57, MY80, skip={"users"}) == []

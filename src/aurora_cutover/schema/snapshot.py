@@ -157,3 +157,13 @@ def fetch(conn: Any, database: str, flavour: Flavour | None = None) -> tuple[Fla
 def take(conn: Any, database: str, in_scope: Callable[[str], bool] = lambda _t: True) -> Snapshot:
     flavour, rows = fetch(conn, database)
     return build(flavour, database, rows, in_scope)
+
+
+def create_tables(conn: Any, database: str, tables: list[str]) -> dict[str, str]:
+    """SHOW CREATE TABLE for each table (one statement each, bounded by the read timeout)."""
+    out = {}
+    with conn.cursor() as cur:
+        for t in tables:
+            cur.execute(q.show_create_table(database, t))
+            out[t] = _s(cur.fetchone()[1])
+    return out

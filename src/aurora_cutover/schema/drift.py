@@ -1,0 +1,41 @@
+"""The whole schema-drift comparison for a migration, as the readiness check and the tests run it.
+
+    >>> r = run(source_conn, target_conn, migration)
+    >>> [d.sentence() for d in r.failing]          # real, not accepted
+    >>> [h.problem() for h in r.headroom if h.problem()]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from aurora_cutover.config import Migration
+from aurora_cutover.schema import autoinc, compare, snapshot
+
+
+@dataclass(frozen=True)
+class DriftResult:
+    source: snapshot.Snapshot
+    target: snapshot.Snapshot
+    diffs: list[compare.Difference]
+    invalid_accepts: list[str]
+    unused_accepts: list[str]
+    headroom: list[autoinc.Headroom]
+
+    @property
+    def failing(self) -> list[compare.Difference]:
+        return [d for d in self.diffs if d.failing]
+
+
+def run(source: Any, target: Any, m: Migration) -> DriftResult:
+    src = snapshot.take(source, m.source.database, m.tables.in_scope)
+    tgt = snapshot.take(target, m.target.database, m.tables.in_scope)
+    diffs = compare.compare(src, tgt)
+    both = sorted(set(src.tables()) & set(tgt.tables()))
+    explained = {d.table for d in diffs if d.classification == "real"}
+    diffs += compare.compare_definitions(snapshot.create_tables(source, src.database, both),
+                                         snapshot.create_tables(target, tgt.database, both),
+                                         src.flavour, tgt.flavour, explained)
+    diffs, invalid, unused = compare.accept(diffs, m.schema.accept)
+    return DriftResult(src, tgt, diffs, invalid, unused, autoinc.headroom(target, src, tgt))
