@@ -150,13 +150,10 @@ def restore_lab(lab: Lab) -> None:
         applied = fence._mariadb_gtids(str(lab.target.query("SELECT @@global.gtid_slave_pos")[0][0] or ""))
         src = fence._mariadb_gtids(_gtid(lab, "source"))
         pos = {d: (src[d] if d == own or d not in applied else applied[d]) for d in src}
+        lab.target.query("RESET MASTER")  # forget GTIDs the target wrote as primary: it is a pure replica again
         lab.target.query("SET GLOBAL gtid_slave_pos = %s", (",".join(f"{d}-{a}-{b}" for d, (a, b) in pos.items()),))
         lab.target.query("START SLAVE")
         _wait_applied(lab, "target", "source")
-        lab.target.query("STOP SLAVE")
-        lab.target.query("RESET MASTER")  # forget GTIDs the target wrote as primary: it is a pure replica again
-        lab.target.query("SET GLOBAL gtid_slave_pos = %s", (_gtid(lab, "source"),))
-        lab.target.query("START SLAVE")
         lab.target.query("SET GLOBAL read_only = ON")
         for server in (lab.source, lab.target):
             with server.admin() as conn, conn.cursor() as cur:

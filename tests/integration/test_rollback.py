@@ -3,6 +3,8 @@ without a reverse path the rollback refuses and lists the data at risk."""
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from aurora_cutover.config import load
@@ -41,31 +43,33 @@ def _cut_over(lab, tmp_path, reverse_path: str = "native"):
 def test_rollback_brings_every_write_made_on_the_target_back_to_the_source(restored, tmp_path):
     cfg, reports = _cut_over(restored, tmp_path)
     m = load(cfg)
-    assert app_write_rows(m, "h5-written-on-target", 5) == 2
+    marker = f"h5-on-target-{secrets.token_hex(4)}"
+    assert app_write_rows(m, marker, 5) == 2
     rc, doc, out = run_product(["-m", "rollback", "--confirm"], reports, config=str(cfg), timeout_s=120)
     assert rc == 0, f"rollback failed: {_message(doc) if doc else out[-800:]}"
     r = doc["rollback"]
     assert r["state"] == "done" and doc["relied_on"]["path"].endswith("-cutover.json")
-    assert rows_with(restored, "source", "h5-written-on-target") == 5, "writes made on the target were lost"
+    assert rows_with(restored, "source", marker) == 5, "writes made on the target were lost"
     assert record_value(restored) == m.source.dns_name
     assert read_only(restored, "source") == 0 and read_only(restored, "target") == 1
     assert not restored.source.query("SHOW SLAVE STATUS"), "reverse replication left configured on the source"
-    assert app_write_rows(m, "h5-after-rollback", 1) == 1, "the app does not land on the source"
+    assert app_write_rows(m, marker + "-after", 1) == 1, "the app does not land on the source"
 
 
 def test_rollback_without_reverse_path_refuses_and_lists_the_data_at_risk(restored, tmp_path):
     cfg, reports = _cut_over(restored, tmp_path, reverse_path="none")
     m = load(cfg)
+    marker = f"h5-at-risk-{secrets.token_hex(4)}"
     try:
-        assert app_write_rows(m, "h5-at-risk", 4) == 2
+        assert app_write_rows(m, marker, 4) == 2
         rc, doc, _out = run_product(["-m", "rollback", "--confirm"], reports, config=str(cfg), timeout_s=120)
         assert rc != 0, "rollback ran although the target's writes cannot be carried back"
         msg = _message(doc)
         assert "REFUSED" in msg and "activity_log" in msg, msg
         assert record_value(restored) == m.target.dns_name, "the refusal changed the record"
         assert read_only(restored, "target") == 0, "the refusal fenced the target"
-        assert rows_with(restored, "source", "h5-at-risk") == 0
+        assert rows_with(restored, "source", marker) == 0
     finally:  # the lab's source never got these rows: remove them locally before restoring
         with restored.target.admin(database=restored.database) as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
-            cur.execute("DELETE FROM activity_log WHERE event_type = 'h5-at-risk'")
+            cur.execute("DELETE FROM activity_log WHERE event_type = %s", (marker,))
