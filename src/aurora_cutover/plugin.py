@@ -82,6 +82,29 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Put the migration's identity in the report's Environment table (after pytest-metadata fills it)."""
+    ev, m = _session(session.config), session.config.stash.get(_MIGRATION, None)
+    if ev is None or m is None:
+        return
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return
+    meta = session.config.stash.get(metadata_key, None)
+    if meta is None:
+        return
+    meta.update({
+        "Migration": m.migration.name, "Phase": ev.phase, "Config": m.path, "Config fingerprint": m.fingerprint(),
+        "Source": f"{m.source.host}:{m.source.port}/{m.source.database} ({m.source.dns_name})",
+        "Target": f"{m.target.host}:{m.target.port}/{m.target.database} ({m.target.dns_name})",
+        "Switch": f"{m.dns.record_name} (TTL {m.dns.ttl}s, resolver {m.dns.resolver})",
+        "Replication": m.replication.method, "Evidence": ev.json_path.name,
+    })
+    for noisy in ("Packages", "Platform"):
+        meta.pop(noisy, None)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """An action runs only when its own marker is asked for by name: `pytest` alone never cuts over."""
     words = set((config.option.markexpr or "").replace("(", " ").replace(")", " ").split())
