@@ -78,7 +78,9 @@ def edges(field: str, old: Any) -> list[Any]:
         out += [old + dt.timedelta(microseconds=1)]
     elif field == "c_json":
         out += ["null", '""', "{}"]
-    elif old is None:
+    elif field == "c_set":
+        out += [""]
+    elif old is None and field in ("c_int", "c_bigu", "c_bool", "c_dec", "c_float", "c_double"):
         out += [0]
     return out
 

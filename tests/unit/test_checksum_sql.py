@@ -24,13 +24,8 @@ def cols(rows, json_cols=frozenset()):
     return [Column(n, t, bool(nl), cs, n in json_cols) for n, t, nl, cs in rows]
 
 
-EXPECTED_S1 = ("CONCAT_WS('#', `id`, `slug`, `settings`, `annual_budget`, UNIX_TIMESTAMP(`created_at`), "
-               "CONCAT_WS(',', CHAR_LENGTH(`slug`), CHAR_LENGTH(`settings`)), "
-               "CONCAT(ISNULL(`id`), ISNULL(`slug`), ISNULL(`settings`), ISNULL(`annual_budget`), "
-               "ISNULL(`created_at`)))")
-EXPECTED_S2 = ("CONCAT_WS('#', CONCAT(ISNULL(`id`), ISNULL(`slug`), ISNULL(`settings`), ISNULL(`annual_budget`), "
-               "ISNULL(`created_at`)), CONCAT_WS(',', CHAR_LENGTH(`settings`), CHAR_LENGTH(`slug`)), "
-               "UNIX_TIMESTAMP(`created_at`), `annual_budget`, `settings`, `slug`, `id`)")
+EXPECTED_S = ("CONCAT_WS('#', `id`, `slug`, `settings`, IFNULL(`annual_budget`, 'N'), UNIX_TIMESTAMP(`created_at`), "
+              "CONCAT_WS(',', LENGTH(`slug`), IFNULL(LENGTH(`settings`), 'N')))")
 
 
 @pytest.mark.parametrize("flavour,rows,json_cols", [
@@ -38,10 +33,28 @@ EXPECTED_S2 = ("CONCAT_WS('#', CONCAT(ISNULL(`id`), ISNULL(`slug`), ISNULL(`sett
     (MYSQL80, DISTRICTS_MYSQL80, frozenset()),
     (MARIADB, DISTRICTS_MARIADB, MARIADB_JSON_CHECKS),
 ], ids=["mysql-5.7", "aurora-mysql-8.0", "mariadb-10.11"])
-def test_canonical_row_strings_per_flavour(flavour, rows, json_cols):
-    s1, s2 = q.row_strings(cols(rows, json_cols), flavour)
-    assert s1 == EXPECTED_S1
-    assert s2 == EXPECTED_S2
+def test_canonical_row_string_and_hash_per_flavour(flavour, rows, json_cols):
+    c = cols(rows, json_cols)
+    assert q.row_string(c, flavour) == EXPECTED_S
+    assert q.row_hash_exprs(c, flavour) == (f"CRC32({EXPECTED_S})", f"CRC32(REVERSE({EXPECTED_S}))")
+    assert q.row_hash_exprs(c, flavour, "md5") == (f"CAST(CONV(LEFT(MD5({EXPECTED_S}), 16), 16, 10) AS UNSIGNED)", "0")
+    with pytest.raises(ValueError, match="unknown row hash"):
+        q.row_hash_exprs(c, flavour, "xor")
+
+
+def test_merge_columns_gives_both_sides_one_structure():
+    src = [Column("id", "int"), Column("name", "varchar", False, "latin1"), Column("note", "varchar", False, "utf8mb3"),
+           Column("gone", "int")]
+    tgt = [Column("note", "varchar", True, "utf8mb4"), Column("name", "varchar", False, "utf8mb4"), Column("id", "int")]
+    s, t = q.merge_columns(src, tgt)
+    assert [c.name for c in s] == [c.name for c in t] == ["id", "name", "note"]  # source order, common only
+    assert [c.nullable for c in s] == [c.nullable for c in t] == [False, False, True]
+    # latin1 on one side: that column's length counts characters on both sides; utf8mb3 vs utf8mb4 keeps bytes
+    assert [c.count_chars for c in s] == [c.count_chars for c in t] == [False, True, False]
+    ss, ts = q.row_string(s, MYSQL57), q.row_string(t, MYSQL80)
+    assert "CONVERT(`name` USING utf8mb4)" in ss and "CONVERT" not in ts
+    assert ss.replace("CONVERT(`name` USING utf8mb4)", "`name`") == ts
+    assert "CHAR_LENGTH(`name`)" in ts and "IFNULL(LENGTH(`note`), 'N')" in ts
 
 
 def test_json_is_detected_per_flavour():
@@ -69,10 +82,16 @@ def test_only_non_utf8_charsets_are_converted(charset, converted):
     assert p in ("`s`", "CONVERT(`s` USING utf8mb4)")
 
 
-def test_binary_lengths_are_bytes_text_lengths_are_characters():
-    s1, _ = q.row_strings([Column("a", "varchar", charset="latin1"), Column("b", "blob", True)], MYSQL80)
-    assert "CHAR_LENGTH(`a`)" in s1 and "LENGTH(`b`)" in s1 and "CHAR_LENGTH(`b`)" not in s1
-    assert "CONVERT(`a` USING utf8mb4)" in s1
+def test_lengths_bytes_for_utf8_and_binary_characters_otherwise_nulls_marked():
+    s = q.row_string([Column("a", "varchar", charset="latin1"), Column("b", "blob", True),
+                      Column("c", "text", True, "utf8mb4"), Column("d", "date", True), Column("e", "float")], MYSQL80)
+    assert s == ("CONCAT_WS('#', CONVERT(`a` USING utf8mb4), `b`, `c`, IFNULL(`d`, 'N'), (`e` + 0e0), "
+                 "CONCAT_WS(',', CHAR_LENGTH(`a`), IFNULL(LENGTH(`b`), 'N'), IFNULL(LENGTH(`c`), 'N')))")
+
+
+def test_no_string_columns_no_length_list():
+    assert q.row_string([Column("a", "int"), Column("b", "int", True)], MARIADB) == (
+        "CONCAT_WS('#', `a`, IFNULL(`b`, 'N'))")
 
 
 def test_unknown_type_is_refused_not_silently_skipped():
@@ -87,7 +106,7 @@ def test_chunk_checksum_sql_single_key():
     assert sql == (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0) FROM `db`.`t` "
                    "FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))")
     assert args == [10, 20]
-    assert h1.startswith("CRC32(CONCAT_WS('#', `id`, `name`, CONCAT_WS(',', CHAR_LENGTH(`name`))")
+    assert h1 == "CRC32(CONCAT_WS('#', `id`, `name`, CONCAT_WS(',', IFNULL(LENGTH(`name`), 'N'))))"
 
 
 def test_composite_key_ranges_expand_for_the_range_optimizer():

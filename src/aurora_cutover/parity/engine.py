@@ -162,11 +162,12 @@ class CountResult:
 
 
 class Parity:
-    """Own sessions to both sides (checker logins), used by one worker thread per side."""
+    """Own sessions to both sides (checker logins; two on the source), each used by one thread at a time."""
 
     def __init__(self, m: Migration, *, chunk_time_s: float | None = None, max_rechecks: int | None = None,
-                 connector: Callable[[str], Any] | None = None) -> None:
+                 connector: Callable[[str], Any] | None = None, hash_fn: str = "crc32x2") -> None:
         self.m = m
+        self.hash_fn = hash_fn
         self.db = {"source": m.source.database, "target": m.target.database}
         self.chunk_time_s = chunk_time_s or m.thresholds.checksum_chunk_time_s
         self.max_rechecks = m.thresholds.checksum_max_rechecks if max_rechecks is None else max_rechecks
@@ -174,7 +175,7 @@ class Parity:
             m.endpoint(side).read_timeout_s, 120.0)))
         self.conn: dict[str, Any] = {}
         self.flavour: dict[str, Flavour] = {}
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="parity")
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="parity")
         self._last_throttle_check = 0.0
 
     def __enter__(self) -> Parity:
@@ -185,9 +186,10 @@ class Parity:
         self.close()
 
     def open(self) -> None:
-        for side in ("source", "target"):
+        # "bounds" is a second source session: it reads the next chunk's bound while "source" hashes.
+        for side in ("source", "target", "bounds"):
             if side not in self.conn:
-                c = self._connector(side)
+                c = self._connector("source" if side == "bounds" else side)
                 self.flavour[side] = detect_flavour(c)
                 with c.cursor() as cur:
                     for stmt in q.session_setup_sql(self.flavour[side]):
@@ -301,8 +303,8 @@ class Parity:
         for missing, side in ((names_s - names_t, "target"), (names_t - names_s, "source")):
             if missing:
                 res.errors.append(f"column(s) missing on the {side}: {', '.join(sorted(missing))}")
-        common = [c.name for c in src_shape.columns if c.name in names_t]
-        cols = {"source": [src_shape.column(n) for n in common], "target": [tgt_shape.column(n) for n in common]}
+        merged = q.merge_columns(src_shape.columns, tgt_shape.columns)
+        cols = {"source": merged[0], "target": merged[1]}
         key = src_shape.key
         res.key = key
         tkey = key if key.name in _index_names(self.conn["target"], self.db["target"], table) else q.Key(
@@ -313,27 +315,36 @@ class Parity:
         fl = self.flavour
 
         def agg(side: str, lo: Any, hi: Any) -> Agg:
-            sql, args = q.chunk_checksum_sql(self.db[side], table, cols[side], keys[side], lo, hi, fl[side])
+            sql, args = q.chunk_checksum_sql(self.db[side], table, cols[side], keys[side], lo, hi, fl[side],
+                                            self.hash_fn)
             r = self._query(side, sql, args, one=True)
             return int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
 
-        # pass 1: cut chunks on the source, checksum each on both sides at once
+        # pass 1: cut chunks on the source, checksum each on both sides at once. The next chunk's bound is read
+        # (third session, FORCE INDEX dive) while the current chunk is hashed, so it costs no wall time.
+        def bound(lo: tuple[Any, ...] | None, n: int) -> tuple[Any, ...] | None:
+            if not key.usable:
+                return None
+            sql, args = q.next_bound_sql(self.db["source"], table, key, lo, n)
+            row = self._query("bounds", sql, args, one=True)
+            return None if row is None else tuple(row)
+
         chunks: list[tuple[Any, Any]] = []
         differ: list[int] = []
         aggs: dict[int, tuple[Agg, Agg]] = {}
         lower: tuple[Any, ...] | None = None
         size = FIRST_CHUNK
+        upper = bound(None, size)
         deadline = time.monotonic() + 6 * 3600
         while time.monotonic() < deadline:
             self._throttle(res)
-            upper: tuple[Any, ...] | None = None
-            if key.usable:
-                sql, args = q.next_bound_sql(self.db["source"], table, key, lower, size)
-                row = self._query("source", sql, args, one=True)
-                upper = None if row is None else tuple(row)
             c0 = time.monotonic()
-            a_s, a_t = self._both(lambda side, lo=lower, hi=upper: agg(side, lo, hi))
+            fs = self._pool.submit(agg, "source", lower, upper)
+            ft = self._pool.submit(agg, "target", lower, upper)
+            fb = self._pool.submit(bound, upper, size) if upper is not None else None
+            a_s, a_t = fs.result(), ft.result()
             took = time.monotonic() - c0
+            nxt = fb.result() if fb is not None else None
             idx = len(chunks)
             chunks.append((lower, upper))
             aggs[idx] = (a_s, a_t)
@@ -343,7 +354,7 @@ class Parity:
                 differ.append(idx)
             if upper is None:
                 break
-            lower = upper
+            lower, upper = upper, nxt
             if took > 0:  # adapt: aim at chunk_time_s per chunk, change by at most 4x per step
                 want = max(a_s[0], 1) * self.chunk_time_s / took
                 size = int(min(max(want, size / 4, MIN_CHUNK), size * 4, MAX_CHUNK))
@@ -404,7 +415,7 @@ class Parity:
 
         def hashes(side: str) -> list[tuple[Any, ...]]:
             sql, args = q.row_hashes_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
-                                         self.flavour[side])
+                                         self.flavour[side], self.hash_fn)
             return [tuple(r) for r in self._query(side, sql, args)]
 
         hs, ht = self._both(hashes)
@@ -465,7 +476,7 @@ class Parity:
                 return []
             hashes = sorted({h[0] for h in wanted})[:500]
             sql, args = q.rows_by_hash_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
-                                           hashes, self.flavour[side])
+                                           hashes, self.flavour[side], self.hash_fn)
             rows = []
             left = Counter(wanted)
             for r in self._query(side, sql, args):

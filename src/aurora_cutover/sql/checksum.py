@@ -9,19 +9,18 @@ No I/O here: every function takes column/key metadata and a :class:`Flavour` and
 
 The hash rule (documented in docs/data-parity.md):
 
-* each column becomes a *piece*, its value in one canonical text form (NULL stays NULL);
-* row string S1 = CONCAT_WS('#', piece_1..piece_n, lengths, null_bitmap) where ``lengths`` lists the
-  character (text) or byte (binary) length of every variable-length piece and ``null_bitmap`` is
-  ISNULL() of every column: numbers/dates never contain '#', strings are delimited by their length,
-  NULLs are told apart from '' and 'NULL' by the bitmap — so S1 is an injective encoding of the row;
-* row string S2 = the same pieces in reverse order with bitmap and lengths first;
-* row hash = (CRC32(S1), CRC32(S2)): 64 bits, two independent CRC codes over different byte orders;
-* chunk aggregate = COUNT(*), SUM(CRC32(S1)), SUM(CRC32(S2)) — exact DECIMAL sums, order-independent,
-  and a duplicated row adds its hash again (BIT_XOR would cancel it).
+* each column becomes a *piece*, its value in one canonical text form; a NULL non-string piece is 'N';
+* row string S = CONCAT_WS('#', piece_1..piece_n, lengths) where ``lengths`` lists the byte (or character)
+  length of every string/binary/JSON column, 'N' for NULL: numbers/dates never contain '#' nor equal 'N',
+  strings are delimited by their length — so S is an injective encoding of the row;
+* row hash = (CRC32(S), CRC32(REVERSE(S))): 64 bits from two different linear codes over the same bytes;
+* chunk aggregate = COUNT(*), SUM(h1), SUM(h2) — exact DECIMAL sums, order-independent, and a duplicated
+  row adds its hash again (BIT_XOR would cancel it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +53,7 @@ class Column:
     nullable: bool = False
     charset: str | None = None  # CHARACTER_SET_NAME (None for non-text)
     is_json: bool = False  # MySQL DATA_TYPE json, or MariaDB LONGTEXT with CHECK (json_valid(col))
+    count_chars: bool = False  # length in characters (set by merge_columns when a side is not utf8-family)
 
     @property
     def kind(self) -> str:
@@ -106,7 +106,8 @@ def piece(col: Column, flavour: Flavour) -> str:
         # could print alike. Widening to DOUBLE is exact; its shortest round-trip text is unique.
         return f"({q} + 0e0)"
     if kind == "timestamp":
-        # Seconds since the epoch (with the column's fractional digits): independent of every time_zone.
+        # Seconds since the epoch (with the column's fractional digits): independent of every time_zone,
+        # and cheaper than printing the TIMESTAMP (no zone conversion).
         return f"UNIX_TIMESTAMP({q})"
     if kind == "bit":
         return f"({q} + 0)"
@@ -122,33 +123,67 @@ def piece(col: Column, flavour: Flavour) -> str:
     raise AssertionError(kind)  # pragma: no cover
 
 
-def _length(col: Column, flavour: Flavour) -> str | None:
-    kind = col.kind
-    if kind in ("text", "json"):
-        return f"CHAR_LENGTH({quote_ident(col.name)})"
-    if kind == "binary":
-        return f"LENGTH({quote_ident(col.name)})"
-    return None
+def _is_string(col: Column) -> bool:
+    return col.kind in ("text", "json", "binary")
 
 
-def row_strings(columns: Sequence[Column], flavour: Flavour) -> tuple[str, str]:
-    """(S1, S2): two injective canonical encodings of a row, over different byte orders."""
+def _length(col: Column) -> str:
+    """Length of a variable-length piece: bytes when both sides store utf8-family text (O(1)),
+    characters when either side uses another charset (bytes would differ, characters do not)."""
+    q = quote_ident(col.name)
+    fn = "CHAR_LENGTH" if col.kind != "binary" and (
+        col.count_chars or (col.charset or "utf8mb4").lower() not in _UTF8_COMPATIBLE) else "LENGTH"
+    return f"IFNULL({fn}({q}), 'N')" if col.nullable else f"{fn}({q})"
+
+
+def row_string(columns: Sequence[Column], flavour: Flavour) -> str:
+    """S: an injective canonical encoding of a row (see the module docstring)."""
     if not columns:
         raise ValueError("a table needs at least one column")
-    pieces = [piece(c, flavour) for c in columns]
-    lengths = [x for x in (_length(c, flavour) for c in columns) if x is not None]
-    bitmap = "CONCAT(" + ", ".join(f"ISNULL({quote_ident(c.name)})" for c in columns) + ")"
-    tail1 = [f"CONCAT_WS(',', {', '.join(lengths)})"] if lengths else []
-    tail2 = [f"CONCAT_WS(',', {', '.join(lengths[::-1])})"] if lengths else []
-    s1 = "CONCAT_WS('#', " + ", ".join([*pieces, *tail1, bitmap]) + ")"
-    s2 = "CONCAT_WS('#', " + ", ".join([bitmap, *tail2, *pieces[::-1]]) + ")"
-    return s1, s2
+    pieces = []
+    for c in columns:
+        p = piece(c, flavour)
+        # Strings: a NULL is skipped by CONCAT_WS and marked 'N' in the length list. Other kinds: 'N' in place
+        # (no number, date or epoch prints as 'N').
+        pieces.append(f"IFNULL({p}, 'N')" if c.nullable and not _is_string(c) else p)
+    lengths = [_length(c) for c in columns if _is_string(c)]
+    if lengths:
+        pieces.append(f"CONCAT_WS(',', {', '.join(lengths)})")
+    return "CONCAT_WS('#', " + ", ".join(pieces) + ")"
 
 
-def row_hash_exprs(columns: Sequence[Column], flavour: Flavour) -> tuple[str, str]:
-    """The two 32-bit halves of the 64-bit row hash."""
-    s1, s2 = row_strings(columns, flavour)
-    return f"CRC32({s1})", f"CRC32({s2})"
+def row_hash_exprs(columns: Sequence[Column], flavour: Flavour, fn: str = "crc32x2") -> tuple[str, str]:
+    """The row hash as two SQL expressions (each summed per chunk).
+
+    ``crc32x2`` (default): CRC32(S) and CRC32(REVERSE(S)) — 64 bits from two different linear codes
+    (a reordering of whole fields would not do: CRC32 of any arrangement of the same fields is a function
+    of the per-field CRCs, so a field-level CRC collision would pass both). ``md5``: the first 64 bits of
+    MD5(S) and a constant 0 — slower, for adversarial settings.
+    """
+    s = row_string(columns, flavour)
+    if fn == "crc32x2":
+        return f"CRC32({s})", f"CRC32(REVERSE({s}))"
+    if fn == "md5":
+        return f"CAST(CONV(LEFT(MD5({s}), 16), 16, 10) AS UNSIGNED)", "0"
+    raise ValueError(f"unknown row hash {fn!r} (crc32x2 or md5)")
+
+
+def merge_columns(source: Sequence[Column], target: Sequence[Column]) -> tuple[list[Column], list[Column]]:
+    """Both sides' columns (common names, source order) with one canonical structure: nullable if nullable on
+    either side, character lengths if either side stores a non-utf8 charset — so the same data encodes the
+    same way even when the DDL drifted (utf8mb3 -> utf8mb4, NOT NULL -> NULL)."""
+    by_name = {c.name: c for c in target}
+    src_out, tgt_out = [], []
+    for s in source:
+        t = by_name.get(s.name)
+        if t is None:
+            continue
+        nullable = s.nullable or t.nullable
+        chars = any((c.charset or "utf8mb4").lower() not in _UTF8_COMPATIBLE for c in (s, t)) and not (
+            s.kind == "binary" or t.kind == "binary")
+        src_out.append(dataclasses.replace(s, nullable=nullable, count_chars=chars))
+        tgt_out.append(dataclasses.replace(t, nullable=nullable, count_chars=chars))
+    return src_out, tgt_out
 
 
 # --------------------------------------------------------------------------- chunk ranges
@@ -210,9 +245,9 @@ def next_bound_sql(database: str, table: str, key: Key, lower: Sequence[Any] | N
 
 def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                        lower: Sequence[Any] | None, upper: Sequence[Any] | None,
-                       flavour: Flavour) -> tuple[str, list[Any]]:
+                       flavour: Flavour, fn: str = "crc32x2") -> tuple[str, list[Any]]:
     """COUNT(*) and the two multiset sums of the chunk (lower, upper]. Only these three numbers travel."""
-    h1, h2 = row_hash_exprs(columns, flavour)
+    h1, h2 = row_hash_exprs(columns, flavour, fn)
     where, args = range_where(key, lower, upper)
     return (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0)"
             f"{_from(database, table, key)}{where}", args)
@@ -220,9 +255,9 @@ def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key
 
 def row_hashes_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                    lower: Sequence[Any] | None, upper: Sequence[Any] | None,
-                   flavour: Flavour) -> tuple[str, list[Any]]:
+                   flavour: Flavour, fn: str = "crc32x2") -> tuple[str, list[Any]]:
     """Drill-down: key columns (if any) + both hash halves for every row of one chunk."""
-    h1, h2 = row_hash_exprs(columns, flavour)
+    h1, h2 = row_hash_exprs(columns, flavour, fn)
     where, args = range_where(key, lower, upper)
     keys = [quote_ident(c) for c in key.columns] if key.usable else []
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
@@ -246,9 +281,9 @@ def rows_by_key_sql(database: str, table: str, columns: Sequence[Column], key_co
 
 def rows_by_hash_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                      lower: Sequence[Any] | None, upper: Sequence[Any] | None, hashes: Sequence[int],
-                     flavour: Flavour) -> tuple[str, list[Any]]:
+                     flavour: Flavour, fn: str = "crc32x2") -> tuple[str, list[Any]]:
     """Full rows whose first hash half is in ``hashes`` (drill-down for tables without a unique key)."""
-    h1, h2 = row_hash_exprs(columns, flavour)
+    h1, h2 = row_hash_exprs(columns, flavour, fn)
     where, args = range_where(key, lower, upper)
     cond = f"{h1} IN ({', '.join(['%s'] * len(hashes))})"
     where = f"{where} AND {cond}" if where else f" WHERE {cond}"
