@@ -95,3 +95,20 @@ def test_auto_increment_lost_on_target_is_red(m, lab, lab_guard):
             ("announcements.id", "extra", "auto_increment", "")]
         assert len(rooms) == 1 and rooms[0].startswith("announcements.id: AUTO_INCREMENT on the source but not")
     assert drift(m) == ([], [])
+
+
+def test_accepted_difference_is_listed_not_failed(m, lab, lab_guard):
+    import dataclasses
+
+    from aurora_cutover.config import Schema
+
+    accepting = dataclasses.replace(m, schema=Schema(accept=("schools.timezone_name: UTC default wanted (CHG-42)",)))
+    with on_target(lab, ["ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'UTC'"],
+                   ["ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'America/Chicago'"]):
+        with contextlib.closing(connect(m, "source")) as s, contextlib.closing(connect(m, "target")) as t:
+            r = schema_drift.run(s, t, accepting)
+        assert r.failing == [] and [(d.ref, d.accepted) for d in r.diffs if d.accepted] == [
+            ("schools.timezone_name", "UTC default wanted (CHG-42)")]
+    with contextlib.closing(connect(m, "source")) as s, contextlib.closing(connect(m, "target")) as t:
+        r = schema_drift.run(s, t, accepting)
+    assert r.unused_accepts == ["schools.timezone_name: UTC default wanted (CHG-42)"]

@@ -37,6 +37,7 @@ def test_ddl_detection_from_processlist():
         (9, "app", "10.0.3.19:5555", "eduphoria", "Query", 0, "Sending data", "SELECT 1"),
         (10, "repl", "10.0.3.20:5555", None, "Binlog Dump GTID", 800, "Master has sent all binlog to slave", None),
         (11, "app", "10.0.3.21:5555", "eduphoria", "Sleep", 40, "", None),
+        (12, "app", "10.0.3.22:5555", "eduphoria", "Query", 0, "", "CREATE TEMPORARY TABLE tmp_ids (id INT)"),
     ]
     msgs = sql.ddl_in_progress(rows)
     assert len(msgs) == 2 and "thread 7" in msgs[0] and "ALTER TABLE submissions" in msgs[0]

@@ -71,7 +71,8 @@ def rogue_writers(trxs: list[Trx], allowed_users: frozenset[str] = REPLICATION_U
             if t.rows_modified > 0 and t.user not in allowed_users]
 
 
-_DDL = re.compile(r"^\s*(?:/\*.*?\*/\s*)*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE|REPAIR)\b", re.I | re.S)
+_DDL = re.compile(r"^\s*(?:/\*.*?\*/\s*)*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE|REPAIR)\b"
+                  r"(?!\s+TEMPORARY\b)", re.I | re.S)  # session temp tables are not schema changes
 _DDL_STATES = ("altering table", "copy to tmp table", "committing alter table", "waiting for table metadata lock",
                "creating index", "manage keys", "rename result table")
 
