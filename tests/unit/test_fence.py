@@ -1,0 +1,52 @@
+"""Fence/replication statement builders per flavour (MySQL 5.7/8.0/Aurora verified only here, not live)."""
+
+import pytest
+
+from aurora_cutover.db.flavour import Flavour
+from aurora_cutover.sql import fence
+
+MARIA = Flavour("mariadb", (10, 11, 6), "10.11.6-MariaDB")
+MY57 = Flavour("mysql", (5, 7, 44), "5.7.44-log")
+MY80 = Flavour("mysql", (8, 0, 35), "8.0.35")
+AURORA = Flavour("aurora-mysql", (8, 0, 32), "8.0.32", "3.05.2")
+
+
+def test_kill_uses_rds_kill_on_rds_mysql_only():
+    assert fence.kill(MY57, 7, rds=True) == ("CALL mysql.rds_kill(%s)", (7,))
+    assert fence.kill(MY57, 7, rds=False) == ("KILL %s", (7,))
+    assert fence.kill(MARIA, 7, rds=True) == ("KILL %s", (7,))
+
+
+@pytest.mark.parametrize("flavour, rds, stop, reset", [
+    (MARIA, False, "STOP SLAVE", "RESET SLAVE ALL"),
+    (MY57, False, "STOP SLAVE", "RESET SLAVE ALL"),
+    (MY80, False, "STOP REPLICA", "RESET REPLICA ALL"),
+    (AURORA, True, "CALL mysql.rds_stop_replication", "CALL mysql.rds_reset_external_source"),
+    (MY57, True, "CALL mysql.rds_stop_replication", "CALL mysql.rds_reset_external_master"),
+])
+def test_replication_words_by_flavour(flavour, rds, stop, reset):
+    assert fence.stop_replica(flavour, rds=rds) == stop
+    assert fence.reset_replica_all(flavour, rds=rds) == reset
+
+
+def test_change_source_hides_the_password():
+    for fl, word in [(MARIA, "MASTER_USE_GTID=slave_pos"), (MY57, "MASTER_AUTO_POSITION=1"),
+                     (MY80, "CHANGE REPLICATION SOURCE TO"), (AURORA, "rds_set_external_source_with_auto_position")]:
+        st = fence.change_source(fl, "10.0.0.1", 3306, "repl", "s3cr'et", rds=fl is AURORA)
+        assert word in st.sql and "s3cr''et" in st.sql and "s3cr" not in st.shown and "'***'" in st.shown
+
+
+def test_account_lock_quotes_names():
+    assert fence.account_lock("app", "10.%", True) == "ALTER USER 'app'@'10.%' ACCOUNT LOCK"
+    assert fence.account_lock("o'brien", "%", False) == "ALTER USER 'o''brien'@'%' ACCOUNT UNLOCK"
+
+
+def test_gtid_wait_by_flavour():
+    assert fence.gtid_wait(MARIA, "1-1-5", 3)[0] == "SELECT MASTER_GTID_WAIT(%s, %s)"
+    assert fence.gtid_wait(MY80, "uuid:1-5", 3)[0] == "SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %s)"
+    assert fence.gtid_wait_ok(MARIA, 0) and not fence.gtid_wait_ok(MARIA, -1) and not fence.gtid_wait_ok(MY80, 1)
+
+
+def test_mariadb_waits_only_for_domains_the_other_side_lacks():
+    assert fence.mariadb_gtid_to_wait("1-1-9,2-2-5", "1-1-9,2-2-3") == "2-2-5"
+    assert fence.mariadb_gtid_to_wait("1-1-9", "1-1-9,2-2-3") == ""
