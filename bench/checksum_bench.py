@@ -178,6 +178,11 @@ class PtTableChecksum:
         if out.returncode != 0:
             raise RuntimeError(f"pt-table-checksum rc={out.returncode}: {text.strip()[-800:]}")
         self.last_output = text
+        # pt ran its checksum on the replica through replication: the replica's rows must be there
+        cnt = self.lab.target.query("SELECT COUNT(*), COALESCE(SUM(this_cnt), 0), "
+                                    "COALESCE(SUM(this_crc <> master_crc OR this_cnt <> master_cnt), 0) "
+                                    "FROM percona.checksums WHERE db = %s AND tbl = %s", (self.lab.database, table))
+        self.replica_chunks, self.replica_rows, self.replica_diffs = (int(x) for x in cnt[0])
         return took
 
     def cleanup(self) -> None:
@@ -222,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
             pt.setup()
             for i in range(args.repeat):
                 pts.append(pt.run(args.table, m.thresholds.checksum_chunk_time_s))
-                say(f"run {i + 1}: pt-table-checksum {pts[-1]:.2f}s")
+                say(f"run {i + 1}: pt-table-checksum {pts[-1]:.2f}s (replica checksummed {pt.replica_rows:,} rows "
+                    f"in {pt.replica_chunks} chunks, {pt.replica_diffs} differing)")
+            result["pt_replica_rows_checked"] = pt.replica_rows
+            result["pt_output"] = pt.last_output.strip().splitlines()[-3:]
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak_big = peak_memory(m, args.table)
         peak_small = peak_memory(m, "announcements")

@@ -17,13 +17,13 @@ from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.parity.catalog import tables_in_scope
 
 UNREACHABLE = "<unreachable>"
+_TABLES = pytest.StashKey[tuple[dict[str, set[str]], str]]()
 
 
 def _tables(config: pytest.Config) -> tuple[dict[str, set[str]], str]:
     """({table: sides}, error) — listed once per session."""
-    cached = getattr(config, "_parity_tables", None)
-    if cached is not None:
-        return cached
+    if _TABLES in config.stash:
+        return config.stash[_TABLES]
     try:
         m = load(config.getoption("migration_config"))
         src, tgt = connect(m, "source"), connect(m, "target")
@@ -38,7 +38,7 @@ def _tables(config: pytest.Config) -> tuple[dict[str, set[str]], str]:
         out = ({}, f"cannot list tables: {type(exc).__name__}: {exc}")
     if not out[0] and not out[1]:
         out = ({}, "no table in scope on either side (check [tables] include/exclude)")
-    config._parity_tables = out  # type: ignore[attr-defined]
+    config.stash[_TABLES] = out
     return out
 
 

@@ -317,8 +317,16 @@ class Parity:
         def agg(side: str, lo: Any, hi: Any) -> Agg:
             sql, args = q.chunk_checksum_sql(self.db[side], table, cols[side], keys[side], lo, hi, fl[side],
                                             self.hash_fn)
-            r = self._query(side, sql, args, one=True)
-            return int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
+            for attempt in (1, 2):  # one retry (lock wait timeout, deadlock victim); then the chunk fails by name
+                try:
+                    r = self._query(side, sql, args, one=True)
+                    return int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
+                except Exception as exc:
+                    if attempt == 2 or not _transient(exc):
+                        rng = ChunkDiff(lo, hi, None, None).range_text(key)
+                        raise RuntimeError(f"chunk {rng} on the {side}: {_why(exc)}") from None
+                    time.sleep(0.5)
+            raise AssertionError("unreachable")  # pragma: no cover
 
         # pass 1: cut chunks on the source, checksum each on both sides at once. The next chunk's bound is read
         # (third session, FORCE INDEX dive) while the current chunk is hashed, so it costs no wall time.
@@ -537,6 +545,12 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, bytes | bytearray):
         return "0x" + bytes(v).hex()
     return str(v)
+
+
+def _transient(exc: BaseException) -> bool:
+    """Lock wait timeout (1205), deadlock (1213), MDL wait (1205 too): worth one retry."""
+    args = getattr(exc, "args", ())
+    return bool(args) and args[0] in (1205, 1213)
 
 
 def _why(exc: BaseException) -> str:

@@ -1,0 +1,67 @@
+"""How a parity result reads (pure): the one-line verdict, the evidence table, the JSON data, value compare."""
+
+import json
+
+from aurora_cutover.parity import DIFFERENT, EXTRA, MISSING, ChunkDiff, RowDiff, TableResult
+from aurora_cutover.parity.engine import _canon
+from aurora_cutover.sql.checksum import Column, Key
+
+
+def red() -> TableResult:
+    r = TableResult("eduphoria", "users", key=Key("PRIMARY", ("id",)), rows_source=100, rows_target=99, chunks=3,
+                    first_pass_diffs=2, converged=1, rechecks=3)
+    c = ChunkDiff((2000,), (4000,), (50, 1, 2), (49, 1, 3), row_count=25)
+    c.rows = [RowDiff(DIFFERENT, {"id": 2345}, ["email"]), RowDiff(MISSING, {"id": 3001})]
+    r.diffs.append(c)
+    return r
+
+
+def test_red_summary_names_table_range_keys_kinds_and_how_many_more():
+    s = red().summary()
+    assert s.startswith("eduphoria.users: 1 chunk(s) differ after 3 re-check(s): (id) in (2000, 4000]")
+    assert "id=2345: different [email]; id=3001: missing on target and 23 more" in s
+    assert s.endswith("(1 converged on re-check)")
+
+
+def test_green_summary_says_converged():
+    r = TableResult("db", "t", key=Key("PRIMARY", ("id",)), rows_source=10, rows_target=10, chunks=1, converged=2)
+    assert r.ok and r.summary() == "db.t: 10 rows in 1 chunk(s), all equal (2 converged on re-check)"
+
+
+def test_errors_make_it_red():
+    r = TableResult("db", "t")
+    r.errors.append("table exists on the source only (missing on the target)")
+    assert not r.ok and "exists on the source only" in r.summary()
+
+
+def test_evidence_rows_and_json_data():
+    r = red()
+    assert r.evidence_rows() == [["(id) in (2000, 4000]", "id=2345", DIFFERENT, "email"],
+                                 ["(id) in (2000, 4000]", "id=3001", MISSING, ""]]
+    data = json.loads(json.dumps(r.as_data()))
+    assert data["differing_chunks"][0]["rows"][0] == {"kind": "different", "key": {"id": 2345}, "columns": ["email"]}
+    assert data["differing_chunks"][0]["differing_rows"] == 25 and data["converged_on_recheck"] == 1
+
+
+def test_whole_table_and_composite_ranges_read_well():
+    assert ChunkDiff(None, None, None, None).range_text(Key("", ())) == "whole table"
+    assert ChunkDiff((1, "a"), None, None, None).range_text(Key("PRIMARY", ("a", "b"))) == "(a, b) in ((1, 'a'), +∞]"
+    assert ChunkDiff(None, (5,), None, None).range_text(Key("PRIMARY", ("id",))) == "(id) in (-∞, 5]"
+
+
+def test_chunk_without_row_sample_still_shows_aggregates():
+    r = TableResult("db", "log", key=Key("", ()))
+    r.diffs.append(ChunkDiff(None, None, (3, 1, 1), (4, 2, 2), error="drill-down failed: timeout"))
+    assert r.evidence_rows() == [["whole table", "", "drill-down failed: timeout",
+                                  "source (3, 1, 1) / target (4, 2, 2)"]]
+    assert EXTRA == "extra on target"
+
+
+def test_value_compare_is_strict_but_json_by_value():
+    j = Column("doc", "longtext", True, "utf8mb4", is_json=True)
+    assert _canon(j, '{"b": 1, "a": [1, 2]}') == _canon(j, '{"a":[1,2],"b":1}')
+    assert _canon(j, '{"a": 1}') != _canon(j, '{"a": true}')
+    t = Column("s", "varchar", True, "utf8mb4")
+    assert _canon(t, "") != _canon(t, None)
+    assert _canon(Column("n", "int"), 1) != _canon(Column("n", "int"), True)
+    assert _canon(Column("b", "blob"), b"\x00") != _canon(Column("b", "blob"), b"")
