@@ -116,6 +116,30 @@ def limit_sql(lab: Lab, table: str) -> str:
             f"FROM {qualified(lab.database, table)}")
 
 
+def breakdown(lab: Lab, table: str, repeat: int) -> dict[str, float]:
+    """Single-server cost of each layer (source only, best of `repeat`): where our extra time goes."""
+    from aurora_cutover.sql import checksum as q
+
+    with lab.source.admin() as c:
+        cols = table_shape(c, lab.database, table, MARIADB).columns
+    t = qualified(lab.database, table)
+    raw = f"CONCAT_WS('#', {', '.join(quote_ident(x.name) for x in cols)})"
+    s = q.row_string(cols, MARIADB)
+    h1, h2 = q.row_hash_exprs(cols, MARIADB)
+    m1, _ = q.row_hash_exprs(cols, MARIADB, "md5")
+    queries = {
+        "limit_bit_xor_crc32_raw": f"SELECT COUNT(*), BIT_XOR(CRC32({raw})) FROM {t}",
+        "canonical_string_only": f"SELECT COUNT(*), COUNT({s}) FROM {t}",
+        "canonical_one_crc32_32bit": f"SELECT COUNT(*), SUM(CRC32({s})) FROM {t}",
+        "ours_crc32x2_64bit": f"SELECT COUNT(*), SUM({h1}), SUM({h2}) FROM {t}",
+        "ours_md5_64bit": f"SELECT COUNT(*), SUM({m1}) FROM {t}",
+    }
+    out = {}
+    for name, sql in queries.items():
+        out[name] = round(min(timed(lambda sql=sql: lab.source.query(sql)) for _ in range(repeat)), 3)
+    return out
+
+
 def run_limit(lab: Lab, sql: str) -> float:
     out: dict[str, Any] = {}
 
@@ -231,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"in {pt.replica_chunks} chunks, {pt.replica_diffs} differing)")
             result["pt_replica_rows_checked"] = pt.replica_rows
             result["pt_output"] = pt.last_output.strip().splitlines()[-3:]
+        result["single_server_breakdown_s"] = breakdown(lab, args.table, args.repeat)
+        say(f"single-server breakdown: {result['single_server_breakdown_s']}")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak_big = peak_memory(m, args.table)
         peak_small = peak_memory(m, "announcements")

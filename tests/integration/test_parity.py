@@ -7,6 +7,7 @@ on probe tables this module creates through replication and drops at the end.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -157,6 +158,15 @@ def test_timestamps_stay_green_when_target_time_zone_differs(m: Any, probe: Any,
         assert res.ok, res.summary()
     finally:
         lab_guard.target.query("SET GLOBAL time_zone = 'SYSTEM'")
+
+
+def test_busy_source_throttles_each_pause_bounded_and_says_why(m: Any, probe: Any) -> None:
+    busy = dataclasses.replace(m, thresholds=dataclasses.replace(m.thresholds, checksum_max_threads_running=0))
+    with Parity(busy, throttle_budget_s=0.6) as p:  # our own session is running: always "too busy"
+        res = p.checksum_table(PROBE)
+    assert res.ok, res.summary()
+    assert 0.5 <= res.throttled_s < 5, res.throttled_s
+    assert any(n.startswith("throttled: source Threads_running") for n in res.notes), res.notes
 
 
 def test_table_on_one_side_only_is_a_failure(parity: Parity, lab_guard: Any) -> None:

@@ -165,9 +165,11 @@ class Parity:
     """Own sessions to both sides (checker logins; two on the source), each used by one thread at a time."""
 
     def __init__(self, m: Migration, *, chunk_time_s: float | None = None, max_rechecks: int | None = None,
-                 connector: Callable[[str], Any] | None = None, hash_fn: str = "crc32x2") -> None:
+                 connector: Callable[[str], Any] | None = None, hash_fn: str = "crc32x2",
+                 throttle_budget_s: float = 60.0) -> None:
         self.m = m
         self.hash_fn = hash_fn
+        self.throttle_budget_s = throttle_budget_s
         self.db = {"source": m.source.database, "target": m.target.database}
         self.chunk_time_s = chunk_time_s or m.thresholds.checksum_chunk_time_s
         self.max_rechecks = m.thresholds.checksum_max_rechecks if max_rechecks is None else max_rechecks
@@ -226,21 +228,30 @@ class Parity:
         barrier.wait(self.conn["target"], self.db["target"], self.m.replication.heartbeat_table, BARRIER, seq,
                      timeout_s=max(10.0, 5 * self.m.thresholds.max_lag_s))
 
-    def _throttle(self, result: TableResult, budget_s: float = 60.0) -> None:
-        """Pause while the source is busy or the target lags; checked at most once a second, bounded."""
+    def _throttle(self, result: TableResult) -> None:
+        """Pause while the source is busy or the target lags; checked at most once a second, each pause bounded
+        by throttle_budget_s (then the chunk runs anyway and the result says why it waited)."""
         now = time.monotonic()
         if now - self._last_throttle_check < 1.0:
             return
         self._last_throttle_check = now
         t0 = now
-        while time.monotonic() - t0 < budget_s:
+        why = ""
+        while True:
             running = int(self._query("source", "SHOW GLOBAL STATUS LIKE 'Threads_running'", one=True)[1])
             lag = self._lag()
-            if running <= self.m.thresholds.checksum_max_threads_running and (
-                    lag is None or lag <= self.m.thresholds.max_lag_s):
+            limit_r, limit_l = self.m.thresholds.checksum_max_threads_running, self.m.thresholds.max_lag_s
+            if running <= limit_r and (lag is None or lag <= limit_l):
+                break
+            why = (f"source Threads_running {running} > {limit_r}" if running > limit_r
+                   else f"target lag {lag:.1f}s > {limit_l}s")
+            if time.monotonic() - t0 >= self.throttle_budget_s:
                 break
             time.sleep(0.25)
-        result.throttled_s += time.monotonic() - t0
+        waited = time.monotonic() - t0
+        result.throttled_s += waited
+        if why and f"throttled: {why}" not in {n.split(" (")[0] for n in result.notes}:
+            result.notes.append(f"throttled: {why} (waited {waited:.1f}s)")
 
     def _lag(self) -> float | None:
         try:
