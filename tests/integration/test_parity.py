@@ -131,6 +131,26 @@ def test_fault_on_target_goes_red_naming_table_and_key_then_green(fault: str, pa
     assert res.ok, f"{fault}: still red after repair: {res.summary()}"
 
 
+def test_small_chunks_name_each_differing_range_and_drill_down_is_bounded(m: Any, probe: Any, lab_guard: Any,
+                                                                        monkeypatch: Any) -> None:
+    from aurora_cutover.parity import engine
+
+    monkeypatch.setattr(engine, "FIRST_CHUNK", 10)
+    monkeypatch.setattr(engine, "MIN_CHUNK", 10)
+    monkeypatch.setattr(engine, "DRILL_MAX_CHUNKS", 1)
+    on_target(lab_guard, f"UPDATE {PROBE} SET b = 'x' WHERE id IN (3, 25)")
+    try:
+        with Parity(m, chunk_time_s=1e-6, max_rechecks=1) as p:
+            res = p.checksum_table(PROBE)
+    finally:
+        on_target(lab_guard, f"UPDATE {PROBE} SET b = CONCAT('b', id) WHERE id IN (3, 25)")
+    assert res.chunks == 5, res.as_data()  # (-∞,10] (10,20] (20,30] (30,40] (40,+∞): the last is open
+    assert [c.range_text(res.key) for c in res.diffs] == ["(id) in (-∞, 10]", "(id) in (20, 30]"]
+    assert rows_of(res) == [(DIFFERENT, {"id": 3}, ["b"])]
+    assert res.diffs[1].error.startswith("not drilled down") and res.rechecks == 1
+    assert "(id) in (20, 30]" in res.summary()
+
+
 def test_duplicated_row_in_table_without_primary_key(parity: Parity, lab_guard: Any) -> None:
     on_target(lab_guard, f"INSERT INTO {LOG} (at, kind, v) VALUES ('2024-01-01 00:00:00.000001', 'login', 1)")
     try:

@@ -35,6 +35,7 @@ MISSING, EXTRA, DIFFERENT = "missing on target", "extra on target", "different"
 SAMPLE = 20  # differing rows shown per table; the rest are counted
 MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 100, 2_000_000, 2_000
 BARRIER = "barrier:parity"
+DRILL_MAX_CHUNKS, DRILL_BUDGET_S = 50, 300.0  # drill-down bounds per table
 
 Agg = tuple[int, int, int]  # COUNT(*), SUM(crc1), SUM(crc2)
 
@@ -410,9 +411,15 @@ class Parity:
             with contextlib.suppress(Exception):
                 self._barrier()
         budget = SAMPLE
-        for idx in differ:
+        drill_end = time.monotonic() + DRILL_BUDGET_S
+        for n, idx in enumerate(differ):
             lo, hi = chunks[idx]
             chunk = ChunkDiff(lo, hi, *aggs[idx])
+            if n >= DRILL_MAX_CHUNKS or time.monotonic() > drill_end:
+                # bounded: the rest stay red on their aggregates alone (conservative, never silently green)
+                chunk.error = f"not drilled down (limit {DRILL_MAX_CHUNKS} chunks / {DRILL_BUDGET_S:.0f}s)"
+                res.diffs.append(chunk)
+                continue
             try:
                 self._drill(table, cols, keys, chunk, budget)
             except Exception as exc:
