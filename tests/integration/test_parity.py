@@ -19,7 +19,7 @@ from aurora_cutover.db import connect
 from aurora_cutover.parity import DIFFERENT, EXTRA, MISSING, Parity
 from tests.integration.conftest import run_product, wait_caught_up
 
-PROBE, LOG = "parity_probe", "parity_probe_log"
+PROBE, LOG, HEAP = "parity_probe", "parity_probe_log", "parity_probe_heap"
 BLOB_LEN = 1 << 20
 
 DDL = [
@@ -29,8 +29,11 @@ DDL = [
         ts TIMESTAMP(6) NULL DEFAULT NULL, f FLOAT NULL, j JSON NULL, payload LONGBLOB NULL
     ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
     f"""CREATE TABLE {LOG} (
+        at DATETIME(6) NOT NULL, kind VARCHAR(16) NOT NULL, v INT NULL, KEY idx_at (at)
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",  # no unique key: chunked by value ranges of idx_at
+    f"""CREATE TABLE {HEAP} (
         at DATETIME(6) NOT NULL, kind VARCHAR(16) NOT NULL, v INT NULL
-    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",
+    ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4""",  # no index at all: one whole-table chunk
 ]
 
 
@@ -41,8 +44,9 @@ def _seed(cur: Any) -> None:
     cur.execute(f"UPDATE {PROBE} SET a = 'ab#', b = 'c' WHERE id = 7")
     cur.execute(f"UPDATE {PROBE} SET n = NULL WHERE id = 5")
     cur.execute(f"UPDATE {PROBE} SET payload = CONCAT(REPEAT('x', {BLOB_LEN - 1}), 'A') WHERE id = 9")
-    cur.executemany(f"INSERT INTO {LOG} (at, kind, v) VALUES (%s, %s, %s)",
-                    [("2024-01-01 00:00:00.000001", "login", 1)] * 2 + [("2024-01-02 00:00:00", "logout", None)])
+    for t in (LOG, HEAP):
+        cur.executemany(f"INSERT INTO {t} (at, kind, v) VALUES (%s, %s, %s)",
+                        [("2024-01-01 00:00:00.000001", "login", 1)] * 2 + [("2024-01-02 00:00:00", "logout", None)])
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +54,7 @@ def probe(lab: Any) -> Any:
     db = lab.database
     with lab.source.admin(database=db) as c, c.cursor() as cur:
         cur.execute("SET SESSION time_zone = '+00:00'")
-        for t in (PROBE, LOG):
+        for t in (PROBE, LOG, HEAP):
             cur.execute(f"DROP TABLE IF EXISTS {t}")
         for ddl in DDL:
             cur.execute(ddl)
@@ -58,7 +62,7 @@ def probe(lab: Any) -> Any:
     wait_caught_up(lab)
     yield lab
     with lab.source.admin(database=db) as c, c.cursor() as cur:
-        for t in (PROBE, LOG):
+        for t in (PROBE, LOG, HEAP):
             cur.execute(f"DROP TABLE IF EXISTS {t}")
     wait_caught_up(lab)
 
@@ -151,17 +155,19 @@ def test_small_chunks_name_each_differing_range_and_drill_down_is_bounded(m: Any
     assert "(id) in (20, 30]" in res.summary()
 
 
-def test_duplicated_row_in_table_without_primary_key(parity: Parity, lab_guard: Any) -> None:
-    on_target(lab_guard, f"INSERT INTO {LOG} (at, kind, v) VALUES ('2024-01-01 00:00:00.000001', 'login', 1)")
+@pytest.mark.parametrize("table,index", [(LOG, "idx_at"), (HEAP, "")])
+def test_duplicated_row_in_table_without_primary_key(table: str, index: str, parity: Parity,
+                                                     lab_guard: Any) -> None:
+    on_target(lab_guard, f"INSERT INTO {table} (at, kind, v) VALUES ('2024-01-01 00:00:00.000001', 'login', 1)")
     try:
-        res = parity.checksum_table(LOG)
-        assert not res.ok and not res.key.unique
+        res = parity.checksum_table(table)
+        assert not res.ok and not res.key.unique and res.key.name == index
         assert [(k, c) for k, _key, c in rows_of(res)] == [(EXTRA, [])], res.summary()
         assert rows_of(res)[0][1]["kind"] == "login"
-        assert f"eduphoria.{LOG}" in res.summary()
+        assert f"eduphoria.{table}" in res.summary() and "extra on target" in res.summary()
     finally:
-        on_target(lab_guard, f"DELETE FROM {LOG} WHERE kind = 'login' LIMIT 1")
-    assert parity.checksum_table(LOG).ok
+        on_target(lab_guard, f"DELETE FROM {table} WHERE kind = 'login' LIMIT 1")
+    assert parity.checksum_table(table).ok
 
 
 def test_timestamps_stay_green_when_target_time_zone_differs(m: Any, probe: Any, lab_guard: Any) -> None:

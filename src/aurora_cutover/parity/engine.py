@@ -459,7 +459,9 @@ class Parity:
             found += [RowDiff(DIFFERENT, dict(zip(key.columns, k, strict=True)), c)
                       for k, c in changed_cols.items() if c]
         else:
-            found = self._multiset_diff(table, cols, keys, chunk, Counter(hs), Counter(ht))
+            k = len(key.columns) if key.usable else 0  # non-unique index: rows carry its columns before the hashes
+            found = self._multiset_diff(table, cols, keys, chunk, Counter(r[k:] for r in hs),
+                                        Counter(r[k:] for r in ht))
         chunk.row_count = len(found)
         chunk.rows = found[:budget]
 
