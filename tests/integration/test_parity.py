@@ -195,6 +195,43 @@ def test_busy_source_throttles_each_pause_bounded_and_says_why(m: Any, probe: An
     assert any(n.startswith("throttled: source Threads_running") for n in res.notes), res.notes
 
 
+def test_json_layout_only_difference_is_equal_by_value(parity: Parity, lab_guard: Any) -> None:
+    on_target(lab_guard, f"""UPDATE {PROBE} SET j = '{{"tags":["x","y"],   "k":6}}' WHERE id = 6""")
+    try:
+        res = parity.checksum_table(PROBE)
+        assert res.ok and res.equal_by_value == 1, res.summary()
+        assert "equal by value only" in res.summary()
+        on_target(lab_guard, f"""UPDATE {PROBE} SET j = '{{"tags":["x","y"],"k":7}}' WHERE id = 6""")
+        res = parity.checksum_table(PROBE)
+        assert rows_of(res) == [(DIFFERENT, {"id": 6}, ["j"])], res.summary()
+    finally:
+        on_target(lab_guard, f"""UPDATE {PROBE} SET j = '{{"k": 6, "tags": ["x", "y"]}}' WHERE id = 6""")
+
+
+def test_charset_change_alone_is_not_a_difference(parity: Parity, lab_guard: Any) -> None:
+    """utf8mb4 -> utf8mb3 (same bytes) and -> latin1 (other bytes, same characters) on the target only."""
+    on_target(lab_guard, f"ALTER TABLE {PROBE} MODIFY a VARCHAR(32) CHARACTER SET utf8mb3 NOT NULL, "
+                         "MODIFY b VARCHAR(32) CHARACTER SET latin1 NOT NULL",
+              f"UPDATE {PROBE} SET b = 'bé' WHERE id = 8")
+    with lab_guard.source.admin(database=lab_guard.database) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")  # the same characters on the source, not replicated
+        cur.execute(f"UPDATE {PROBE} SET b = 'bé' WHERE id = 8")
+    try:
+        res = parity.checksum_table(PROBE)
+        assert res.ok, res.summary()
+        on_target(lab_guard, f"UPDATE {PROBE} SET b = 'be' WHERE id = 8")
+        res = parity.checksum_table(PROBE)
+        assert rows_of(res) == [(DIFFERENT, {"id": 8}, ["b"])], res.summary()
+    finally:
+        with lab_guard.source.admin(database=lab_guard.database) as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute(f"UPDATE {PROBE} SET b = 'b8' WHERE id = 8")
+        on_target(lab_guard, f"ALTER TABLE {PROBE} MODIFY a VARCHAR(32) CHARACTER SET utf8mb4 NOT NULL, "
+                             "MODIFY b VARCHAR(32) CHARACTER SET utf8mb4 NOT NULL",
+                  f"UPDATE {PROBE} SET b = 'b8' WHERE id = 8")
+    assert parity.checksum_table(PROBE).ok
+
+
 def test_table_on_one_side_only_is_a_failure(parity: Parity, lab_guard: Any) -> None:
     on_target(lab_guard, "CREATE TABLE parity_only_target (id INT PRIMARY KEY)")
     try:
