@@ -17,6 +17,7 @@ output "migration_toml" {
     source_master_secret_arn  = aws_db_instance.source.master_user_secret[0].secret_arn
     target_host               = aws_rds_cluster.target.endpoint
     target_dns_name           = aws_rds_cluster.target.endpoint
+    target_cluster_id         = aws_rds_cluster.target.cluster_identifier
     target_checker_secret_arn = aws_secretsmanager_secret.checker["target"].arn
     target_master_secret_arn  = aws_rds_cluster.target.master_user_secret[0].secret_arn
     dms_task_arn              = aws_dms_replication_task.forward.replication_task_arn

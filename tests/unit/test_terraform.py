@@ -470,6 +470,7 @@ def _sample_values(module: tf.Module) -> dict[str, Any]:
         "source_master_secret_arn": arn + "rds!db-1234-AbCdEf",
         "target_host": "eduphoria-target.cluster-abc.us-east-1.rds.amazonaws.com",
         "target_dns_name": "eduphoria-target.cluster-abc.us-east-1.rds.amazonaws.com",
+        "target_cluster_id": "eduphoria-aurora-production-target",
         "target_checker_secret_arn": arn + "eduphoria/target/checker-AbCdEf",
         "target_master_secret_arn": arn + "rds!cluster-1234-AbCdEf",
         "dms_task_arn": "arn:aws:dms:us-east-1:123456789012:task:FORWARD",
@@ -508,6 +509,7 @@ def test_rendered_migration_toml_has_the_suite_shape(module: tf.Module) -> None:
         assert ep["ca_file"] == "/etc/ssl/certs/rds-global-bundle.pem"
         assert set(ep["credentials"]) == {"secret_id"} and ep["credentials"]["secret_id"].startswith("arn:")
         assert set(ep["admin_credentials"]) == {"secret_id"}
+    assert doc["target"]["rds_id"] == "eduphoria-aurora-production-target"
     assert {"method", "dms_task_arn", "reverse_dms_task_arn"} <= set(doc["replication"])
     assert doc["replication"]["method"] == "dms" and doc["replication"]["reverse_dms_task_arn"] == ""
     assert doc["dns"] == {"zone_id": "Z0123456789ABCDEFGHIJ", "record_name": "db.eduphoria.ex",
