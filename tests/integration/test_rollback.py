@@ -54,6 +54,10 @@ def test_rollback_brings_every_write_made_on_the_target_back_to_the_source(resto
     assert read_only(restored, "source") == 0 and read_only(restored, "target") == 1
     assert not restored.source.query("SHOW SLAVE STATUS"), "reverse replication left configured on the source"
     assert app_write_rows(m, marker + "-after", 1) == 1, "the app does not land on the source"
+    # The target is a protected replica of the source again: the write just made reaches it.
+    assert replica_running(restored), "forward replication source -> target was not resumed"
+    restored.wait_replicated(10)
+    assert rows_with(restored, "target", marker + "-after") == 1, "a source write after rollback missed the target"
 
 
 def test_rollback_without_reverse_path_refuses_and_lists_the_data_at_risk(restored, tmp_path):

@@ -1,6 +1,6 @@
 """The rollback's steps: the cutover pointed the other way, plus the proof that no write is lost.
 
-    >>> steps = rollback_steps(ctx)   # preflight, fence_target, drain_reverse, stop_reverse,
+    >>> steps = rollback_steps(ctx)   # preflight, fence_target, drain_reverse, stop_reverse, resume_forward,
     ...                               # unfence_source, flip_back, verify, cleanup
 
 Before anything changes, the preflight compares target and source: when there is no reverse path (or
@@ -23,6 +23,7 @@ from aurora_cutover.cutover.steps import (
     flip_to,
     remove_replication,
     replica,
+    start_native_replication,
     unfence_side,
     unflip,
     verify_on,
@@ -120,6 +121,23 @@ def _undo_stop_reverse(ctx: Context) -> str:
     return "nothing to restart"
 
 
+def _resume_forward(ctx: Context) -> dict[str, Any]:
+    """Put the target back where it was before the cutover: a protected replica of the source, in sync, so
+    the final comparison holds and a later attempt needs no reload. Both sides are fenced and equal here."""
+    if ctx.m.replication.method == "native":
+        out = start_native_replication(ctx, "target")
+        ctx.facts["forward_resumed"] = True
+        return {"forward": "native: target replicates from source again", **out}
+    # A DMS task resumed now would replay the reverse task's changes back into the target (a loop).
+    return {"forward": "DMS: NOT RESUMED — re-run the forward task with reload-target before a new attempt"}
+
+
+def _undo_resume_forward(ctx: Context) -> str:
+    if ctx.facts.pop("forward_resumed", False):
+        return remove_replication(ctx, "target")
+    return "forward path was not resumed"
+
+
 def _verify(ctx: Context) -> dict[str, Any]:
     out = verify_on(ctx, "source")
     out["write_unavailability_s"] = round(ctx.facts["verified_at"] - ctx.facts["fenced_at"], 3)
@@ -140,7 +158,9 @@ def _cleanup(ctx: Context) -> dict[str, Any]:
         cutover_lock.force_release(ctx.admin("source"), "cutover")
         ctx.drop("source")  # that session has sql_log_bin = 0 now; do not reuse it for data
         out["released_cutover_lock"] = held
-    out["target_state"] = "fenced (read_only, app accounts locked), no replication: re-seed before a new attempt"
+    out["target_state"] = ("fenced (read_only, app accounts locked); " + (
+        "replicating from the source again (forward path resumed)" if ctx.facts.get("forward_resumed")
+        else "NOT replicating: re-seed it before a new attempt"))
     return out
 
 
@@ -156,6 +176,8 @@ def rollback_steps(ctx: Context) -> list[Step]:
              _drain_reverse, plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s}),
         Step("stop_reverse", "Stop the reverse path so nothing overwrites new source writes", _stop_reverse,
              _undo_stop_reverse),
+        Step("resume_forward", "Resume forward replication source → target from the source's position",
+             _resume_forward, _undo_resume_forward, plan=lambda _c: {"method": m.replication.method}),
         Step("unfence_source", "Make the source writable again", lambda x: {"source": unfence_side(x, "source")},
              lambda x: str(fence_side(x, "source"))),
         Step("flip_back", "Compare-and-swap the CNAME back to the source; wait for INSYNC",

@@ -213,7 +213,8 @@ class Rehearsal:
 def step_times(doc: dict[str, Any]) -> dict[str, tuple[float, float]]:
     """{'fence': (start, end), 'flip': ..., 'verify': ...} in epoch seconds from action evidence."""
     out: dict[str, tuple[float, float]] = {}
-    for s in doc.get("steps", []):
+    steps = doc.get("steps") or doc.get(doc.get("phase", ""), {}).get("steps", [])
+    for s in steps:
         name = str(s.get("step", ""))
         key = next((k for k in ("fence", "flip", "verify") if k in name), None)
         if key and s.get("started_utc") and s.get("ended_utc") and key not in out:
