@@ -54,3 +54,10 @@ def test_verify_sums_up_and_judges_targets() -> None:
     assert ok["targets_met"] and ok["lost_writes"] == 0 and ok["split_brain_writes"] == 0
     bad = verify([*good, w(3, "insert", 3, 10.2, sid=1)], {1: "tok1", 2: "tok2"}, [s], ttl_s=1)
     assert not bad["targets_met"] and bad["lost_writes"] == 1 and bad["split_brain_writes"] == 1
+
+
+def test_old_primary_writes_after_the_next_switch_fenced_the_other_side_are_not_split_brain() -> None:
+    cut = Switch("cutover", 1, 2, fence_t=10.0, flip_t=11.0, verified_t=12.0, until_t=20.0)
+    back = Switch("rollback", 2, 1, fence_t=20.0, flip_t=21.0, verified_t=22.0)
+    recs = [w(1, "insert", 1, 15.0, sid=1), w(2, "insert", 2, 20.5, sid=1), w(3, "insert", 3, 20.6, sid=2)]
+    assert [(b["switch"], b["seq"]) for b in split_brain(recs, [cut, back])] == [("cutover", 1), ("rollback", 3)]

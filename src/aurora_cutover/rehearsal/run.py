@@ -13,6 +13,7 @@ every target is met.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -131,7 +132,6 @@ class Rehearsal:
 
     def switches(self) -> list[Switch]:
         out = []
-        m = load(self.config)
         sid = {"source": 1, "target": 2}  # the lab's server ids (Server.source/target)
         for p in self.phases:
             if p.name not in ("cutover", "rollback") or not p.evidence:
@@ -143,7 +143,8 @@ class Rehearsal:
             old, new = ("source", "target") if p.name == "cutover" else ("target", "source")
             out.append(Switch(p.name, sid[old], sid[new], fence_t=t["fence"][1], fence_start_t=t["fence"][0],
                               flip_t=t.get("flip", t["fence"])[1], verified_t=t.get("verify", t["fence"])[1]))
-        del m
+        for i in range(len(out) - 1):
+            out[i] = dataclasses.replace(out[i], until_t=out[i + 1].fence_t)
         return out
 
     def judge(self, lab: Lab, journal: Path) -> dict[str, Any]:

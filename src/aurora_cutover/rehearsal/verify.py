@@ -13,7 +13,7 @@ Rules:
   write; an ambiguous attempt after it (connection lost after sending) may also have applied, so
   either state is accepted. Anything else is a **lost write** (acknowledged, effect missing).
 - a **split-brain write** is one acknowledged by the old primary's ``server_id`` after the fence of
-  that switch had completed: the fence failed to stop it.
+  that switch had completed (and before the next switch fenced the other side): the fence failed.
 - **unavailability** per switch: the longest gap between successful writes around the switch, the
   number of failed attempts, and fence -> first write acknowledged by the new primary.
 """
@@ -39,6 +39,9 @@ class Switch:
     flip_t: float  # when the DNS change was INSYNC
     verified_t: float  # when verification finished
     fence_start_t: float | None = None
+    # The old primary may legitimately take writes again once the *other* side is fenced by the next
+    # switch (a rollback): only writes before that count as split brain.
+    until_t: float = float("inf")
 
 
 def expected_states(records: Iterable[dict[str, Any]]) -> dict[int, tuple[set[str | None], dict[str, Any]]]:
@@ -76,7 +79,7 @@ def split_brain(records: list[dict[str, Any]], switches: list[Switch]) -> list[d
     for s in switches:
         for r in records:
             if r.get("op") in WRITE_OPS and r.get("ok") and r.get("server_id") == s.old_server_id \
-                    and r["t1"] > s.fence_t and r["t0"] >= (s.fence_start_t or s.fence_t):
+                    and r["t1"] > s.fence_t and r["t0"] >= (s.fence_start_t or s.fence_t) and r["t0"] < s.until_t:
                 out.append({"switch": s.name, "seq": r["seq"], "op": r["op"], "id": r["id"],
                             "server_id": r["server_id"], "after_fence_s": round(r["t1"] - s.fence_t, 3)})
     return out
