@@ -59,6 +59,9 @@ FIELDS: dict[str, Any] = {
     "c_vb": st.binary(max_size=16),
 }
 NOT_NULL = {"c_vc2"}
+# edges of the FLOAT rule's integer branch (|v| < 2^23 and v * 2^40 integral) and of its '~' fallback
+FLOAT_EDGES = [0.0, -0.0, 2.0**23, -(2.0**23), 2.0**23 - 1, 2.0**-17, 2.0**-40, 2.0**-41, 3 * 2.0**-41, 1e-38,
+               2.0**-149, 3.4028234663852886e38, 0.1, -0.1]
 TEXTUAL = {"c_vc", "c_vc2", "c_text", "c_latin"}
 
 
@@ -69,9 +72,11 @@ def edges(field: str, old: Any) -> list[Any]:
         out += ["", "NULL"] + ([old + " ", old + "#", old[:-1]] if old else [])
     elif field in ("c_blob", "c_vb"):
         out += [b"", b"\x00"] + ([old[:-1] + bytes([old[-1] ^ 1])] if old else [])
-    elif field == "c_float" and old is not None:
-        bits = struct.unpack("<I", struct.pack("<f", old))[0]
-        out += [struct.unpack("<f", struct.pack("<I", bits ^ 1))[0]]
+    elif field == "c_float":
+        if old is not None:
+            bits = struct.unpack("<I", struct.pack("<f", old))[0]
+            out += [struct.unpack("<f", struct.pack("<I", bits ^ 1))[0], -old]
+        out += FLOAT_EDGES
     elif field == "c_double" and old is not None:
         out += [math.nextafter(old, math.inf)]
     elif field in ("c_dt", "c_ts") and old is not None:
@@ -134,10 +139,15 @@ def _insert(conn: Any, rid: int, row: dict[str, Any], tz: str = "+00:00") -> Non
 
 
 def _hashes(conn: Any, cols: list[q.Column]) -> dict[int, tuple[int, int]]:
+    """Per row (h1, h2) — and the chunk form crc64 (S built once, user variable) must be h1 * 2^32 + h2."""
     h1, h2 = q.row_hash_exprs(cols, MARIADB)
+    h64 = q.row_hash64_expr(cols, MARIADB)
     with conn.cursor() as cur:
-        cur.execute(f"SELECT id, {h1}, {h2} FROM {TABLE}")
-        return {r[0]: (int(r[1]), int(r[2])) for r in cur.fetchall()}
+        cur.execute(f"SELECT id, {h1}, {h2}, {h64} FROM {TABLE} ORDER BY id")
+        rows = cur.fetchall()
+    for r in rows:
+        assert int(r[3]) == int(r[1]) * 2**32 + int(r[2]), f"crc64 differs from crc32x2 for row {r[0]}"
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
 
 
 def _stored(conn: Any, col: q.Column, rid: int) -> Any:
@@ -169,3 +179,35 @@ def test_equal_rows_hash_equal_and_any_single_field_change_changes_the_hash(scra
     col = next(c for c in cols if c.name == field)
     assume(_stored(src, col, 1) != _stored(src, col, 3))  # the change survived storage (e.g. not rounded away)
     assert hs[1] != hs[3], f"{field}: {row[field]!r} -> {changed[field]!r} left the row hash unchanged"
+
+
+def _f32(bits: int) -> float:
+    return struct.unpack("<f", struct.pack("<I", bits & 0xFFFFFFFF))[0]
+
+
+def test_float_rule_is_injective_and_equal_on_both_servers(scratch: Any) -> None:
+    """Every FLOAT near the rule's branch boundaries (and its one-ulp neighbours) gets its own piece, the same
+    on both servers; the integer branch is exactly v * 2^40."""
+    _cols, src, tgt = scratch
+    vals: set[int] = set()
+    for v in FLOAT_EDGES + [2.0**k for k in range(-45, 30)]:
+        b = struct.unpack("<I", struct.pack("<f", v))[0]
+        vals.update({b, b + 1, b - 1, b ^ 0x80000000})
+    floats = sorted({_f32(b) for b in vals if not math.isnan(_f32(b)) and not math.isinf(_f32(b))},
+                    key=lambda f: struct.pack("<f", f))
+    pieces = {}
+    for side, c in (("source", src), ("target", tgt)):
+        with c.cursor() as cur:
+            cur.execute(f"DELETE FROM {TABLE}")
+            cur.executemany(f"INSERT INTO {TABLE} (id, c_float) VALUES (%s, %s)", list(enumerate(floats)))
+            cur.execute(f"SELECT id, {q.float_piece('`c_float`')}, c_float + 0e0 FROM {TABLE} ORDER BY id")
+            pieces[side] = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+    assert pieces["source"] == pieces["target"]
+    by_value: dict[float, set[str]] = {}
+    for text_, widened in pieces["source"].values():
+        by_value.setdefault(widened, set()).add(text_)
+        if not str(text_).startswith("~"):
+            assert int(text_) == widened * 2**40, (text_, widened)  # exact integer branch
+    assert all(len(t) == 1 for t in by_value.values()), "one value, one piece"
+    texts = [next(iter(t)) for t in by_value.values()]
+    assert len(set(texts)) == len(texts) > 200, "distinct FLOAT values must give distinct pieces"

@@ -25,7 +25,9 @@ def cols(rows, json_cols=frozenset()):
 
 
 EXPECTED_S = ("CONCAT_WS('#', `id`, `slug`, `settings`, IFNULL(`annual_budget`, 'N'), UNIX_TIMESTAMP(`created_at`), "
-              "CONCAT_WS(',', LENGTH(`slug`), IFNULL(LENGTH(`settings`), 'N')))")
+              "LENGTH(`slug`), IFNULL(LENGTH(`settings`), 'N'))")
+FLOAT_W = ("IF(`w` * 1099511627776e0 = FLOOR(`w` * 1099511627776e0) AND ABS(`w`) < 8388608e0, "
+           "CAST(`w` * 1099511627776e0 AS SIGNED), CONCAT('~', `w` + 0e0))")
 
 
 @pytest.mark.parametrize("flavour,rows,json_cols", [
@@ -37,6 +39,11 @@ def test_canonical_row_string_and_hash_per_flavour(flavour, rows, json_cols):
     c = cols(rows, json_cols)
     assert q.row_string(c, flavour) == EXPECTED_S
     assert q.row_hash_exprs(c, flavour) == (f"CRC32({EXPECTED_S})", f"CRC32(REVERSE({EXPECTED_S}))")
+    assert q.row_hash_exprs(c, flavour, "crc64") == q.row_hash_exprs(c, flavour)  # drill-down halves of h64
+    # crc64: S built once per row, assigned in IF's condition and read only in its branch
+    assert q.row_hash64_expr(c, flavour) == (
+        f"IF((@aurora_parity_s := {EXPECTED_S}) IS NULL, NULL, "
+        "CRC32(@aurora_parity_s) * 4294967296 + CRC32(REVERSE(@aurora_parity_s)))")
     assert q.row_hash_exprs(c, flavour, "md5") == (f"CAST(CONV(LEFT(MD5({EXPECTED_S}), 16), 16, 10) AS UNSIGNED)", "0")
     with pytest.raises(ValueError, match="unknown row hash"):
         q.row_hash_exprs(c, flavour, "xor")
@@ -66,7 +73,8 @@ def test_json_is_detected_per_flavour():
 
 
 def test_float_is_widened_timestamp_is_epoch_bit_is_numeric():
-    assert q.piece(Column("w", "float"), MYSQL57) == "(`w` + 0e0)"
+    assert q.piece(Column("w", "float"), MYSQL57) == FLOAT_W
+    assert q.piece(Column("w", "float"), MARIADB) == q.piece(Column("w", "float"), MYSQL80) == FLOAT_W
     assert q.piece(Column("d", "double"), MYSQL80) == "`d`"
     assert q.piece(Column("ts", "timestamp"), MARIADB) == "UNIX_TIMESTAMP(`ts`)"
     assert q.piece(Column("b", "bit"), MYSQL57) == "(`b` + 0)"
@@ -85,8 +93,9 @@ def test_only_non_utf8_charsets_are_converted(charset, converted):
 def test_lengths_bytes_for_utf8_and_binary_characters_otherwise_nulls_marked():
     s = q.row_string([Column("a", "varchar", charset="latin1"), Column("b", "blob", True),
                       Column("c", "text", True, "utf8mb4"), Column("d", "date", True), Column("e", "float")], MYSQL80)
-    assert s == ("CONCAT_WS('#', CONVERT(`a` USING utf8mb4), `b`, `c`, IFNULL(`d`, 'N'), (`e` + 0e0), "
-                 "CONCAT_WS(',', CHAR_LENGTH(`a`), IFNULL(LENGTH(`b`), 'N'), IFNULL(LENGTH(`c`), 'N')))")
+    assert s == ("CONCAT_WS('#', CONVERT(`a` USING utf8mb4), `b`, `c`, IFNULL(`d`, 'N'), "
+                 f"{FLOAT_W.replace('`w`', '`e`')}, "
+                 "CHAR_LENGTH(`a`), IFNULL(LENGTH(`b`), 'N'), IFNULL(LENGTH(`c`), 'N'))")
 
 
 def test_no_string_columns_no_length_list():
@@ -102,11 +111,16 @@ def test_unknown_type_is_refused_not_silently_skipped():
 def test_chunk_checksum_sql_single_key():
     c = [Column("id", "bigint"), Column("name", "varchar", True, "utf8mb4")]
     sql, args = q.chunk_checksum_sql("db", "t", c, Key("PRIMARY", ("id",)), (10,), (20,), MYSQL57)
-    h1, h2 = q.row_hash_exprs(c, MYSQL57)
-    assert sql == (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0) FROM `db`.`t` "
+    h64 = q.row_hash64_expr(c, MYSQL57)
+    assert sql == (f"SELECT COUNT(*), COALESCE(SUM({h64}), 0), 0 FROM `db`.`t` "
                    "FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))")
     assert args == [10, 20]
-    assert h1 == "CRC32(CONCAT_WS('#', `id`, `name`, CONCAT_WS(',', IFNULL(LENGTH(`name`), 'N'))))"
+    assert h64.startswith("IF((@aurora_parity_s := CONCAT_WS('#', `id`, `name`, IFNULL(LENGTH(`name`), 'N'))) IS")
+    sql2, _ = q.chunk_checksum_sql("db", "t", c, Key("PRIMARY", ("id",)), (10,), (20,), MYSQL57, "crc32x2")
+    h1, h2 = q.row_hash_exprs(c, MYSQL57)
+    assert sql2 == (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0) FROM `db`.`t` "
+                    "FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))")
+    assert h1 == "CRC32(CONCAT_WS('#', `id`, `name`, IFNULL(LENGTH(`name`), 'N')))"
 
 
 def test_composite_key_ranges_expand_for_the_range_optimizer():

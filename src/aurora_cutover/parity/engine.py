@@ -37,7 +37,7 @@ MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 100, 2_000_000, 2_000
 BARRIER = "barrier:parity"
 DRILL_MAX_CHUNKS, DRILL_BUDGET_S = 50, 300.0  # drill-down bounds per table
 
-Agg = tuple[int, int, int]  # COUNT(*), SUM(crc1), SUM(crc2)
+Agg = tuple[int, int, int]  # COUNT(*), SUM(h64), 0 (crc64) or COUNT(*), SUM(h1), SUM(h2) (crc32x2, md5)
 
 
 @dataclass
@@ -166,10 +166,13 @@ class Parity:
     """Own sessions to both sides (checker logins; two on the source), each used by one thread at a time."""
 
     def __init__(self, m: Migration, *, chunk_time_s: float | None = None, max_rechecks: int | None = None,
-                 connector: Callable[[str], Any] | None = None, hash_fn: str = "crc32x2",
+                 connector: Callable[[str], Any] | None = None, hash_fn: str = "crc64",
                  throttle_budget_s: float = 60.0) -> None:
         self.m = m
+        if hash_fn not in q.HASH_FNS:
+            raise ValueError(f"unknown row hash {hash_fn!r} (one of {', '.join(q.HASH_FNS)})")
         self.hash_fn = hash_fn
+        self.hash_note = ""  # set when crc64 had to fall back (reported on every table result)
         self.throttle_budget_s = throttle_budget_s
         self.db = {"source": m.source.database, "target": m.target.database}
         self.chunk_time_s = chunk_time_s or m.thresholds.checksum_chunk_time_s
@@ -199,6 +202,24 @@ class Parity:
                         with contextlib.suppress(Exception):  # e.g. a variable a managed server does not allow
                             cur.execute(stmt)
                 self.conn[side] = c
+        if self.hash_fn == "crc64" and not self.hash_note:
+            self._probe_crc64()
+
+    def _probe_crc64(self) -> None:
+        """crc64 needs a user variable assigned and read per row inside one IF; prove it on both sides (a server
+        that refuses or misbehaves makes the whole run use crc32x2: same S and 64 bits, S built twice)."""
+        probe, ref = q.hash64_probe_sql()
+        for side in ("source", "target"):
+            try:
+                got, want = self._query(side, probe, one=True)[0], self._query(side, ref, one=True)[0]
+                ok = got is not None and int(got) == int(want)
+                why = "" if ok else f"probe gave {got}, expected {want}"
+            except Exception as exc:
+                ok, why = False, _why(exc)
+            if not ok:
+                self.hash_fn = "crc32x2"
+                self.hash_note = f"row hash crc32x2 (crc64 unavailable on the {side}: {why})"
+                return
 
     def close(self) -> None:
         for c in self.conn.values():
@@ -295,6 +316,8 @@ class Parity:
         self.open()
         t0 = time.monotonic()
         res = TableResult(self.db["source"], table)
+        if self.hash_note:
+            res.notes.append(self.hash_note)
         try:
             if sides is not None and sides != {"source", "target"}:
                 only = next(iter(sides))

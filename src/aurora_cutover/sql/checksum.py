@@ -10,12 +10,14 @@ No I/O here: every function takes column/key metadata and a :class:`Flavour` and
 The hash rule (documented in docs/data-parity.md):
 
 * each column becomes a *piece*, its value in one canonical text form; a NULL non-string piece is 'N';
-* row string S = CONCAT_WS('#', piece_1..piece_n, lengths) where ``lengths`` lists the byte (or character)
-  length of every string/binary/JSON column, 'N' for NULL: numbers/dates never contain '#' nor equal 'N',
-  strings are delimited by their length — so S is an injective encoding of the row;
-* row hash = (CRC32(S), CRC32(REVERSE(S))): 64 bits from two different linear codes over the same bytes;
-* chunk aggregate = COUNT(*), SUM(h1), SUM(h2) — exact DECIMAL sums, order-independent, and a duplicated
-  row adds its hash again (BIT_XOR would cancel it).
+* row string S = CONCAT_WS('#', piece_1..piece_n, len_1..len_k) where the trailing lengths are the byte (or
+  character) lengths of the string/binary/JSON columns, 'N' for NULL: numbers/dates never contain '#' nor
+  equal 'N', strings are delimited by their length — so S is an injective encoding of the row;
+* row hash (64 bits) h = CRC32(S) * 2^32 + CRC32(REVERSE(S)): two different linear codes over the same bytes.
+  The default ``crc64`` form builds S ONCE per row (user variable assigned in an IF condition, read only in
+  the branch: the order is fixed by IF's semantics), ``crc32x2`` builds it twice (no user variable);
+* chunk aggregate = COUNT(*), SUM(h) — an exact DECIMAL sum, order-independent, and a duplicated row adds its
+  hash again (BIT_XOR would cancel it).
 """
 
 from __future__ import annotations
@@ -102,9 +104,7 @@ def piece(col: Column, flavour: Flavour) -> str:
         # (fractional seconds at the column's precision); DOUBLE prints its shortest round-trip form.
         return q
     if kind == "float":
-        # FLOAT prints only 6 significant digits in string context, so two different stored values
-        # could print alike. Widening to DOUBLE is exact; its shortest round-trip text is unique.
-        return f"({q} + 0e0)"
+        return float_piece(q)
     if kind == "timestamp":
         # Seconds since the epoch (with the column's fractional digits): independent of every time_zone,
         # and cheaper than printing the TIMESTAMP (no zone conversion).
@@ -121,6 +121,22 @@ def piece(col: Column, flavour: Flavour) -> str:
         # in the drill-down (rows compared after json.loads), see docs/data-parity.md.
         return q
     raise AssertionError(kind)  # pragma: no cover
+
+
+# FLOAT rule. A FLOAT prints only 6 significant digits in string context, so two stored values could print
+# alike; printing it widened to DOUBLE (`col + 0e0`, shortest round-trip text) is exact but costs a slow dtoa
+# per value. Cheaper and still exact: a FLOAT is m * 2^e (|m| < 2^24); when |v| < 2^23 and v * 2^40 is an
+# integer (every FLOAT in [2^-17, 2^23), and coarser ones below) that integer is exact double arithmetic
+# (scaling by a power of two) and identifies v; any other value uses '~' + the widened text. The two branches
+# cannot collide ('~' never starts an integer) and each is injective. -0 and +0 both give '0'.
+_F_SCALE = "1099511627776e0"  # 2^40
+_F_LIMIT = "8388608e0"  # 2^23: |v * 2^40| < 2^63 fits SIGNED
+
+
+def float_piece(q: str) -> str:
+    """Exact canonical text of a FLOAT column (NULL stays NULL); see the FLOAT rule above."""
+    return (f"IF({q} * {_F_SCALE} = FLOOR({q} * {_F_SCALE}) AND ABS({q}) < {_F_LIMIT}, "
+            f"CAST({q} * {_F_SCALE} AS SIGNED), CONCAT('~', {q} + 0e0))")
 
 
 def _is_string(col: Column) -> bool:
@@ -146,26 +162,57 @@ def row_string(columns: Sequence[Column], flavour: Flavour) -> str:
         # Strings: a NULL is skipped by CONCAT_WS and marked 'N' in the length list. Other kinds: 'N' in place
         # (no number, date or epoch prints as 'N').
         pieces.append(f"IFNULL({p}, 'N')" if c.nullable and not _is_string(c) else p)
-    lengths = [_length(c) for c in columns if _is_string(c)]
-    if lengths:
-        pieces.append(f"CONCAT_WS(',', {', '.join(lengths)})")
+    # lengths as further '#'-separated pieces (digits or 'N': never '#'), not a nested CONCAT_WS: one copy less
+    pieces += [_length(c) for c in columns if _is_string(c)]
     return "CONCAT_WS('#', " + ", ".join(pieces) + ")"
 
 
-def row_hash_exprs(columns: Sequence[Column], flavour: Flavour, fn: str = "crc32x2") -> tuple[str, str]:
-    """The row hash as two SQL expressions (each summed per chunk).
+HASH_FNS = ("crc64", "crc32x2", "md5")
+_VAR = "@aurora_parity_s"  # session user variable holding S while one row is hashed
+TWO32 = 4294967296
 
-    ``crc32x2`` (default): CRC32(S) and CRC32(REVERSE(S)) — 64 bits from two different linear codes
-    (a reordering of whole fields would not do: CRC32 of any arrangement of the same fields is a function
-    of the per-field CRCs, so a field-level CRC collision would pass both). ``md5``: the first 64 bits of
-    MD5(S) and a constant 0 — slower, for adversarial settings.
+
+def row_hash64_expr(columns: Sequence[Column], flavour: Flavour) -> str:
+    """h = CRC32(S) * 2^32 + CRC32(REVERSE(S)) with S built once per row.
+
+    S is assigned to a user variable in the IF *condition* and read only in the chosen branch: IF evaluates its
+    condition before either branch on MySQL 5.7, 8.0 and MariaDB, so the read sees this row's S (not a
+    statement-order accident; the "undefined order" caveat of the manuals concerns assignments and reads in
+    different parts of a statement). A variable assigned in the statement is never treated as a constant
+    (5.7/MariaDB: update_query_id set at fix time; 8.0: locate_var_assignment). S is never NULL (CONCAT_WS with
+    a constant separator), so the branch is always the hash. MySQL 8.0 warns that assignment in expressions is
+    deprecated (still supported in 8.0/8.4); the engine probes it per session and falls back to ``crc32x2``.
     """
     s = row_string(columns, flavour)
-    if fn == "crc32x2":
+    return f"IF(({_VAR} := {s}) IS NULL, NULL, CRC32({_VAR}) * {TWO32} + CRC32(REVERSE({_VAR})))"
+
+
+def row_hash_exprs(columns: Sequence[Column], flavour: Flavour, fn: str = "crc32x2") -> tuple[str, str]:
+    """The row hash as two SQL expressions (per-row drill-down; ``crc32x2`` chunk sums).
+
+    ``crc32x2`` (and ``crc64``, whose per-row value is h1 * 2^32 + h2 of these two): CRC32(S) and
+    CRC32(REVERSE(S)) — 64 bits from two different linear codes (a reordering of whole fields would not do:
+    CRC32 of any arrangement of the same fields is a function of the per-field CRCs, so a field-level CRC
+    collision would pass both). ``md5``: the first 64 bits of MD5(S) and a constant 0 — slower, for
+    adversarial settings.
+    """
+    s = row_string(columns, flavour)
+    if fn in ("crc32x2", "crc64"):
         return f"CRC32({s})", f"CRC32(REVERSE({s}))"
     if fn == "md5":
         return f"CAST(CONV(LEFT(MD5({s}), 16), 16, 10) AS UNSIGNED)", "0"
-    raise ValueError(f"unknown row hash {fn!r} (crc32x2 or md5)")
+    raise ValueError(f"unknown row hash {fn!r} (one of {', '.join(HASH_FNS)})")
+
+
+def hash64_probe_sql() -> tuple[str, str]:
+    """(probe, reference): the crc64 form over three materialised rows vs the same sum without a variable.
+
+    Equal results prove, on this server, that the variable is assigned and read per row in one expression."""
+    rows = "(SELECT 'a#1' AS s UNION ALL SELECT 'bb#22' UNION ALL SELECT 'ccc#333') AS x"
+    probe = (f"SELECT SUM(IF(({_VAR} := CONCAT_WS('#', s)) IS NULL, NULL, CRC32({_VAR}) * {TWO32} "
+             f"+ CRC32(REVERSE({_VAR})))) FROM {rows}")
+    ref = f"SELECT SUM(CRC32(s) * {TWO32} + CRC32(REVERSE(s))) FROM {rows}"
+    return probe, ref
 
 
 def merge_columns(source: Sequence[Column], target: Sequence[Column]) -> tuple[list[Column], list[Column]]:
@@ -245,12 +292,17 @@ def next_bound_sql(database: str, table: str, key: Key, lower: Sequence[Any] | N
 
 def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                        lower: Sequence[Any] | None, upper: Sequence[Any] | None,
-                       flavour: Flavour, fn: str = "crc32x2") -> tuple[str, list[Any]]:
-    """COUNT(*) and the two multiset sums of the chunk (lower, upper]. Only these three numbers travel."""
-    h1, h2 = row_hash_exprs(columns, flavour, fn)
+                       flavour: Flavour, fn: str = "crc64") -> tuple[str, list[Any]]:
+    """COUNT(*) and the multiset sum(s) of the chunk (lower, upper]. Only these three numbers travel.
+
+    ``crc64``: COUNT(*), SUM(h), 0. ``crc32x2``/``md5``: COUNT(*), SUM(h1), SUM(h2)."""
     where, args = range_where(key, lower, upper)
-    return (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0)"
-            f"{_from(database, table, key)}{where}", args)
+    if fn == "crc64":
+        sums = f"COALESCE(SUM({row_hash64_expr(columns, flavour)}), 0), 0"
+    else:
+        h1, h2 = row_hash_exprs(columns, flavour, fn)
+        sums = f"COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0)"
+    return f"SELECT COUNT(*), {sums}{_from(database, table, key)}{where}", args
 
 
 def row_hashes_sql(database: str, table: str, columns: Sequence[Column], key: Key,
