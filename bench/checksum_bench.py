@@ -126,13 +126,15 @@ def breakdown(lab: Lab, table: str, repeat: int) -> dict[str, float]:
     raw = f"CONCAT_WS('#', {', '.join(quote_ident(x.name) for x in cols)})"
     s = q.row_string(cols, MARIADB)
     h1, h2 = q.row_hash_exprs(cols, MARIADB)
+    h64 = q.row_hash64_expr(cols, MARIADB)
     m1, _ = q.row_hash_exprs(cols, MARIADB, "md5")
     queries = {
         "limit_bit_xor_crc32_raw": f"SELECT COUNT(*), BIT_XOR(CRC32({raw})) FROM {t}",
         "canonical_string_only": f"SELECT COUNT(*), COUNT({s}) FROM {t}",
         "canonical_one_crc32_32bit": f"SELECT COUNT(*), SUM(CRC32({s})) FROM {t}",
-        "ours_crc32x2_64bit": f"SELECT COUNT(*), SUM({h1}), SUM({h2}) FROM {t}",
-        "ours_md5_64bit": f"SELECT COUNT(*), SUM({m1}) FROM {t}",
+        "ours_crc64_64bit_string_once": f"SELECT COUNT(*), SUM({h64}) FROM {t}",
+        "crc32x2_64bit_string_twice": f"SELECT COUNT(*), SUM({h1}), SUM({h2}) FROM {t}",
+        "md5_64bit": f"SELECT COUNT(*), SUM({m1}) FROM {t}",
     }
     out = {}
     for name, sql in queries.items():

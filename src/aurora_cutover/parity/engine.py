@@ -192,18 +192,24 @@ class Parity:
         self.close()
 
     def open(self) -> None:
-        # "bounds" is a second source session: it reads the next chunk's bound while "source" hashes.
-        for side in ("source", "target", "bounds"):
-            if side not in self.conn:
-                c = self._connector("source" if side == "bounds" else side)
-                self.flavour[side] = detect_flavour(c)
-                with c.cursor() as cur:
-                    for stmt in q.session_setup_sql(self.flavour[side]):
-                        with contextlib.suppress(Exception):  # e.g. a variable a managed server does not allow
-                            cur.execute(stmt)
-                self.conn[side] = c
+        # "bounds" is a second target session: it reads the next chunk's bound while "target" hashes. Bounds
+        # are read on the target (not the production source) when the target has the chunking index.
+        for name, side in (("source", "source"), ("target", "target"), ("bounds", "target")):
+            self._session(name, side)
         if self.hash_fn == "crc64" and not self.hash_note:
             self._probe_crc64()
+
+    def _session(self, name: str, side: str) -> None:
+        """Open session ``name`` to ``side`` once (bounded lock waits)."""
+        if name in self.conn:
+            return
+        c = self._connector(side)
+        self.flavour[name] = detect_flavour(c)
+        with c.cursor() as cur:
+            for stmt in q.session_setup_sql(self.flavour[name]):
+                with contextlib.suppress(Exception):  # e.g. a variable a managed server does not allow
+                    cur.execute(stmt)
+        self.conn[name] = c
 
     def _probe_crc64(self) -> None:
         """crc64 needs a user variable assigned and read per row inside one IF; prove it on both sides (a server
@@ -363,13 +369,22 @@ class Parity:
                     time.sleep(0.5)
             raise AssertionError("unreachable")  # pragma: no cover
 
-        # pass 1: cut chunks on the source, checksum each on both sides at once. The next chunk's bound is read
-        # (third session, FORCE INDEX dive) while the current chunk is hashed, so it costs no wall time.
+        # pass 1: cut chunks, checksum each on both sides at once. The next chunk's bound is read (extra session,
+        # FORCE INDEX dive) while the current chunk is hashed, so it costs no wall time. Any bounds are correct
+        # (both sides hash the same key range), so they are read on the target when it has the same index: the
+        # production source only hashes. Where the target's index ends (or it lacks the index) the source decides,
+        # so a short target never turns the source's remaining rows into one huge chunk.
         def bound(lo: tuple[Any, ...] | None, n: int) -> tuple[Any, ...] | None:
             if not key.usable:
                 return None
+            if tkey.name == key.name:
+                sql, args = q.next_bound_sql(self.db["target"], table, key, lo, n)
+                row = self._query("bounds", sql, args, one=True)
+                if row is not None:
+                    return tuple(row)
+            self._session("bounds_source", "source")
             sql, args = q.next_bound_sql(self.db["source"], table, key, lo, n)
-            row = self._query("bounds", sql, args, one=True)
+            row = self._query("bounds_source", sql, args, one=True)
             return None if row is None else tuple(row)
 
         chunks: list[tuple[Any, Any]] = []
