@@ -183,3 +183,40 @@ def test_session_setup_bounds_lock_waits():
     stmts = q.session_setup_sql(MYSQL57, lock_wait_s=2)
     assert "SET SESSION innodb_lock_wait_timeout = 2" in stmts
     assert "SET SESSION lock_wait_timeout = 2" in stmts
+
+
+# information_schema.COLUMNS.COLUMN_TYPE as MySQL 5.7/8.0 and MariaDB print it (quotes doubled)
+@pytest.mark.parametrize("column_type,members", [
+    ("enum('draft','submitted')", ("draft", "submitted")),
+    ("set('late','resubmitted','extension')", ("late", "resubmitted", "extension")),
+    ("enum('it''s','a,b','')", ("it's", "a,b", "")),
+    ("ENUM('A')", ("A",)),
+    ("varchar(20)", None), ("enum('unterminated)", None), ("enum('a'x)", None),
+])
+def test_enum_members_parsed_from_column_type(column_type, members):
+    assert q.enum_members(column_type) == members
+
+
+def test_separator_free_enum_set_need_no_length_others_keep_it():
+    row = ("status", "enum", 0, "utf8mb4", "enum('draft','graded')")
+    c = q.column_from_row(row)
+    assert c.separator_free and q.row_string([Column("id", "int"), c], MYSQL57) == "CONCAT_WS('#', `id`, `status`)"
+    hashy = q.column_from_row(("tag", "enum", 0, "utf8mb4", "enum('a','b#')"))
+    assert not hashy.separator_free and "LENGTH(`tag`)" in q.row_string([hashy], MARIADB)
+    # nullable: NULL is the piece 'N' unless 'N' is a member
+    n = q.column_from_row(("f", "set", 1, "utf8mb4", "set('x','y')"))
+    assert q.row_string([n], MYSQL80) == "CONCAT_WS('#', IFNULL(`f`, 'N'))"
+    nn = q.column_from_row(("f", "enum", 1, "utf8mb4", "enum('N','Y')"))
+    assert not nn.separator_free and "IFNULL(LENGTH(`f`), 'N')" in q.row_string([nn], MYSQL80)
+    # unknown members (no COLUMN_TYPE) stay length-delimited
+    assert not Column("e", "enum", charset="utf8mb4").separator_free
+
+
+def test_merge_unions_enum_members_so_both_sides_encode_alike():
+    src = [q.column_from_row(("e", "enum", 0, "utf8mb4", "enum('a','b')"))]
+    tgt = [q.column_from_row(("e", "enum", 0, "utf8mb4", "enum('a','b','c#')"))]  # drifted: '#' on the target only
+    s, t = q.merge_columns(src, tgt)
+    assert s[0].members == t[0].members == ("a", "b", "c#")
+    assert q.row_string(s, MYSQL57) == q.row_string(t, MYSQL80) == "CONCAT_WS('#', `e`, LENGTH(`e`))"
+    s, t = q.merge_columns(src, [Column("e", "enum", charset="utf8mb4")])  # unknown on one side: keep lengths
+    assert not s[0].separator_free and not t[0].separator_free

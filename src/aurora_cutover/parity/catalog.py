@@ -53,6 +53,5 @@ def table_shape(conn: Any, database: str, table: str, flavour: Flavour) -> Table
             json_cols = {r[0] for r in cur.fetchall()}
         cur.execute(q.indexes_sql(), (database, table))
         key = q.choose_key(cur.fetchall())
-    cols = tuple(q.Column(name, str(dtype), bool(nullable), charset, name in json_cols)
-                 for name, dtype, nullable, charset in rows)
+    cols = tuple(q.column_from_row(r, json_cols) for r in rows)
     return TableShape(table, cols, key)

@@ -56,6 +56,15 @@ class Column:
     charset: str | None = None  # CHARACTER_SET_NAME (None for non-text)
     is_json: bool = False  # MySQL DATA_TYPE json, or MariaDB LONGTEXT with CHECK (json_valid(col))
     count_chars: bool = False  # length in characters (set by merge_columns when a side is not utf8-family)
+    members: tuple[str, ...] | None = None  # ENUM/SET members (both sides' after merge_columns); None = unknown
+
+    @property
+    def separator_free(self) -> bool:
+        """An ENUM/SET whose every possible value is free of '#' (and, if nullable, never 'N'): its piece is
+        delimited like a number's, so it needs no entry in the length list (saves ~0.05 s per 1 M rows each)."""
+        if self.members is None or self.data_type.lower() not in ("enum", "set") or self.is_json:
+            return False
+        return not any("#" in v for v in self.members) and not (self.nullable and "N" in self.members)
 
     @property
     def kind(self) -> str:
@@ -140,7 +149,8 @@ def float_piece(q: str) -> str:
 
 
 def _is_string(col: Column) -> bool:
-    return col.kind in ("text", "json", "binary")
+    """Needs an entry in the length list (its text may contain '#')."""
+    return col.kind in ("text", "json", "binary") and not col.separator_free
 
 
 def _length(col: Column) -> str:
@@ -228,8 +238,9 @@ def merge_columns(source: Sequence[Column], target: Sequence[Column]) -> tuple[l
         nullable = s.nullable or t.nullable
         chars = any((c.charset or "utf8mb4").lower() not in _UTF8_COMPATIBLE for c in (s, t)) and not (
             s.kind == "binary" or t.kind == "binary")
-        src_out.append(dataclasses.replace(s, nullable=nullable, count_chars=chars))
-        tgt_out.append(dataclasses.replace(t, nullable=nullable, count_chars=chars))
+        members = None if s.members is None or t.members is None else tuple(dict.fromkeys(s.members + t.members))
+        src_out.append(dataclasses.replace(s, nullable=nullable, count_chars=chars, members=members))
+        tgt_out.append(dataclasses.replace(t, nullable=nullable, count_chars=chars, members=members))
     return src_out, tgt_out
 
 
@@ -356,7 +367,7 @@ def tables_sql() -> str:
 
 
 def columns_sql() -> str:
-    return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME "
+    return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME, COLUMN_TYPE "
             "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
             "ORDER BY ORDINAL_POSITION")
 
@@ -366,6 +377,47 @@ def indexes_sql() -> str:
             "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
             "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME "
             "WHERE s.TABLE_SCHEMA = %s AND s.TABLE_NAME = %s ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX")
+
+
+def enum_members(column_type: str) -> tuple[str, ...] | None:
+    """Members of ``enum('a','it''s')`` / ``set(...)`` as information_schema.COLUMNS.COLUMN_TYPE prints them on
+    MySQL 5.7/8.0 and MariaDB (quotes doubled); None if it is not an ENUM/SET or cannot be parsed."""
+    t = column_type.strip()
+    low = t.lower()
+    head = "enum(" if low.startswith("enum(") else "set(" if low.startswith("set(") else ""
+    if not head or not t.endswith(")"):
+        return None
+    body, out, i = t[len(head):-1], [], 0
+    while i < len(body):
+        if body[i] != "'":
+            return None
+        j, val = i + 1, []
+        while True:
+            if j >= len(body):
+                return None
+            if body[j] == "'" and body[j + 1:j + 2] == "'":
+                val.append("'")
+                j += 2
+            elif body[j] == "'":
+                break
+            else:
+                val.append(body[j])
+                j += 1
+        out.append("".join(val))
+        i = j + 1
+        if i < len(body):
+            if body[i] != ",":
+                return None
+            i += 1
+    return tuple(out)
+
+
+def column_from_row(row: Sequence[Any], json_cols: set[str] | frozenset[str] = frozenset()) -> Column:
+    """A Column from one columns_sql() row (name, data_type, nullable, charset, column_type)."""
+    name, dtype, nullable, charset = row[0], str(row[1]), bool(row[2]), row[3]
+    ctype = row[4] if len(row) > 4 else None
+    members = enum_members(ctype.decode() if isinstance(ctype, bytes) else ctype) if ctype else None
+    return Column(name, dtype, nullable, charset, name in json_cols, members=members)
 
 
 def json_columns_sql(flavour: Flavour) -> str | None:
