@@ -18,7 +18,7 @@ import json
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -256,7 +256,7 @@ class Parity:
         barrier.wait(self.conn["target"], self.db["target"], self.m.replication.heartbeat_table, BARRIER, seq,
                      timeout_s=max(10.0, 5 * self.m.thresholds.max_lag_s))
 
-    def _throttle(self, result: TableResult) -> None:
+    def _throttle(self, result: TableResult, src: str = "source", tgt: str = "target") -> None:
         """Pause while the source is busy or the target lags; checked at most once a second, each pause bounded
         by throttle_budget_s (then the chunk runs anyway and the result says why it waited)."""
         now = time.monotonic()
@@ -266,8 +266,8 @@ class Parity:
         t0 = now
         why = ""
         while True:
-            running = int(self._query("source", "SHOW GLOBAL STATUS LIKE 'Threads_running'", one=True)[1])
-            lag = self._lag()
+            running = int(self._query(src, "SHOW GLOBAL STATUS LIKE 'Threads_running'", one=True)[1])
+            lag = self._lag(tgt)
             limit_r, limit_l = self.m.thresholds.checksum_max_threads_running, self.m.thresholds.max_lag_s
             if running <= limit_r and (lag is None or lag <= limit_l):
                 break
@@ -281,9 +281,9 @@ class Parity:
         if why and f"throttled: {why}" not in {n.split(" (")[0] for n in result.notes}:
             result.notes.append(f"throttled: {why} (waited {waited:.1f}s)")
 
-    def _lag(self) -> float | None:
+    def _lag(self, tgt: str = "target") -> float | None:
         try:
-            row = self._query("target", f"SELECT TIMESTAMPDIFF(MICROSECOND, ts_utc, UTC_TIMESTAMP(6)) / 1e6 FROM "
+            row = self._query(tgt, f"SELECT TIMESTAMPDIFF(MICROSECOND, ts_utc, UTC_TIMESTAMP(6)) / 1e6 FROM "
                               f"{quote_ident(self.db['target'])}.{quote_ident(self.m.replication.heartbeat_table)} "
                               "WHERE name = 'heartbeat'", one=True)
         except Exception:
@@ -387,35 +387,52 @@ class Parity:
             row = self._query("bounds_source", sql, args, one=True)
             return None if row is None else tuple(row)
 
-        chunks: list[tuple[Any, Any]] = []
-        differ: list[int] = []
-        aggs: dict[int, tuple[Agg, Agg]] = {}
-        lower: tuple[Any, ...] | None = None
-        size = FIRST_CHUNK
-        upper = bound(None, size)
-        deadline = time.monotonic() + 6 * 3600
-        while time.monotonic() < deadline:
-            self._throttle(res)
+        # Each side walks the chunk list on its own (no per-chunk rendezvous: the faster side never idles while
+        # the slower finishes); bounds are cut at most one chunk ahead of the faster side. The throttle runs in
+        # the bound thread (its own sessions), so a pause holds back new chunks on both sides.
+        def timed_agg(side: str, lo: Any, hi: Any) -> tuple[Agg, float]:
             c0 = time.monotonic()
-            fs = self._pool.submit(agg, "source", lower, upper)
-            ft = self._pool.submit(agg, "target", lower, upper)
-            fb = self._pool.submit(bound, upper, size) if upper is not None else None
-            a_s, a_t = fs.result(), ft.result()
-            took = time.monotonic() - c0
-            nxt = fb.result() if fb is not None else None
-            idx = len(chunks)
-            chunks.append((lower, upper))
-            aggs[idx] = (a_s, a_t)
-            res.rows_source += a_s[0]
-            res.rows_target += a_t[0]
-            if a_s != a_t:
-                differ.append(idx)
-            if upper is None:
+            a = agg(side, lo, hi)
+            return a, time.monotonic() - c0
+
+        def next_bound(lo: tuple[Any, ...], n: int) -> tuple[Any, ...] | None:
+            self._throttle(res, "bounds_source", "bounds")
+            return bound(lo, n)
+
+        self._session("bounds_source", "source")
+        self._throttle(res, "bounds_source", "bounds")
+        size = FIRST_CHUNK
+        chunks: list[tuple[Any, Any]] = [(None, bound(None, size))]
+        got: dict[int, dict[str, Agg]] = {}
+        pos = {"source": 0, "target": 0}
+        running = {side: self._pool.submit(timed_agg, side, *chunks[0]) for side in pos}
+        fb: Future[tuple[Any, ...] | None] | None = None
+        deadline = time.monotonic() + 6 * 3600
+        while True:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gave up after 6 h at chunk {ChunkDiff(*chunks[-1], None, None).range_text(key)}")
+            if fb is None and chunks[-1][1] is not None and len(chunks) <= max(pos.values()) + 1:
+                fb = self._pool.submit(next_bound, chunks[-1][1], size)
+            if not running and fb is None:  # every side has hashed the last chunk (upper bound None)
                 break
-            lower, upper = upper, nxt
-            if took > 0:  # adapt: aim at chunk_time_s per chunk, change by at most 4x per step
-                want = max(a_s[0], 1) * self.chunk_time_s / took
-                size = int(min(max(want, size / 4, MIN_CHUNK), size * 4, MAX_CHUNK))
+            wait([*running.values(), *([fb] if fb is not None else [])], return_when=FIRST_COMPLETED)
+            if fb is not None and fb.done():
+                chunks.append((chunks[-1][1], fb.result()))
+                fb = None
+            for side in [sd for sd, f in running.items() if f.done()]:
+                a, took = running.pop(side).result()
+                got.setdefault(pos[side], {})[side] = a
+                pos[side] += 1
+                if side == "source" and took > 0:  # adapt: aim at chunk_time_s per chunk, at most 4x per step
+                    want = max(a[0], 1) * self.chunk_time_s / took
+                    size = int(min(max(want, size / 4, MIN_CHUNK), size * 4, MAX_CHUNK))
+            for side in pos:
+                if side not in running and pos[side] < len(chunks):
+                    running[side] = self._pool.submit(timed_agg, side, *chunks[pos[side]])
+        aggs: dict[int, tuple[Agg, Agg]] = {i: (g["source"], g["target"]) for i, g in sorted(got.items())}
+        differ = [i for i, (a_s, a_t) in aggs.items() if a_s != a_t]
+        res.rows_source = sum(a[0][0] for a in aggs.values())
+        res.rows_target = sum(a[1][0] for a in aggs.values())
         res.chunks = len(chunks)
         res.first_pass_diffs = len(differ)
 
