@@ -211,3 +211,30 @@ def test_float_rule_is_injective_and_equal_on_both_servers(scratch: Any) -> None
     assert all(len(t) == 1 for t in by_value.values()), "one value, one piece"
     texts = [next(iter(t)) for t in by_value.values()]
     assert len(set(texts)) == len(texts) > 200, "distinct FLOAT values must give distinct pieces"
+
+
+@pytest.mark.parametrize("ddl", [
+    "a VARCHAR(8) NULL, b VARBINARY(8) NULL, n INT NULL",  # last string decoded as "what remains"
+    "a VARCHAR(8) NULL, b VARCHAR(8) NULL",  # strings only: a's length entry is the always-present piece
+    "a VARCHAR(8) NULL",  # a lone string keeps its length (NULL vs '' would both be '')
+    "e SET('x','y') NULL, a TEXT NULL",  # separator-free SET ('N' for NULL) before the last string
+])
+def test_row_string_is_injective_on_separator_and_null_edge_cases(scratch: Any, ddl: str) -> None:
+    """Every combination of NULL, '', '#', 'N', ... in the string columns gives a distinct S on the server."""
+    _cols, src, _tgt = scratch
+    names = [d.split()[0] for d in ddl.split(", ")]
+    vals = {"a": [None, "", "#", "##", "N", "a#", "#a", "2"], "b": [None, b"", b"#", b"N", b"#2"],
+            "n": [None, 0, 2], "e": [None, "", "x", "x,y"]}
+    with src.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS edge")
+        cur.execute(f"CREATE TABLE edge (id INT PRIMARY KEY, {ddl}) DEFAULT CHARSET=utf8mb4")
+        combos = [()]
+        for n in names:
+            combos = [(*c, v) for c in combos for v in vals[n]]
+        cur.executemany(f"INSERT INTO edge VALUES (%s{', %s' * len(names)})",
+                        [(i, *c) for i, c in enumerate(combos)])
+        shape = table_shape(src, DB, "edge", MARIADB)
+        cur.execute(f"SELECT {q.row_string([c for c in shape.columns if c.name != 'id'], MARIADB)} FROM edge")
+        strings = [r[0] for r in cur.fetchall()]
+        cur.execute("DROP TABLE edge")
+    assert len(strings) == len(combos) and len(set(strings)) == len(combos), "two different rows share one S"

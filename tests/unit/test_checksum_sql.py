@@ -25,7 +25,7 @@ def cols(rows, json_cols=frozenset()):
 
 
 EXPECTED_S = ("CONCAT_WS('#', `id`, `slug`, `settings`, IFNULL(`annual_budget`, 'N'), UNIX_TIMESTAMP(`created_at`), "
-              "LENGTH(`slug`), IFNULL(LENGTH(`settings`), 'N'))")
+              "LENGTH(`slug`))")  # the last string (settings) needs no length: it is what remains
 FLOAT_W = ("IF(`w` * 1099511627776e0 = FLOOR(`w` * 1099511627776e0) AND ABS(`w`) < 8388608e0, "
            "CAST(`w` * 1099511627776e0 AS SIGNED), CONCAT('~', `w` + 0e0))")
 
@@ -61,7 +61,7 @@ def test_merge_columns_gives_both_sides_one_structure():
     ss, ts = q.row_string(s, MYSQL57), q.row_string(t, MYSQL80)
     assert "CONVERT(`name` USING utf8mb4)" in ss and "CONVERT" not in ts
     assert ss.replace("CONVERT(`name` USING utf8mb4)", "`name`") == ts
-    assert "CHAR_LENGTH(`name`)" in ts and "IFNULL(LENGTH(`note`), 'N')" in ts
+    assert "CHAR_LENGTH(`name`)" in ts and "LENGTH(`note`)" not in ts  # note: the last string, no length
 
 
 def test_json_is_detected_per_flavour():
@@ -95,7 +95,18 @@ def test_lengths_bytes_for_utf8_and_binary_characters_otherwise_nulls_marked():
                       Column("c", "text", True, "utf8mb4"), Column("d", "date", True), Column("e", "float")], MYSQL80)
     assert s == ("CONCAT_WS('#', CONVERT(`a` USING utf8mb4), `b`, `c`, IFNULL(`d`, 'N'), "
                  f"{FLOAT_W.replace('`w`', '`e`')}, "
-                 "CHAR_LENGTH(`a`), IFNULL(LENGTH(`b`), 'N'), IFNULL(LENGTH(`c`), 'N'))")
+                 "CHAR_LENGTH(`a`), IFNULL(LENGTH(`b`), 'N'))")
+
+
+def test_last_string_needs_no_length_unless_it_is_the_only_piece():
+    # one nullable string alone: NULL and '' would both be '' -> keep its length entry
+    assert q.row_string([Column("t", "text", True, "utf8mb4")], MARIADB) == (
+        "CONCAT_WS('#', `t`, IFNULL(LENGTH(`t`), 'N'))")
+    # with any always-present piece the last string is what remains between its neighbours
+    assert q.row_string([Column("t", "text", True, "utf8mb4"), Column("i", "int")], MARIADB) == (
+        "CONCAT_WS('#', `t`, `i`)")
+    assert q.row_string([Column("a", "blob", True), Column("b", "blob", True)], MARIADB) == (
+        "CONCAT_WS('#', `a`, `b`, IFNULL(LENGTH(`a`), 'N'))")
 
 
 def test_no_string_columns_no_length_list():
@@ -115,12 +126,12 @@ def test_chunk_checksum_sql_single_key():
     assert sql == (f"SELECT COUNT(*), COALESCE(SUM({h64}), 0), 0 FROM `db`.`t` "
                    "FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))")
     assert args == [10, 20]
-    assert h64.startswith("IF((@aurora_parity_s := CONCAT_WS('#', `id`, `name`, IFNULL(LENGTH(`name`), 'N'))) IS")
+    assert h64.startswith("IF((@aurora_parity_s := CONCAT_WS('#', `id`, `name`)) IS")
     sql2, _ = q.chunk_checksum_sql("db", "t", c, Key("PRIMARY", ("id",)), (10,), (20,), MYSQL57, "crc32x2")
     h1, h2 = q.row_hash_exprs(c, MYSQL57)
     assert sql2 == (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0) FROM `db`.`t` "
                     "FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))")
-    assert h1 == "CRC32(CONCAT_WS('#', `id`, `name`, IFNULL(LENGTH(`name`), 'N')))"
+    assert h1 == "CRC32(CONCAT_WS('#', `id`, `name`))"
 
 
 def test_composite_key_ranges_expand_for_the_range_optimizer():

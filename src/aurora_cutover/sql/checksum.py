@@ -11,8 +11,9 @@ The hash rule (documented in docs/data-parity.md):
 
 * each column becomes a *piece*, its value in one canonical text form; a NULL non-string piece is 'N';
 * row string S = CONCAT_WS('#', piece_1..piece_n, len_1..len_k) where the trailing lengths are the byte (or
-  character) lengths of the string/binary/JSON columns, 'N' for NULL: numbers/dates never contain '#' nor
-  equal 'N', strings are delimited by their length — so S is an injective encoding of the row;
+  character) lengths of the string/binary/JSON columns but the last, 'N' for NULL: numbers/dates never contain
+  '#' nor equal 'N', strings are delimited by their length, the last one by everything else — so S is an
+  injective encoding of the row;
 * row hash (64 bits) h = CRC32(S) * 2^32 + CRC32(REVERSE(S)): two different linear codes over the same bytes.
   The default ``crc64`` form builds S ONCE per row (user variable assigned in an IF condition, read only in
   the branch: the order is fixed by IF's semantics), ``crc32x2`` builds it twice (no user variable);
@@ -172,8 +173,14 @@ def row_string(columns: Sequence[Column], flavour: Flavour) -> str:
         # Strings: a NULL is skipped by CONCAT_WS and marked 'N' in the length list. Other kinds: 'N' in place
         # (no number, date or epoch prints as 'N').
         pieces.append(f"IFNULL({p}, 'N')" if c.nullable and not _is_string(c) else p)
-    # lengths as further '#'-separated pieces (digits or 'N': never '#'), not a nested CONCAT_WS: one copy less
-    pieces += [_length(c) for c in columns if _is_string(c)]
+    # lengths as further '#'-separated pieces (digits or 'N': never '#'), not a nested CONCAT_WS: one copy less.
+    # The LAST string column needs no length: every other piece is decodable from the left and from the right
+    # (fixed count, '#'-free or of known length), so that string is whatever remains in the middle — absent
+    # (NULL) when one '#' is left between its neighbours, '' when two are. This needs one piece that is always
+    # present (a non-string column or another string's length entry): else NULL and '' would both be ''.
+    strings = [c for c in columns if _is_string(c)]
+    rest = strings[:-1] if strings and (len(strings) > 1 or len(strings) < len(columns)) else strings
+    pieces += [_length(c) for c in rest]
     return "CONCAT_WS('#', " + ", ".join(pieces) + ")"
 
 
