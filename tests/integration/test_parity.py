@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pymysql
 import pytest
 
 from aurora_cutover.db import connect
@@ -333,3 +334,48 @@ def test_unreachable_source_at_collection_is_one_failing_item(probe: Any, tmp_pa
         "test_row_count_matches_exactly[<unreachable>]", "test_table_checksum_matches[<unreachable>]"}
     for t in doc["tests"]:
         assert t["outcome"] == "failed" and "cannot list tables" in t["message"] and "127.0.3.250" in t["message"]
+
+
+class _NoUserVars:
+    """A checker connection whose server rejects assignments in expressions (as a future MySQL might)."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def cursor(self) -> Any:
+        cur = self._conn.cursor()
+        real = cur.execute
+
+        def execute(sql: str, args: Any = None) -> Any:
+            if ":=" in sql:
+                raise pymysql.err.ProgrammingError(1064, "assignment in expressions is not supported")
+            return real(sql, args)
+
+        cur.execute = execute
+        return cur
+
+
+def test_server_without_user_variable_assignment_falls_back_to_crc32x2_and_says_so(m: Any, probe: Any,
+                                                                                   lab_guard: Any) -> None:
+    def connector(side: str) -> Any:
+        c = connect(m, side, read_timeout_s=120.0)
+        return _NoUserVars(c) if side == "target" else c
+
+    with Parity(m, connector=connector) as p:
+        assert p.hash_fn == "crc32x2"
+        res = p.checksum_table(PROBE)
+        assert res.ok, res.summary()
+        assert any(n.startswith("row hash crc32x2 (crc64 unavailable on the target: error 1064") for n in res.notes)
+        inject, repair, key, kind, _cols = FAULTS["extra row"]
+        on_target(lab_guard, inject)
+        try:
+            res = p.checksum_table(PROBE)
+        finally:
+            on_target(lab_guard, repair)
+        assert not res.ok and rows_of(res) == [(kind, key, [])], res.summary()
+        assert p.checksum_table(PROBE).ok
+    with Parity(m) as p:
+        assert p.hash_fn == "crc64" and not p.hash_note  # the real lab servers pass the probe
