@@ -105,6 +105,12 @@ def set_read_only(ctx: Context, side: str, on: bool) -> str:
 
 def fence_side(ctx: Context, side: str) -> dict[str, Any]:
     out: dict[str, Any] = {"methods": list(ctx.m.cutover.fence)}
+    if not ctx.m.cutover.fence:  # only for rehearsing the harm: nothing stops the old primary's writes
+        out["FENCE"] = (f"DISABLED (cutover.fence = []): {side} KEEPS ACCEPTING APPLICATION WRITES — "
+                        "SPLIT BRAIN AND LOST WRITES ARE POSSIBLE")
+        ctx.facts["fenced_at"] = time.monotonic()
+        ctx.facts["fenced_utc"] = iso(utc_now())
+        return out
     if "lock_accounts" in ctx.m.cutover.fence:
         out["accounts_locked"] = set_accounts_locked(ctx, side, True)
     if "read_only" in ctx.m.cutover.fence:

@@ -110,6 +110,10 @@ class LabAws:
             if name not in names:
                 sm.create_secret(Name=name, SecretString=json.dumps(value))
                 created.append(f"secret {name}")
+            elif json.loads(sm.get_secret_value(SecretId=name)["SecretString"]) != value:
+                # An emulator left over from another lab holds other logins: converge, don't trust it.
+                sm.put_secret_value(SecretId=name, SecretString=json.dumps(value))
+                created.append(f"new value of secret {name}")
         return created
 
     def current_record(self) -> tuple[str, int] | None:

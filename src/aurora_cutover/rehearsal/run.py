@@ -115,10 +115,10 @@ class Rehearsal:
             except subprocess.TimeoutExpired:
                 wl.kill()
         summary = self.judge(lab, journal)
-        final = None
-        if any(p.name == "cutover" and p.outcome == "passed" for p in self.phases):
-            final = self.product("final-data-checks", ["-m", "readiness", "checks/test_data_parity.py"])
-        return self.write(started, summary, final)
+        if any(p.name == "rollback" and p.outcome == "passed" for p in self.phases):
+            # After the rollback the target is a replica of the source again: both must hold the same rows.
+            self.product("final-data-checks", ["-m", "readiness", "checks/test_data_parity.py"])
+        return self.write(started, summary)
 
     def _generate(self, lab: Lab) -> None:
         from aurora_cutover.lab.datagen import generate
@@ -132,7 +132,8 @@ class Rehearsal:
 
     def switches(self) -> list[Switch]:
         out = []
-        sid = {"source": 1, "target": 2}  # the lab's server ids (Server.source/target)
+        lab = Lab(lab_config(self.config))
+        sid = {"source": lab.source.server_id, "target": lab.target.server_id}
         for p in self.phases:
             if p.name not in ("cutover", "rollback") or not p.evidence:
                 continue
@@ -169,8 +170,9 @@ class Rehearsal:
         self._records = records
         return result
 
-    def write(self, started: dt.datetime, summary: dict[str, Any], final: Phase | None) -> int:
-        phases_ok = all(p.outcome == "passed" for p in self.phases) and len(self.phases) >= (4 if self.rollback else 3)
+    def write(self, started: dt.datetime, summary: dict[str, Any]) -> int:
+        expected = ["readiness", "cutover"] + (["rollback", "final-data-checks"] if self.rollback else [])
+        phases_ok = [p.name for p in self.phases] == expected and all(p.outcome == "passed" for p in self.phases)
         met = bool(summary.get("targets_met")) and phases_ok
         doc = {
             "phase": "rehearsal", "outcome": "passed" if met else "failed",
