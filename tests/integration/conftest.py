@@ -73,7 +73,8 @@ def run_product(args: list[str], reports_dir: Path, config: str | None = None,
     env = {**os.environ}
     if config:
         env["MIGRATION_CONFIG"] = config
-    cmd = [sys.executable, "-m", "pytest", "--reports-dir", str(reports_dir), "-p", "no:randomly", *args]
+    # `--opt=value`: pytest finds its rootdir before plugins' options are known, so a bare path would count
+    cmd = [sys.executable, "-m", "pytest", f"--reports-dir={reports_dir}", "-p", "no:randomly", *args]
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout_s, env=env)
     docs = sorted(reports_dir.glob("*.json"), key=lambda p: p.stat().st_mtime)
     doc = json.loads(docs[-1].read_text()) if docs else None

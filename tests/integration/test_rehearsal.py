@@ -23,7 +23,10 @@ def lab_dir(tmp_path_factory: pytest.TempPathFactory):
     for old, new in ADDRESSES:
         text = text.replace(old, new)
     (d / "migration.toml").write_text(text)
-    (d / "no-fence.toml").write_text(text.replace('fence = ["read_only", "lock_accounts"]', "fence = []"))
+    # The broken variant: no fence. (Without a fence even the reverse path cannot be set up — the source's
+    # binlog keeps moving — and the cutover undoes itself; so this variant also has no reverse path.)
+    broken = text.replace('fence = ["read_only", "lock_accounts"]', "fence = []")
+    (d / "no-fence.toml").write_text(broken.replace('reverse_path = "native"', 'reverse_path = "none"'))
     yield d
     subprocess.run([sys.executable, "-m", "aurora_cutover.lab", "down", "--config", str(d / "migration.toml")],
                    cwd=ROOT, capture_output=True, timeout=120)

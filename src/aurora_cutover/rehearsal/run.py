@@ -63,7 +63,7 @@ class Rehearsal:
         self.say(f"rehearsal: pytest {' '.join(args)}")
         env = {**os.environ, "MIGRATION_CONFIG": self.config}
         before = set(self.reports.glob("*.json"))
-        out = subprocess.run([sys.executable, "-m", "pytest", *args, "--reports-dir", str(self.reports), "-q",
+        out = subprocess.run([sys.executable, "-m", "pytest", *args, f"--reports-dir={self.reports}", "-q",
                               "--no-header", "-p", "no:cacheprovider"], cwd=ROOT, env=env, capture_output=True,
                              text=True, timeout=timeout_s)
         ph.rc, ph.ended = out.returncode, time.time()
