@@ -188,7 +188,7 @@ def test_unreachable_port_is_red(m):
     # The record resolves to the source; nothing listens on 3307 there: testinfra's TCP probe says so.
     results, problems = reach.check(m, port=3307)
     assert results and not any(r.reachable for r in results)
-    assert problems and "127.0.4.2:3307 not reachable" in problems[0] and "local://" in problems[0]
+    assert problems and f"{m.source.host}:3307 not reachable" in problems[0] and "local://" in problems[0]
 
 
 def test_target_without_read_only_is_red(m, conns, lab, lab_guard):

@@ -322,7 +322,9 @@ def test_product_run_reports_the_failing_table_and_evidence_table(probe: Any, la
 
 
 def test_unreachable_source_at_collection_is_one_failing_item(probe: Any, tmp_path: Path) -> None:
-    cfg = Path(probe.m.path).read_text().replace('host = "127.0.3.2"', 'host = "127.0.3.250"', 1)
+    # An address on loopback where nothing listens (any lab: derived from the lab's own source address).
+    dead = probe.m.source.host.rsplit(".", 1)[0] + ".250"
+    cfg = Path(probe.m.path).read_text().replace(f'host = "{probe.m.source.host}"', f'host = "{dead}"', 1)
     cfg = cfg.replace('ca_file = ".lab/tls/ca.pem"', f'ca_file = "{Path(probe.m.path).parent}/.lab/tls/ca.pem"')
     p = tmp_path / "migration.toml"
     p.write_text(cfg.replace("[source]", "[source]\nconnect_timeout_s = 1.0", 1))
@@ -333,7 +335,7 @@ def test_unreachable_source_at_collection_is_one_failing_item(probe: Any, tmp_pa
     assert {t["nodeid"].split("::")[-1] for t in doc["tests"]} == {
         "test_row_count_matches_exactly[<unreachable>]", "test_table_checksum_matches[<unreachable>]"}
     for t in doc["tests"]:
-        assert t["outcome"] == "failed" and "cannot list tables" in t["message"] and "127.0.3.250" in t["message"]
+        assert t["outcome"] == "failed" and "cannot list tables" in t["message"] and dead in t["message"]
 
 
 class _NoUserVars:

@@ -174,6 +174,7 @@ class Parity:
         self.hash_fn = hash_fn
         self.hash_note = ""  # set when crc64 had to fall back (reported on every table result)
         self.throttle_budget_s = throttle_budget_s
+        self._throttle_spent = 0.0
         self.db = {"source": m.source.database, "target": m.target.database}
         self.chunk_time_s = chunk_time_s or m.thresholds.checksum_chunk_time_s
         self.max_rechecks = m.thresholds.checksum_max_rechecks if max_rechecks is None else max_rechecks
@@ -257,12 +258,19 @@ class Parity:
                      timeout_s=max(10.0, 5 * self.m.thresholds.max_lag_s))
 
     def _throttle(self, result: TableResult, src: str = "source", tgt: str = "target") -> None:
-        """Pause while the source is busy or the target lags; checked at most once a second, each pause bounded
-        by throttle_budget_s (then the chunk runs anyway and the result says why it waited)."""
+        """Pause while the source is busy or the target lags; checked at most once a second, all pauses together
+        bounded by throttle_budget_s (then chunks run anyway and the result says why it waited)."""
         now = time.monotonic()
         if now - self._last_throttle_check < 1.0:
             return
         self._last_throttle_check = now
+        # One budget for the whole session, not per pause: a stopped heartbeat writer reads as ever-growing
+        # lag, and per-chunk pauses would then add up to hours. Once spent, chunks run and the result says so.
+        budget = self.throttle_budget_s - self._throttle_spent
+        if budget <= 0:
+            if "throttle budget used up" not in result.notes:
+                result.notes.append("throttle budget used up")
+            return
         t0 = now
         why = ""
         while True:
@@ -273,10 +281,11 @@ class Parity:
                 break
             why = (f"source Threads_running {running} > {limit_r}" if running > limit_r
                    else f"target lag {lag:.1f}s > {limit_l}s")
-            if time.monotonic() - t0 >= self.throttle_budget_s:
+            if time.monotonic() - t0 >= budget:
                 break
             time.sleep(0.25)
         waited = time.monotonic() - t0
+        self._throttle_spent += waited
         result.throttled_s += waited
         if why and f"throttled: {why}" not in {n.split(" (")[0] for n in result.notes}:
             result.notes.append(f"throttled: {why} (waited {waited:.1f}s)")

@@ -40,7 +40,8 @@ class Headroom:
 
 
 def headroom(conn: Any, source: Snapshot, target: Snapshot) -> list[Headroom]:
-    """For each AUTO_INCREMENT column of the SOURCE: the target's counter vs one MAX() on the target."""
+    """For each AUTO_INCREMENT column of the SOURCE: the target's counter vs one MAX() on the target.
+    ``conn`` must have run the snapshot's session setup (MySQL 8.0: information_schema_stats_expiry = 0)."""
     out = []
     with conn.cursor() as cur:
         for table, (column, _src_counter) in sorted(source.autoinc.items()):
@@ -50,8 +51,13 @@ def headroom(conn: Any, source: Snapshot, target: Snapshot) -> list[Headroom]:
             if tcol != column:
                 out.append(Headroom(table, column, None, None, target_auto_increment=False))
                 continue
+            # MAX first, then the counter: under live replication both grow, and only this order
+            # guarantees a healthy table reads counter > MAX (the snapshot's counter is older than MAX).
             cur.execute(q.max_value(target.database, table, column))
             mx = cur.fetchone()[0]
+            cur.execute(*q.auto_increment_counter(target.database, table))
+            row = cur.fetchone()
+            counter = row[0] if row else counter
             out.append(Headroom(table, column, None if counter is None else int(counter),
                                 None if mx is None else int(mx)))
     return out

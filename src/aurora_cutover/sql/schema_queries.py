@@ -97,5 +97,11 @@ def max_value(db: str, table: str, column: str) -> str:
     return f"SELECT MAX({quote_ident(column)}) FROM {qualified(db, table)}"
 
 
+def auto_increment_counter(db: str, table: str) -> tuple[str, tuple[str, str]]:
+    """The table's counter now (read after MAX(): the counter only grows, so the pair cannot race)."""
+    return ("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+            (db, table))
+
+
 def show_create_table(db: str, table: str) -> str:
     return f"SHOW CREATE TABLE {qualified(db, table)}"
