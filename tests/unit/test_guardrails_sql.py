@@ -97,9 +97,15 @@ def test_binlog_settings():
 
 
 def test_mariadb_local_gtids():
-    assert sql.local_gtid_writes_mariadb("1-1-332", {1}, 2) == []
-    assert sql.local_gtid_writes_mariadb("1-1-332,2-2-5", {1}, 2) == ["2-2-5"]
-    assert sql.local_gtid_writes_mariadb("0-2-9,1-1-332", {1}, 2) == ["0-2-9"]  # default domain, own id
+    assert sql.local_gtid_writes_mariadb("1-1-332", "1-1-332", 2) == []
+    assert sql.local_gtid_writes_mariadb("1-1-332,2-2-5", "1-1-340", 2) == ["2-2-5"]
+    assert sql.local_gtid_writes_mariadb("0-2-9,1-1-332", "1-1-332", 2) == ["0-2-9"]  # default domain, own id
+    # the target's writes as primary, carried back to the source by a rollback: the source holds them
+    assert sql.local_gtid_writes_mariadb("1-1-400,2-2-57", "1-1-401,2-2-57", 2) == []
+    # ... but a write on the target after that is new again
+    assert sql.local_gtid_writes_mariadb("1-1-401,2-2-58", "1-1-401,2-2-57", 2) == ["2-2-58"]
+    # a target GTID "ahead" in the source's domain is not the source's history
+    assert sql.local_gtid_writes_mariadb("1-1-402", "1-1-401", 2) == ["1-1-402"]
 
 
 def test_mysql_local_gtids():

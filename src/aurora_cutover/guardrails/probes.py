@@ -57,14 +57,15 @@ def binlog_settings(conn: Any) -> tuple[Any, str, str]:
 def local_writes_on_target(source: Any, target: Any) -> tuple[list[str], dict[str, Any]]:
     """GTIDs present on the target that the source did not originate; plus the raw facts for evidence."""
     flavour = detect_flavour(target)
+    # Target first, then source: the source's position only grows, so a transaction replicated in between
+    # is still covered (the other order reports the target "ahead" under live writes).
     if flavour.is_mariadb:
-        src_pos, = _rows(source, "SELECT @@global.gtid_binlog_pos")[0]
         tgt_pos, tgt_id = _rows(target, "SELECT @@global.gtid_binlog_pos, @@server_id")[0]
-        domains = {d for d, _s, _n in sql.parse_mariadb_gtids(str(src_pos))}
-        return (sql.local_gtid_writes_mariadb(str(tgt_pos), domains, int(tgt_id)),
+        src_pos, = _rows(source, "SELECT @@global.gtid_binlog_pos")[0]
+        return (sql.local_gtid_writes_mariadb(str(tgt_pos), str(src_pos), int(tgt_id)),
                 {"source gtid_binlog_pos": src_pos, "target gtid_binlog_pos": tgt_pos, "target server_id": tgt_id})
-    src_uuid, src_set = _rows(source, "SELECT @@server_uuid, @@global.gtid_executed")[0]
     tgt_set, = _rows(target, "SELECT @@global.gtid_executed")[0]
+    src_uuid, src_set = _rows(source, "SELECT @@server_uuid, @@global.gtid_executed")[0]
     uuids = {str(src_uuid)} | set(sql.parse_mysql_gtid_set(str(src_set)))
     return (sql.local_gtid_writes_mysql(str(tgt_set), uuids),
             {"source server_uuid": src_uuid, "target gtid_executed": tgt_set})

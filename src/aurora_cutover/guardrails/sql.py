@@ -2,7 +2,7 @@
 
     >>> binlog_retention_query(Flavour("mysql", (5, 7, 44), "5.7.44"), on_rds=True)
     'CALL mysql.rds_show_configuration'
-    >>> local_gtid_writes_mariadb("1-1-332,2-2-5", source_domains={1}, target_server_id=2)
+    >>> local_gtid_writes_mariadb("1-1-332,2-2-5", "1-1-332", target_server_id=2)
     ['2-2-5']
 """
 
@@ -167,11 +167,18 @@ def parse_mariadb_gtids(pos: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def local_gtid_writes_mariadb(target_binlog_pos: str, source_domains: set[int], target_server_id: int) -> list[str]:
-    """GTIDs in the target's binlog state written by the target itself (its server_id) or in a domain the
-    source never wrote: a local write, which replication will never carry back and may conflict with."""
-    return [f"{d}-{s}-{n}" for d, s, n in parse_mariadb_gtids(target_binlog_pos)
-            if s == target_server_id or d not in source_domains]
+def local_gtid_writes_mariadb(target_binlog_pos: str, source_binlog_pos: str, target_server_id: int) -> list[str]:
+    """GTIDs in the target's binlog state that the source does not hold: written on the target itself (its
+    server_id) or in a domain the source never had. A transaction the source already holds — e.g. the target's
+    own writes carried back by a rollback's reverse path — is history, not a rogue write (gtid_strict_mode:
+    sequence numbers only grow within a domain, so the source's position covering it means it has it)."""
+    source = {d: (s, n) for d, s, n in parse_mariadb_gtids(source_binlog_pos)}
+    out = []
+    for d, s, n in parse_mariadb_gtids(target_binlog_pos):
+        held = d in source and source[d][1] >= n and (s != target_server_id or source[d][0] == s)
+        if not held:
+            out.append(f"{d}-{s}-{n}")
+    return out
 
 
 def parse_mysql_gtid_set(gtid_set: str) -> dict[str, str]:
