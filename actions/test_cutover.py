@@ -6,7 +6,7 @@ See docs/runbook-cutover.md.
 
 import pytest
 
-from aurora_cutover.cutover.actions import plan, run_action
+from aurora_cutover.cutover.actions import plan, run_action, show_plan, show_result
 
 pytestmark = pytest.mark.cutover
 
@@ -19,10 +19,7 @@ def test_readiness_evidence_is_green_fresh_and_untampered(readiness_gate, eviden
 
 
 def test_cut_over_to_the_target(migration, aws, readiness_gate, confirmed, checkpoint, evidence):
-    head, rows = plan(migration, "cutover", aws("route53"))
-    for key, value in head.items():
-        evidence.record(f"plan: {key}", value)
-    evidence.table("Plan", ["#", "step", "what", "details", "on failure"], rows)
+    show_plan(evidence, *plan(migration, "cutover", aws("route53")))
     if not confirmed:
         evidence.record("dry run", "nothing was changed; rerun with --confirm to cut over")
         return
@@ -30,12 +27,6 @@ def test_cut_over_to_the_target(migration, aws, readiness_gate, confirmed, check
     res, doc = run_action("cutover", migration, route53=aws("route53"), aws=aws,
                           relied_on={"path": readiness_gate.path, "sha256": readiness_gate.json_sha256},
                           on_progress=checkpoint)
-    evidence.table("Steps", ["step", "outcome", "started", "s", "details / error"],
-                   [[s["step"], s["outcome"], s["started_utc"], s.get("duration_s"),
-                     s.get("error") or s.get("details")] for s in res.steps])
-    if res.undo:
-        evidence.table("Undo", ["step", "outcome", "detail"], [[u["step"], u["outcome"], u["detail"]]
-                                                              for u in res.undo])
-    for key in ("state", "write_unavailability_s", "reverse_path_state", "record_before", "record_after"):
-        evidence.record(key, doc.get(key))
+    show_result(evidence, res, doc, ("state", "write_unavailability_s", "reverse_path_state",
+                                     "record_before", "record_after"))
     assert res.ok, f"cutover {res.state}: {res.message}"

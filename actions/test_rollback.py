@@ -6,7 +6,7 @@ carried back, unless --accept-data-loss. See docs/runbook-rollback.md.
 
 import pytest
 
-from aurora_cutover.cutover.actions import plan, run_action
+from aurora_cutover.cutover.actions import plan, run_action, show_plan, show_result
 
 pytestmark = pytest.mark.rollback
 
@@ -18,10 +18,7 @@ def test_cutover_evidence_shows_the_flip(cutover_gate, evidence):
 
 
 def test_roll_back_to_the_source(migration, aws, cutover_gate, confirmed, checkpoint, evidence, pytestconfig):
-    head, rows = plan(migration, "rollback", aws("route53"))
-    for key, value in head.items():
-        evidence.record(f"plan: {key}", value)
-    evidence.table("Plan", ["#", "step", "what", "details", "on failure"], rows)
+    show_plan(evidence, *plan(migration, "rollback", aws("route53")))
     if not confirmed:
         evidence.record("dry run", "nothing was changed; rerun with --confirm to roll back")
         return
@@ -30,12 +27,6 @@ def test_roll_back_to_the_source(migration, aws, cutover_gate, confirmed, checkp
     res, doc = run_action("rollback", migration, route53=aws("route53"), aws=aws, accept_data_loss=accept,
                           relied_on={"path": cutover_gate.path, "sha256": cutover_gate.json_sha256},
                           on_progress=checkpoint)
-    evidence.table("Steps", ["step", "outcome", "started", "s", "details / error"],
-                   [[s["step"], s["outcome"], s["started_utc"], s.get("duration_s"),
-                     s.get("error") or s.get("details")] for s in res.steps])
-    if res.undo:
-        evidence.table("Undo", ["step", "outcome", "detail"], [[u["step"], u["outcome"], u["detail"]]
-                                                              for u in res.undo])
-    for key in ("state", "write_unavailability_s", "record_before", "record_after", "ACCEPT_DATA_LOSS"):
-        evidence.record(key, doc.get(key))
+    show_result(evidence, res, doc, ("state", "write_unavailability_s", "record_before", "record_after",
+                                     "ACCEPT_DATA_LOSS"))
     assert res.ok, f"rollback {res.state}: {res.message}"

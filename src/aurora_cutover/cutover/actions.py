@@ -120,3 +120,22 @@ def _timeline(ctx: Context) -> dict[str, Any]:
     if "flipped_to" in f:
         out["record_after"] = f"{f['flipped_to'].name} CNAME {f['flipped_to'].value}"
     return out
+
+
+def show_plan(evidence: Any, head: dict[str, Any], rows: list[list[Any]]) -> None:
+    """The plan as the report shows it (dry run and real run alike)."""
+    for key, value in head.items():
+        evidence.record(f"plan: {key}", value)
+    evidence.table("Plan", ["#", "step", "what", "details", "on failure"], rows)
+
+
+def show_result(evidence: Any, res: Result, doc: dict[str, Any], keys: tuple[str, ...]) -> None:
+    """Every step with its timing and details, what was undone, and the action's headline facts."""
+    evidence.table("Steps", ["step", "outcome", "started", "s", "details / error"],
+                   [[s["step"], s["outcome"], s["started_utc"], s.get("duration_s"),
+                     s.get("error") or s.get("details")] for s in res.steps])
+    if res.undo:
+        evidence.table("Undo", ["step", "outcome", "detail"], [[u["step"], u["outcome"], u["detail"]]
+                                                              for u in res.undo])
+    for key in keys:
+        evidence.record(key, doc.get(key))
