@@ -15,6 +15,7 @@ import pytest
 from aurora_cutover.config import ConfigError, load
 from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.parity.catalog import tables_in_scope
+from aurora_cutover.plugin import migration_of
 
 UNREACHABLE = "<unreachable>"
 _TABLES = pytest.StashKey[tuple[dict[str, set[str]], str]]()
@@ -25,7 +26,7 @@ def _tables(config: pytest.Config) -> tuple[dict[str, set[str]], str]:
     if _TABLES in config.stash:
         return config.stash[_TABLES]
     try:
-        m = load(config.getoption("migration_config"))
+        m = migration_of(config) or load(config.getoption("migration_config"))
         src, tgt = connect(m, "source"), connect(m, "target")
         try:
             out = (tables_in_scope(m, src, tgt), "")

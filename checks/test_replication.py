@@ -1,5 +1,6 @@
 """Replication is healthy and caught up: heartbeat lag (any method), clocks, native threads or the DMS task.
 
+Checks of the other replication method are deselected (listed as not applicable in the evidence).
 Lag comes from the heartbeat row (python -m aurora_cutover.heartbeat on the source), read on both sides
 ``thresholds.lag_samples`` times; a stopped writer is its own failure, never "lag 0".
 """
@@ -32,10 +33,8 @@ def test_heartbeat_lag_is_within_max_lag(migration, servers, evidence):
     assert not problems, "; ".join(problems)
 
 
+@pytest.mark.replication_method("native")
 def test_native_replication_threads_run_without_errors(migration, servers, evidence):
-    if migration.replication.method != "native":
-        evidence.record("not applicable", f"replication.method = {migration.replication.method!r}")
-        return
     statuses = native.status(servers.conn("target"))
     with servers.conn("source").cursor() as cur:
         cur.execute("SELECT @@server_id")
@@ -49,31 +48,25 @@ def test_native_replication_threads_run_without_errors(migration, servers, evide
     assert not problems, "; ".join(problems)
 
 
-def _dms_task(migration, aws, evidence):
-    """The configured DMS task, or None when the method is native (recorded as not applicable)."""
-    if migration.replication.method != "dms":
-        evidence.record("not applicable", f"replication.method = {migration.replication.method!r}")
-        return None
+def _dms_task(migration, aws):
     try:
         return dms.describe_task(aws("dms"), migration.replication.dms_task_arn)
     except dms.DmsError as exc:
         pytest.fail(str(exc), pytrace=False)
 
 
+@pytest.mark.replication_method("dms")
 def test_dms_task_runs_with_full_load_complete(migration, aws, evidence):
-    task = _dms_task(migration, aws, evidence)
-    if task is None:
-        return
+    task = _dms_task(migration, aws)
     for k in ("identifier", "status", "migration_type", "full_load_percent", "validation_enabled"):
         evidence.record(k, getattr(task, k))
     problems = dms.task_problems(task)
     assert not problems, "; ".join(problems)
 
 
+@pytest.mark.replication_method("dms")
 def test_dms_loaded_every_in_scope_table_without_errors(migration, servers, aws, evidence):
-    task = _dms_task(migration, aws, evidence)
-    if task is None:
-        return
+    task = _dms_task(migration, aws)
     with servers.conn("source").cursor() as cur:
         cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
                     "AND TABLE_TYPE = 'BASE TABLE'", (migration.source.database,))
@@ -89,10 +82,9 @@ def test_dms_loaded_every_in_scope_table_without_errors(migration, servers, aws,
     assert not problems, f"{len(problems)} table problem(s): " + "; ".join(problems[:10])
 
 
+@pytest.mark.replication_method("dms")
 def test_dms_cdc_latency_is_within_max_lag(migration, aws, evidence):
-    task = _dms_task(migration, aws, evidence)
-    if task is None:
-        return
+    task = _dms_task(migration, aws)
     try:
         lat = dms.latency(aws("cloudwatch"), task, dms.instance_identifier(aws("dms"), task.instance_arn))
     except dms.DmsError as exc:

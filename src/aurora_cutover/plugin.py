@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import html
 import os
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,7 @@ def session_phase(config: pytest.Config) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     for phase in PHASES:
         config.addinivalue_line("markers", f"{phase}: aurora-cutover {phase} item")
+    config.addinivalue_line("markers", "replication_method(*names): the check applies only to these methods")
     phase = session_phase(config)
     if phase is None or getattr(config, "workerinput", None) is not None:
         return
@@ -108,10 +110,22 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """An action runs only when its own marker is asked for by name: `pytest` alone never cuts over."""
     words = set((config.option.markexpr or "").replace("(", " ").replace(")", " ").split())
+    m = config.stash.get(_MIGRATION, None)
+    ev = _session(config)
     keep, drop = [], []
     for item in items:
         action = next((a for a in ACTIONS if item.get_closest_marker(a)), None)
-        (drop if action and action not in words else keep).append(item)
+        method = item.get_closest_marker("replication_method")
+        if action and action not in words:
+            drop.append(item)
+        elif method is not None and m is not None and m.replication.method not in method.args:
+            # A check of the other replication method does not pass vacuously: it is set aside, and said so.
+            drop.append(item)
+            if ev is not None:
+                ev.session_data.setdefault("not_applicable", []).append(
+                    {"nodeid": item.nodeid, "reason": f"replication.method = {m.replication.method!r}"})
+        else:
+            keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -123,8 +137,22 @@ def pytest_html_report_title(report: Any) -> None:
         report.title = ev.title
 
 
+def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: Any) -> None:
+    """Say in the report which checks were set aside as not applicable, and why."""
+    ev = _session(session.config)
+    skipped = (ev.session_data.get("not_applicable") or []) if ev is not None else []
+    if skipped:
+        items = "".join(f"<li>{html.escape(x['nodeid'])} — {html.escape(x['reason'])}</li>" for x in skipped)
+        postfix.append(f"<p>Not applicable to this migration (deselected, not run):</p><ul>{items}</ul>")
+
+
 def _session(config: pytest.Config | None) -> SessionEvidence | None:
     return None if config is None else config.stash.get(_SESSION, None)
+
+
+def migration_of(config: pytest.Config) -> Migration | None:
+    """The session's Migration when a product phase loaded it (collection-time code uses this)."""
+    return config.stash.get(_MIGRATION, None)
 
 
 def session_evidence(config: pytest.Config) -> SessionEvidence | None:
