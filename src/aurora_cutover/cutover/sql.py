@@ -69,25 +69,5 @@ def base_tables() -> str:
             "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
 
 
-def columns() -> str:
-    """args: database, table."""
-    return ("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
-            "ORDER BY ORDINAL_POSITION")
-
-
 def count(database: str, table: str) -> str:
     return f"SELECT COUNT(*) FROM {qualified(database, table)}"
-
-
-def digest(database: str, table: str, cols: list[str]) -> str:
-    """COUNT and SUM of per-row CRC32 over every column (NULL marked apart from ''), order-independent.
-
-    SUM (not BIT_XOR) so two identical rows in a keyless table do not cancel out. Same flavour on both
-    sides (the rollback compares target→source after native replication); across 5.7/8.0 the textual
-    form of JSON/float columns may differ — use the data-parity checks for that.
-    """
-    if not cols:
-        raise ValueError(f"{table}: no columns")
-    parts = ", ".join(f"ISNULL({quote_ident(c)}), {quote_ident(c)}" for c in cols)
-    return (f"SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS('#', {parts}))), 0) "
-            f"FROM {qualified(database, table)}")
