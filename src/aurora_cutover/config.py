@@ -159,6 +159,7 @@ class Cutover:
     dns_sync_timeout_s: float = 60.0
     verify_grace_s: float = 5.0
     kill_stragglers: bool = True
+    final_checksum: bool = False  # drain: full data-parity pass while fenced (longer outage, strongest proof)
     source_parameter_group: str = ""  # RDS: fence by parameter group instead of SET GLOBAL
 
 

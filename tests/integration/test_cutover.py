@@ -85,7 +85,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(restored, tmp_path):
 
 
 def test_real_readiness_then_confirmed_cutover_lands_the_app_on_the_target(restored, tmp_path):
-    cfg = fast_config(restored, tmp_path)
+    cfg = fast_config(restored, tmp_path, final_checksum="true")
     reports = tmp_path / "reports"
     reports.mkdir()
     rc, doc, out = run_product(["-m", "readiness"], reports, config=str(cfg), timeout_s=180)
@@ -96,6 +96,8 @@ def test_real_readiness_then_confirmed_cutover_lands_the_app_on_the_target(resto
     assert c["state"] == "done" and c["flipped"] and c["write_unavailability_s"] > 0
     assert doc["relied_on"]["sha256"] and doc["relied_on"]["path"].endswith("-readiness.json")
     assert [s["step"] for s in c["steps"]][-1] == "verify"
+    drain = next(s for s in c["steps"] if s["step"] == "drain")["details"]
+    assert drain["final_checksum"]["differing"] == [] and drain["final_checksum"]["tables"] >= 8
     assert record_value(restored) == restored.m.target.dns_name
     assert read_only(restored, "source") == 1, "source is not fenced after cutover"
     assert replicating(restored, "source"), "reverse replication target -> source is not running"
@@ -171,3 +173,27 @@ def test_cutover_killed_after_the_flip_is_detected_and_not_flipped_twice(restore
     msg = _message(doc)
     assert "lock held by" in msg and "HAS HAPPENED" in msg, msg
     assert record_value(restored) == m.target.dns_name
+
+
+def test_final_checksum_finds_a_changed_row_that_counts_miss_and_undoes(restored, tmp_path):
+    """Counts equal, one value differs on the target behind replication: the drain's full comparison stops
+    the cutover before the flip, everything is undone, and the message names the table and key range."""
+    cfg = fast_config(restored, tmp_path, final_checksum="true")
+    reports = tmp_path / "reports"
+    write_readiness_evidence(reports, cfg)
+    db = restored.database
+    (old,) = restored.target.query("SELECT title FROM courses WHERE id = 1", database=db)[0]
+    with restored.target.admin(database=db) as conn, conn.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("UPDATE courses SET title = CONCAT(title, ' (edited on target)') WHERE id = 1")
+    try:
+        rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
+        assert rc != 0, out[-800:]
+        msg = _message(doc)
+        assert "checksums differ after drain" in msg and "courses" in msg, msg
+        assert doc["cutover"]["state"].startswith("undone"), doc["cutover"]["state"]
+        _unchanged(restored)
+    finally:
+        with restored.target.admin(database=db) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("UPDATE courses SET title = %s WHERE id = 1", (old,))

@@ -347,6 +347,14 @@ def _drain(ctx: Context) -> dict[str, Any]:
         raise probes.DrainError(f"row counts differ after drain: {listed}")
     out["tables_equal"] = len(names)
     out["final_counts"] = cs
+    if ctx.m.cutover.final_checksum:  # the whole data-parity comparison while writes are fenced (costs a scan)
+        t1 = time.monotonic()
+        differ = probes.parity_diffs(ctx, "source", sorted(set(names) & set(ct)))
+        out["final_checksum"] = {"tables": len(names), "seconds": round(time.monotonic() - t1, 3),
+                                 "differing": differ}
+        if differ:
+            listed = ", ".join(f"{t}: {what}" for t, _a, _b, what in differ[:10])
+            raise probes.DrainError(f"checksums differ after drain: {listed}")
     return out
 
 
