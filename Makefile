@@ -46,7 +46,10 @@ test-integration: $(VENV)
 lint: $(VENV)
 	$(PY) -m ruff check src tests checks actions conftest.py
 
-bench: $(VENV)               ## checksum benchmark on 1 M rows; results under reports/
+bench: $(VENV)               ## checksum benchmark on 1 M rows vs pt-table-checksum; results under reports/
+	@command -v pt-table-checksum >/dev/null || { test "$$(id -u)" = 0 && apt-get install -y -qq percona-toolkit >/dev/null; } \
+	  || { echo "bench: pt-table-checksum missing; as root: apt-get install percona-toolkit"; exit 1; }
+	$(PY) -m aurora_cutover.lab up
 	$(PY) bench/checksum_bench.py
 
 rehearsal: $(VENV)           ## full migration rehearsal under live load on the lab
