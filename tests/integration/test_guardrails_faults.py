@@ -92,7 +92,8 @@ def test_ddl_waiting_for_metadata_lock_on_source_is_red(m, conns, lab):
         t.start()
         try:
             deadline, problems = time.monotonic() + 5, []
-            while time.monotonic() < deadline and not problems:
+            # The ALTER passes through "setup" before it queues on the lock: poll until it is queued.
+            while time.monotonic() < deadline and not any("metadata lock" in p for p in problems):
                 problems = probes.ddl_in_progress(conns[0])
                 time.sleep(0.05)
             assert any(f"thread {ddl_id}" in p and "ALTER TABLE activity_log" in p and "metadata lock" in p
