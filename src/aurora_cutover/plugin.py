@@ -79,6 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
                          config_path=m.path, migration=m.migration.name, confirm=bool(config.getoption("confirm")),
                          markexpr=config.option.markexpr or "")
     config.stash[_SESSION] = ev
+    if config.option.tbstyle == "auto":  # an operator reads the failing check and its message, not our source
+        config.option.tbstyle = "short"
     if not config.getoption("htmlpath", None):
         config.option.htmlpath = str(ev.html_path)
         config.option.self_contained_html = True
