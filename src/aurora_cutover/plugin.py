@@ -71,7 +71,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_MIGRATION] = m
     dry = phase in ACTIONS and not config.getoption("confirm")
     reports = Path(config.getoption("reports_dir") or os.environ.get("MIGRATION_REPORTS_DIR")
-                   or Path(config.rootpath) / "reports")
+                   or Path(config.invocation_params.dir) / "reports")
     reports.mkdir(parents=True, exist_ok=True)
     label = f"{phase}-dryrun" if dry else phase
     title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.migration.name}"
@@ -84,6 +84,18 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.getoption("htmlpath", None):
         config.option.htmlpath = str(ev.html_path)
         config.option.self_contained_html = True
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """A product session without explicit paths collects checks/ and actions/ only — never the project's own
+    tests/, even when `--migration-config /elsewhere/x.toml` made pytest miss the ini file and its testpaths."""
+    if config.args_source == pytest.Config.ArgsSource.ARGS or session_phase(config) is None:
+        return None
+    try:
+        parts = collection_path.relative_to(config.invocation_params.dir).parts
+    except ValueError:
+        return None
+    return True if parts and parts[0] in ("tests", "bench", "infra", "docs", "sql", "src") else None
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -28,3 +28,22 @@ def test_an_action_runs_only_when_its_marker_is_named(lab, tmp_path: Path) -> No
     cutover = collect("-m", "cutover", reports=tmp_path)
     assert "actions/test_cutover.py::test_cut_over_to_the_target" in cutover
     assert "actions/test_rollback.py" not in cutover.split("deselected")[0]
+
+
+def test_a_config_outside_the_repo_given_with_a_space_still_collects_only_the_product(lab, tmp_path: Path) -> None:
+    """`--migration-config /elsewhere/x.toml` makes pytest pick its rootdir from that path (plugin options are
+    unknown at that moment): the product must still collect checks/ only, never the project's tests/."""
+    import os
+    import re
+
+    base = Path(lab.m.path).resolve().parent
+    text = re.sub(r'"(\.lab/[^"]*)"', lambda mo: f'"{base / mo.group(1)}"', Path(lab.m.path).read_text())
+    cfg = tmp_path / "elsewhere" / "prod.toml"
+    cfg.parent.mkdir()
+    cfg.write_text(text)
+    env = {k: v for k, v in os.environ.items() if k != "MIGRATION_CONFIG"}
+    env["MIGRATION_REPORTS_DIR"] = str(tmp_path / "r")
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "--migration-config", str(cfg)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120, env=env).stdout
+    assert "checks/test_connectivity.py::test_server_answers_with_the_configured_login[source]" in out, out[-1500:]
+    assert "tests/" not in out.split("deselected")[0]
