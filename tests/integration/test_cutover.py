@@ -197,3 +197,25 @@ def test_final_checksum_finds_a_changed_row_that_counts_miss_and_undoes(restored
         with restored.target.admin(database=db) as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
             cur.execute("UPDATE courses SET title = %s WHERE id = 1", (old,))
+
+
+def test_recheck_stops_on_a_rogue_write_on_the_target_before_any_fence(restored, tmp_path):
+    """Readiness was green, then someone wrote on the target: the re-check (the guardrails' own code) stops the
+    cutover before the fence, naming the GTID, and nothing changes."""
+    cfg = fast_config(restored, tmp_path)
+    reports = tmp_path / "reports"
+    write_readiness_evidence(reports, cfg)
+    db = restored.database
+    with restored.target.admin(database=db) as conn, conn.cursor() as cur:  # binlogged: a real local write
+        cur.execute("INSERT INTO activity_log (event_type, entity_type) VALUES ('rogue', 'h5')")
+    try:
+        rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
+        assert rc != 0, out[-800:]
+        msg = _message(doc)
+        assert "rogue writes" in msg and "2-2-" in msg, msg
+        assert [s["step"] for s in doc["cutover"]["steps"]][-1] == "recheck"
+        _unchanged(restored)
+    finally:
+        with restored.target.admin(database=db) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("DELETE FROM activity_log WHERE event_type = 'rogue'")

@@ -69,11 +69,6 @@ def gtid_drain(ctx: Context, src: str, dst: str, timeout_s: float) -> str:
     return pos
 
 
-def long_transactions(ctx: Context, side: str, older_than_s: float) -> list[list[Any]]:
-    q, args = fence.long_transactions(older_than_s)
-    return [list(r) for r in ctx.query(side, q, args)]
-
-
 def app_sessions(ctx: Context, side: str) -> list[dict[str, Any]]:
     users = ctx.m.cutover.app_accounts
     if not users:

@@ -28,6 +28,7 @@ from aurora_cutover.dns import record as dnsrecord
 from aurora_cutover.dns.resolve import ResolveError
 from aurora_cutover.dns.resolve import resolve as dns_resolve
 from aurora_cutover.evidence.record import iso, utc_now
+from aurora_cutover.guardrails import probes as guard
 from aurora_cutover.sql import fence, heartbeat, replica_status
 
 
@@ -315,19 +316,25 @@ def _preflight(ctx: Context) -> dict[str, Any]:
 
 
 def _recheck(ctx: Context) -> dict[str, Any]:
+    """The readiness guardrails that can change in minutes, asked again just before the fence (same code)."""
     th = ctx.m.thresholds
     lag = probes.lag_round_trip(ctx, "source", "target", "recheck", ctx.bound(th.max_lag_s))
-    long_trx = probes.long_transactions(ctx, "source", th.max_transaction_age_s)
+    src, tgt = ctx.admin("source"), ctx.admin("target")
+    long_trx = guard.long_running_transactions(src, th.max_transaction_age_s)
     if long_trx:
-        listed = ", ".join(f"thread {r[0]} ({r[1]}s)" for r in long_trx[:10])
-        raise StepFailed(f"source has {len(long_trx)} transaction(s) older than "
-                         f"{th.max_transaction_age_s:.0f}s: {listed} — the fence would cut them")
+        raise StepFailed(f"source: {'; '.join(long_trx[:5])} — the fence would cut them")
+    ddl = guard.ddl_in_progress(src)
+    if ddl:
+        raise StepFailed(f"source: {'; '.join(ddl[:5])}")
     rogue = probes.app_sessions(ctx, "target")
     if rogue:
         listed = ", ".join(f"{s['id']} {s['user']}@{s['host']}" for s in rogue[:10])
         raise StepFailed(f"application sessions already on the target (rogue writers): {listed}")
-    return {"barrier_round_trip_s": round(lag, 3), "long_transactions": 0, "app_sessions_on_target": 0,
-            "probes": "minimal cutover probes (aurora_cutover.cutover.probes); full checks: readiness evidence"}
+    local, _facts = guard.local_writes_on_target(src, tgt)
+    if local:
+        raise StepFailed(f"the target holds transactions the source does not (rogue writes): {', '.join(local[:10])}")
+    return {"barrier_round_trip_s": round(lag, 3), "long_transactions": 0, "ddl_in_progress": 0,
+            "app_sessions_on_target": 0, "local_writes_on_target": 0}
 
 
 def _drain(ctx: Context) -> dict[str, Any]:

@@ -61,13 +61,6 @@ def kill(flavour: Flavour, session_id: int, *, rds: bool) -> tuple[str, tuple[in
     return "KILL %s", (int(session_id),)
 
 
-def long_transactions(older_than_s: float) -> tuple[str, tuple[float]]:
-    """Open InnoDB transactions older than N seconds: a fence would wait for (or cut) them."""
-    return ("SELECT trx_mysql_thread_id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS age_s, trx_state, "
-            "LEFT(COALESCE(trx_query, ''), 120) FROM information_schema.INNODB_TRX "
-            "WHERE trx_started < NOW() - INTERVAL %s SECOND ORDER BY trx_started", (float(older_than_s),))
-
-
 # --------------------------------------------------------------------------- replication
 
 def _new_words(flavour: Flavour) -> bool:
