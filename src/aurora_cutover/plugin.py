@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from aurora_cutover.config import ConfigError, Migration, load
-from aurora_cutover.db import ConnectError, connect
+from aurora_cutover.db import ConnectError, alive, connect
 from aurora_cutover.evidence.extras import html_facts, html_table
 from aurora_cutover.evidence.record import SessionEvidence, first_line, new_stem
 
@@ -299,11 +299,9 @@ class Servers:
     def conn(self, side: str) -> Any:
         c = self._conns.get(side)
         if c is not None:
-            try:
-                c.ping(reconnect=False)
+            if alive(c):
                 return c
-            except Exception:
-                self._conns.pop(side, None)
+            self._conns.pop(side, None)
         try:
             c = connect(self.m, side)  # type: ignore[arg-type]
         except ConnectError as exc:

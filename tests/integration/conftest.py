@@ -42,6 +42,27 @@ def m(lab: Lab) -> Migration:
     return load(lab.m.path)
 
 
+def wait_for(pred: Any, timeout_s: float = 10.0, poll_s: float = 0.1) -> bool:
+    """Poll pred until true or timeout (bounded); returns whether it became true."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pred():
+            return True
+        time.sleep(poll_s)
+    return False
+
+
+@pytest.fixture
+def conns(m: Migration) -> Any:
+    """(source, target) checker sessions of the lab's config, closed afterwards."""
+    from aurora_cutover.db import connect
+
+    src, tgt = connect(m, "source"), connect(m, "target")
+    yield src, tgt
+    src.close()
+    tgt.close()
+
+
 def replica_running(lab: Lab) -> bool:
     with lab.target.admin() as conn, conn.cursor(__import__("pymysql").cursors.DictCursor) as cur:
         cur.execute("SHOW SLAVE STATUS")
@@ -65,6 +86,16 @@ def lab_guard(lab: Lab) -> Any:
     while not replica_running(lab) and time.monotonic() < deadline:
         time.sleep(0.2)
     wait_caught_up(lab)
+
+
+@pytest.fixture
+def restored(lab: Lab) -> Any:
+    """For action tests: healthy going in, back to pre-cutover (cutover_helpers.restore_lab) coming out."""
+    from tests.integration.cutover_helpers import restore_lab
+
+    assert replica_running(lab), "lab replication is not running before the test"
+    yield lab
+    restore_lab(lab)
 
 
 def run_product(args: list[str], reports_dir: Path, config: str | None = None,

@@ -168,3 +168,8 @@ def restore_lab(lab: Lab) -> None:
         time.sleep(0.2)
     assert replicating(lab, "target"), "restore_lab: forward replication did not start"
     lab.wait_replicated(20)
+
+
+
+def failure_messages(doc: dict[str, Any]) -> str:
+    return " | ".join(t["message"] for t in doc["tests"] if t["outcome"] != "passed")

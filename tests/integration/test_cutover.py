@@ -20,24 +20,13 @@ from aurora_cutover.db import connect
 from tests.integration.conftest import ROOT, replica_running, run_product
 from tests.integration.cutover_helpers import (
     app_write_rows,
+    failure_messages,
     fast_config,
     read_only,
     record_value,
     replicating,
-    restore_lab,
     write_readiness_evidence,
 )
-
-
-@pytest.fixture
-def restored(lab):
-    assert replica_running(lab), "lab replication is not running before the test"
-    yield lab
-    restore_lab(lab)
-
-
-def _message(doc: dict) -> str:
-    return " | ".join(t["message"] for t in doc["tests"] if t["outcome"] != "passed")
 
 
 def _unchanged(lab) -> None:
@@ -65,7 +54,7 @@ def test_gate_refuses_and_changes_nothing(restored, tmp_path, case, expected):
     rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=90)
     assert rc != 0, f"cutover ran despite {case}: {out[-500:]}"
     assert doc["phase"] == "cutover" and doc["outcome"] == "failed"
-    assert expected in _message(doc), _message(doc)
+    assert expected in failure_messages(doc), failure_messages(doc)
     _unchanged(restored)
 
 
@@ -91,7 +80,7 @@ def test_real_readiness_then_confirmed_cutover_lands_the_app_on_the_target(resto
     rc, doc, out = run_product(["-m", "readiness"], reports, config=str(cfg), timeout_s=180)
     assert rc == 0, f"readiness is not green on the lab: {doc and doc['reason']}"
     rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
-    assert rc == 0, f"cutover failed: {_message(doc) if doc else out[-800:]}"
+    assert rc == 0, f"cutover failed: {failure_messages(doc) if doc else out[-800:]}"
     c = doc["cutover"]
     assert c["state"] == "done" and c["flipped"] and c["write_unavailability_s"] > 0
     assert doc["relied_on"]["sha256"] and doc["relied_on"]["path"].endswith("-readiness.json")
@@ -170,7 +159,7 @@ def test_cutover_killed_after_the_flip_is_detected_and_not_flipped_twice(restore
     assert record_value(restored) == m.target.dns_name
     rc, doc, _out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=90)
     assert rc != 0, "a second cutover ran after a half-done one"
-    msg = _message(doc)
+    msg = failure_messages(doc)
     assert "lock held by" in msg and "HAS HAPPENED" in msg, msg
     assert record_value(restored) == m.target.dns_name
 
@@ -189,7 +178,7 @@ def test_final_checksum_finds_a_changed_row_that_counts_miss_and_undoes(restored
     try:
         rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
         assert rc != 0, out[-800:]
-        msg = _message(doc)
+        msg = failure_messages(doc)
         assert "checksums differ after drain" in msg and "courses" in msg, msg
         assert doc["cutover"]["state"].startswith("undone"), doc["cutover"]["state"]
         _unchanged(restored)
@@ -211,7 +200,7 @@ def test_recheck_stops_on_a_rogue_write_on_the_target_before_any_fence(restored,
     try:
         rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
         assert rc != 0, out[-800:]
-        msg = _message(doc)
+        msg = failure_messages(doc)
         assert "rogue writes" in msg and "2-2-" in msg, msg
         assert [s["step"] for s in doc["cutover"]["steps"]][-1] == "recheck"
         _unchanged(restored)

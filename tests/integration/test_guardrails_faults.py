@@ -10,26 +10,9 @@ import uuid
 import pymysql
 import pytest
 
-from aurora_cutover.db import connect
 from aurora_cutover.guardrails import probes, reach
 from aurora_cutover.guardrails import sql as gsql
-
-
-def wait_for(pred, timeout_s: float, poll_s: float = 0.1) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(poll_s)
-    return False
-
-
-@pytest.fixture
-def conns(m):
-    src, tgt = connect(m, "source"), connect(m, "target")
-    yield src, tgt
-    src.close()
-    tgt.close()
+from tests.integration.conftest import wait_for
 
 
 def test_healthy_lab_is_green(m, conns, aws_clients):

@@ -7,19 +7,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
-from aurora_cutover.db import connect
 from aurora_cutover.lab import procs
 from aurora_cutover.replication import heartbeat_lag, native
-
-
-@pytest.fixture
-def conns(m):
-    src, tgt = connect(m, "source"), connect(m, "target")
-    yield src, tgt
-    src.close()
-    tgt.close()
+from tests.integration.conftest import wait_for
 
 
 def lag_problems(m, src, tgt, *, max_lag_s=None, stale_s=None, count=2):
@@ -27,15 +17,6 @@ def lag_problems(m, src, tgt, *, max_lag_s=None, stale_s=None, count=2):
     samples = heartbeat_lag.sample(src, tgt, m.source.database, m.replication.heartbeat_table, count, 0.2)
     return samples, heartbeat_lag.problems(samples, max_lag_s or t.max_lag_s, stale_s or t.heartbeat_stale_s,
                                            t.max_clock_skew_s)
-
-
-def wait_for(pred, timeout_s=10.0, poll_s=0.1):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(poll_s)
-    return False
 
 
 def test_healthy_lab_is_green(m, conns, lab_guard):

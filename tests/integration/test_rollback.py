@@ -5,30 +5,17 @@ from __future__ import annotations
 
 import secrets
 
-import pytest
-
 from aurora_cutover.config import load
 from tests.integration.conftest import replica_running, run_product
 from tests.integration.cutover_helpers import (
     app_write_rows,
+    failure_messages,
     fast_config,
     read_only,
     record_value,
-    restore_lab,
     rows_with,
     write_readiness_evidence,
 )
-
-
-@pytest.fixture
-def restored(lab):
-    assert replica_running(lab), "lab replication is not running before the test"
-    yield lab
-    restore_lab(lab)
-
-
-def _message(doc: dict) -> str:
-    return " | ".join(t["message"] for t in doc["tests"] if t["outcome"] != "passed")
 
 
 def _cut_over(lab, tmp_path, reverse_path: str = "native"):
@@ -36,7 +23,7 @@ def _cut_over(lab, tmp_path, reverse_path: str = "native"):
     reports = tmp_path / "reports"
     write_readiness_evidence(reports, cfg)
     rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
-    assert rc == 0, f"cutover failed: {_message(doc) if doc else out[-800:]}"
+    assert rc == 0, f"cutover failed: {failure_messages(doc) if doc else out[-800:]}"
     return cfg, reports
 
 
@@ -46,7 +33,7 @@ def test_rollback_brings_every_write_made_on_the_target_back_to_the_source(resto
     marker = f"h5-on-target-{secrets.token_hex(4)}"
     assert app_write_rows(m, marker, 5) == 2
     rc, doc, out = run_product(["-m", "rollback", "--confirm"], reports, config=str(cfg), timeout_s=120)
-    assert rc == 0, f"rollback failed: {_message(doc) if doc else out[-800:]}"
+    assert rc == 0, f"rollback failed: {failure_messages(doc) if doc else out[-800:]}"
     r = doc["rollback"]
     assert r["state"] == "done" and doc["relied_on"]["path"].endswith("-cutover.json")
     assert rows_with(restored, "source", marker) == 5, "writes made on the target were lost"
@@ -68,7 +55,7 @@ def test_rollback_without_reverse_path_refuses_and_lists_the_data_at_risk(restor
         assert app_write_rows(m, marker, 4) == 2
         rc, doc, _out = run_product(["-m", "rollback", "--confirm"], reports, config=str(cfg), timeout_s=120)
         assert rc != 0, "rollback ran although the target's writes cannot be carried back"
-        msg = _message(doc)
+        msg = failure_messages(doc)
         assert "REFUSED" in msg and "activity_log" in msg, msg
         assert record_value(restored) == m.target.dns_name, "the refusal changed the record"
         assert read_only(restored, "target") == 0, "the refusal fenced the target"

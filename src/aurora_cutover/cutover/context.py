@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aurora_cutover.config import Migration
-from aurora_cutover.db import Flavour, connect, detect_flavour
+from aurora_cutover.db import Flavour, alive, connect, detect_flavour
 
 
 class CutoverTimeout(Exception):
@@ -56,11 +56,9 @@ class Context:
     def admin(self, side: str) -> Any:
         c = self._conns.get(side)
         if c is not None:
-            try:
-                c.ping(reconnect=False)
+            if alive(c):
                 return c
-            except Exception:
-                self.drop(side)
+            self.drop(side)
         read_timeout = max(5.0, min(self.m.endpoint(side).read_timeout_s, self.remaining() + 5))
         c = connect(self.m, side, admin=True, read_timeout_s=read_timeout)  # type: ignore[arg-type]
         self._conns[side] = c

@@ -91,6 +91,15 @@ def connect(m: Migration, side: Side, *, admin: bool = False, database: bool = T
     return conn
 
 
+def alive(conn: Any) -> bool:
+    """Is this session still usable? (A ping without PyMySQL's silent reconnect, which would lose session state.)"""
+    try:
+        conn.ping(reconnect=False)
+        return True
+    except Exception:
+        return False
+
+
 def _reason(exc: pymysql.err.MySQLError) -> str:
     args = getattr(exc, "args", ())
     if len(args) >= 2:
