@@ -104,6 +104,8 @@ def test_mariadb_local_gtids():
     assert sql.local_gtid_writes_mariadb("1-1-400,2-2-57", "1-1-401,2-2-57", 2) == []
     # ... but a write on the target after that is new again
     assert sql.local_gtid_writes_mariadb("1-1-401,2-2-58", "1-1-401,2-2-57", 2) == ["2-2-58"]
+    # a target whose binlog was reset restarts its sequence: a new local write is not "covered" by an old one
+    assert sql.local_gtid_writes_mariadb("1-1-482,2-2-1", "1-1-482,2-2-11", 2) == ["2-2-1"]
     # a target GTID "ahead" in the source's domain is not the source's history
     assert sql.local_gtid_writes_mariadb("1-1-402", "1-1-401", 2) == ["1-1-402"]
 
@@ -113,3 +115,10 @@ def test_mysql_local_gtids():
     tgt = f"{src}:1-5901,\nb2c4d7e9-27a8-11ef-8a3c-0a1b2c3d4e5f:1-12"
     assert sql.local_gtid_writes_mysql(tgt, {src}) == ["b2c4d7e9-27a8-11ef-8a3c-0a1b2c3d4e5f:1-12"]
     assert sql.local_gtid_writes_mysql(f"{src.upper()}:1-5901", {src}) == []
+
+
+def test_rogue_writer_ignores_a_transaction_without_a_client_session():
+    # Recorded on the lab (MariaDB 10.11): trx 0, thread 0, no user, 10 rows — the server's own background work.
+    rows = [*TRX_ROWS, ("0", 0, "", "", 0.3, "RUNNING", 10, None, "")]
+    (msg,) = sql.rogue_writers(sql.parse_trx(rows))
+    assert "app@10.0.3.17" in msg
