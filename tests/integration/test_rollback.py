@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import secrets
 
+from aurora_cutover.aws import client
 from aurora_cutover.config import load
+from aurora_cutover.cutover.actions import run_action
 from tests.integration.conftest import replica_running, run_product
 from tests.integration.cutover_helpers import (
     app_write_rows,
@@ -45,6 +47,28 @@ def test_rollback_brings_every_write_made_on_the_target_back_to_the_source(resto
     assert replica_running(restored), "forward replication source -> target was not resumed"
     restored.wait_replicated(10)
     assert rows_with(restored, "target", marker + "-after") == 1, "a source write after rollback missed the target"
+
+
+def test_writes_the_source_takes_before_the_target_is_reattached_reach_the_target(restored, tmp_path):
+    # The target is re-attached after the flip (no write time spent waiting for replica threads), from the
+    # position noted while both sides were fenced: the app's writes in between must not be skipped.
+    cfg, _reports = _cut_over(restored, tmp_path)
+    m = load(cfg)
+    marker = f"h5-window-{secrets.token_hex(4)}"
+    seen: dict[str, object] = {}
+
+    def app_writes_before_reattach(_ctx):
+        seen["replicating"] = replica_running(restored)
+        seen["server_id"] = app_write_rows(m, marker, 3)
+
+    res, _doc = run_action("rollback", m, route53=client(m.aws, "route53"), aws=lambda s: client(m.aws, s),
+                           relied_on={}, hooks={"before:resume_forward": app_writes_before_reattach})
+    assert res.ok, res.message
+    names = [s["step"] for s in res.steps]
+    assert names.index("flip_back") < names.index("resume_forward"), names
+    assert seen == {"replicating": False, "server_id": 1}, f"the window was not real: {seen}"
+    restored.wait_replicated(10)
+    assert rows_with(restored, "target", marker) == 3, "source writes made before the re-attach missed the target"
 
 
 def test_rollback_without_reverse_path_refuses_and_lists_the_data_at_risk(restored, tmp_path):

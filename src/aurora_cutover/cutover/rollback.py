@@ -1,7 +1,7 @@
 """The rollback's steps: the cutover pointed the other way, plus the proof that no write is lost.
 
-    >>> steps = rollback_steps(ctx)   # preflight, fence_target, drain_reverse, stop_reverse, resume_forward,
-    ...                               # unfence_source, flip_back, verify, cleanup
+    >>> steps = rollback_steps(ctx)   # preflight, fence_target, drain_reverse, stop_reverse, unfence_source,
+    ...                               # flip_back, verify, resume_forward, cleanup
 
 Before anything changes, the preflight compares target and source: when there is no reverse path (or
 it is not running) and the target holds rows the source does not, it REFUSES and lists the tables and
@@ -21,6 +21,7 @@ from aurora_cutover.cutover.steps import (
     StepFailed,
     fence_side,
     flip_to,
+    primary_position,
     remove_replication,
     replica,
     start_native_replication,
@@ -96,6 +97,15 @@ def _drain_reverse(ctx: Context) -> dict[str, Any]:
 
 
 def _stop_reverse(ctx: Context) -> dict[str, Any]:
+    out = _stop_reverse_path(ctx)
+    if ctx.m.replication.method == "native":
+        # Both sides are fenced and equal now: the forward path resumes from here after the flip, so every write
+        # the source takes once it is writable again reaches the target (resuming costs no write time).
+        ctx.facts["forward_from"] = out["forward_from"] = primary_position(ctx, "source")
+    return out
+
+
+def _stop_reverse_path(ctx: Context) -> dict[str, Any]:
     how = ctx.m.replication.reverse_path
     if how == "native" and replica(ctx, "source"):
         fl = ctx.flavour("source")
@@ -122,20 +132,15 @@ def _undo_stop_reverse(ctx: Context) -> str:
 
 
 def _resume_forward(ctx: Context) -> dict[str, Any]:
-    """Put the target back where it was before the cutover: a protected replica of the source, in sync, so
-    the final comparison holds and a later attempt needs no reload. Both sides are fenced and equal here."""
+    """Put the target back where it was before the cutover: a protected replica of the source, in sync, so a
+    later attempt needs no reload. Runs after the flip (the application writes meanwhile), from the position
+    read in stop_reverse while both sides were fenced and equal; the target stays fenced throughout."""
     if ctx.m.replication.method == "native":
-        out = start_native_replication(ctx, "target")
+        out = start_native_replication(ctx, "target", ctx.facts["forward_from"])
         ctx.facts["forward_resumed"] = True
         return {"forward": "native: target replicates from source again", **out}
     # A DMS task resumed now would replay the reverse task's changes back into the target (a loop).
     return {"forward": "DMS: NOT RESUMED — re-run the forward task with reload-target before a new attempt"}
-
-
-def _undo_resume_forward(ctx: Context) -> str:
-    if ctx.facts.pop("forward_resumed", False):
-        return remove_replication(ctx, "target")
-    return "forward path was not resumed"
 
 
 def _verify(ctx: Context) -> dict[str, Any]:
@@ -174,10 +179,8 @@ def rollback_steps(ctx: Context) -> list[Step]:
              lambda x: unfence_side(x, "target"), plan=lambda _c: {"fence": list(c.fence)}),
         Step("drain_reverse", "Drain the reverse path; prove the source holds every write (counts + digests)",
              _drain_reverse, plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s}),
-        Step("stop_reverse", "Stop the reverse path so nothing overwrites new source writes", _stop_reverse,
-             _undo_stop_reverse),
-        Step("resume_forward", "Resume forward replication source → target from the source's position",
-             _resume_forward, _undo_resume_forward, plan=lambda _c: {"method": m.replication.method}),
+        Step("stop_reverse", "Stop the reverse path so nothing overwrites new source writes; note the source's "
+             "position", _stop_reverse, _undo_stop_reverse),
         Step("unfence_source", "Make the source writable again", lambda x: {"source": unfence_side(x, "source")},
              lambda x: str(fence_side(x, "source"))),
         Step("flip_back", "Compare-and-swap the CNAME back to the source; wait for INSYNC",
@@ -185,5 +188,7 @@ def rollback_steps(ctx: Context) -> list[Step]:
              plan=lambda _c: {"from": m.target.dns_name, "to": m.source.dns_name, "ttl": m.dns.ttl}),
         Step("verify", "Verify: resolves to source, app lands there, canary write, no app sessions on target",
              _verify, plan=lambda _c: {"wait_s": f"TTL {m.dns.ttl} + grace {c.verify_grace_s}"}),
+        Step("resume_forward", "Resume forward replication source → target from the position both sides held "
+             "while fenced", _resume_forward, plan=lambda _c: {"method": m.replication.method}),
         Step("cleanup", "Remove the reverse replication; release a cutover lock left by a killed run", _cleanup),
     ]

@@ -163,13 +163,20 @@ def remove_replication(ctx: Context, side: str) -> str:
     return f"{side}: {fence.stop_replica(fl, rds=rds)}; {fence.reset_replica_all(fl, rds=rds)}"
 
 
-def start_native_replication(ctx: Context, replica_side: str) -> dict[str, Any]:
-    """``replica_side`` replicates from the other side, from the position it already holds."""
+def primary_position(ctx: Context, primary_side: str) -> str:
+    """The GTID position of ``primary_side`` now (read it while both sides are fenced and equal)."""
+    return str(ctx.one(primary_side, fence.gtid_position(ctx.flavour(primary_side))) or "")
+
+
+def start_native_replication(ctx: Context, replica_side: str, start_at: str | None = None) -> dict[str, Any]:
+    """``replica_side`` replicates from the other side, from ``start_at`` (a GTID position read while both
+    sides were fenced and equal) or, by default, from the other side's position now."""
     primary = ctx.m.endpoint(OTHER[replica_side])
     login = lab_or_configured(ctx, ctx.m.replication.reverse_credentials, "lab/repl", "replication.reverse_credentials")
     fl, rds = ctx.flavour(replica_side), ctx.rds(replica_side)
     removed = remove_replication(ctx, replica_side)
-    start_at = str(ctx.one(OTHER[replica_side], fence.gtid_position(ctx.flavour(OTHER[replica_side]))) or "")
+    if start_at is None:
+        start_at = primary_position(ctx, OTHER[replica_side])
     pos = fence.set_replica_position(fl, start_at)
     if pos is not None:
         ctx.query(replica_side, *pos)
