@@ -86,6 +86,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.self_contained_html = True
 
 
+def pytest_report_header(config: pytest.Config) -> str | None:
+    """Say so when pytest missed this project's settings: our path options are not known yet when pytest picks
+    its rootdir, so `--reports-dir /some/dir` (an existing path, space-separated) is taken for a test path."""
+    if session_phase(config) is None or config.inipath is not None:
+        return None
+    return (f"note: pytest took its rootdir from {config.rootpath} (an option's value, not a test path) and missed "
+            "this project's settings (e.g. it may write .pytest_cache there); write --reports-dir=DIR and "
+            "--migration-config=PATH with '=', or set MIGRATION_REPORTS_DIR / MIGRATION_CONFIG")
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """A product session without explicit paths collects checks/ and actions/ only — never the project's own
     tests/, even when `--migration-config /elsewhere/x.toml` made pytest miss the ini file and its testpaths."""

@@ -47,3 +47,20 @@ def test_a_config_outside_the_repo_given_with_a_space_still_collects_only_the_pr
                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env).stdout
     assert "checks/test_connectivity.py::test_server_answers_with_the_configured_login[source]" in out, out[-1500:]
     assert "tests/" not in out.split("deselected")[0]
+
+
+def test_a_space_separated_path_option_that_hides_the_project_settings_is_named_in_the_header(lab, tmp_path: Path):
+    import os
+
+    reports = tmp_path / "existing-reports"
+    reports.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "MIGRATION_REPORTS_DIR"}
+
+    def header(*opts: str) -> str:
+        return subprocess.run([sys.executable, "-m", "pytest", "-m", "readiness", "--collect-only", *opts],
+                              cwd=ROOT, capture_output=True, text=True, timeout=120, env=env).stdout
+
+    spaced = header("--reports-dir", str(reports))
+    assert f"note: pytest took its rootdir from {reports}" in spaced, spaced[:1500]
+    assert "--reports-dir=DIR" in spaced
+    assert "note: pytest took its rootdir" not in header(f"--reports-dir={reports}")
