@@ -91,9 +91,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     its rootdir, so `--reports-dir /some/dir` (an existing path, space-separated) is taken for a test path."""
     if session_phase(config) is None or config.inipath is not None:
         return None
-    return (f"note: pytest took its rootdir from {config.rootpath} (an option's value, not a test path) and missed "
-            "this project's settings (e.g. it may write .pytest_cache there); write --reports-dir=DIR and "
-            "--migration-config=PATH with '=', or set MIGRATION_REPORTS_DIR / MIGRATION_CONFIG")
+    return (f"note: pytest missed this project's settings (rootdir {config.rootpath}; it may write .pytest_cache "
+            "there): a space-separated path option looks like a test path to it before our options are known; "
+            "write --reports-dir=DIR and --migration-config=PATH with '=', or set MIGRATION_REPORTS_DIR / "
+            "MIGRATION_CONFIG")
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
