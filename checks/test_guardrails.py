@@ -1,11 +1,12 @@
 """Pre-flight guardrails (what RDS Blue/Green checks before switching, and more): no long transaction or DDL
 on the source, binlogs kept long enough for rollback and in ROW/FULL, nobody but replication writes the
 target, the switch record points at the source with a short TTL and is reachable, the target is a protected
-writer (Aurora: one writer, available readers).
+writer (Aurora: one writer, available readers), and the fence will stop the application on each side.
 """
 
 import pytest
 
+from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.db.flavour import detect_flavour
 from aurora_cutover.guardrails import probes, reach
 from aurora_cutover.replication import dms
@@ -102,4 +103,20 @@ def test_aurora_cluster_has_an_available_writer_and_readers(migration, servers, 
         return
     problems, rows = probes.aurora_cluster_problems(aws("rds"), cluster)
     evidence.table(f"Aurora cluster {cluster}", ["instance", "role", "status", "parameter group"], rows)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.parametrize("side", ["source", "target"])
+def test_the_fence_will_stop_the_application_on_each_side(side, migration, evidence):
+    # Read with the actions' admin login: a readiness run also proves the login the cutover will need.
+    try:
+        admin = connect(migration, side, admin=True, read_timeout_s=10)  # type: ignore[arg-type]
+    except ConnectError as exc:
+        pytest.fail(f"{side}: the admin login the cutover/rollback use does not work: {exc}", pytrace=False)
+    try:
+        problems, facts = probes.fence_readiness(admin, side, migration)
+    finally:
+        admin.close()
+    for key, value in facts.items():
+        evidence.record(key, value)
     assert not problems, "; ".join(problems)

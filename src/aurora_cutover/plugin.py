@@ -56,6 +56,29 @@ def session_phase(config: pytest.Config) -> str | None:
     return None
 
 
+def partial_because(config: pytest.Config, phase: str) -> str:
+    """'' when the session runs the phase's whole suite; else what narrowed it. A narrowed readiness run (one check
+    re-run after a fix, a -k filter) must never open the cutover gate."""
+    why = []
+    expr = (config.option.markexpr or "").strip()
+    if expr and expr != phase:
+        why.append(f"-m {expr!r}")
+    if config.option.keyword:
+        why.append(f"-k {config.option.keyword!r}")
+    for opt, shown in (("deselect", "--deselect"), ("ignore", "--ignore"), ("ignore_glob", "--ignore-glob")):
+        if getattr(config.option, opt, None):
+            why.append(shown)
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        root = config.rootpath
+        whole = {root, root / "checks", root / "actions"}
+        for arg in config.args:
+            path = Path(arg.split("::")[0])
+            path = (path if path.is_absolute() else Path(config.invocation_params.dir) / path).resolve()
+            if "::" in arg or path not in whole:
+                why.append(f"path {arg}")
+    return ", ".join(why)
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-html reads --html
 def pytest_configure(config: pytest.Config) -> None:
     for phase in PHASES:
@@ -77,7 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
     title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.migration.name}"
     ev = SessionEvidence(phase=label, stem=new_stem(reports, label), title=title, fingerprint=m.fingerprint(),
                          config_path=m.path, migration=m.migration.name, confirm=bool(config.getoption("confirm")),
-                         markexpr=config.option.markexpr or "")
+                         markexpr=config.option.markexpr or "", partial=partial_because(config, phase))
     config.stash[_SESSION] = ev
     if config.option.tbstyle == "auto":  # an operator reads the failing check and its message, not our source
         config.option.tbstyle = "short"

@@ -59,7 +59,7 @@ def write_readiness_evidence(reports: Path, config: Path, *, outcome: str = "pas
     iso = stamp.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     doc = {"schema": 1, "phase": "readiness", "outcome": outcome, "reason": "test evidence",
            "started_utc": iso, "finished_utc": iso, "config_fingerprint": fp, "html": html.name,
-           "html_sha256": sha, "tests": []}
+           "html_sha256": sha, "complete": True, "partial": "", "tests": []}
     stem.with_suffix(".json").write_text(json.dumps(doc))
     if tamper:
         html.write_text(html.read_text() + "<!-- edited -->")

@@ -198,3 +198,37 @@ def test_aurora_cluster_without_reader_is_red(lab):
         with contextlib.suppress(Exception):
             rds.delete_db_instance(DBInstanceIdentifier=f"{cid}-writer", SkipFinalSnapshot=True)
             rds.delete_db_cluster(DBClusterIdentifier=cid, SkipFinalSnapshot=True)
+
+
+def _fence_check(lab, tmp_path, side, **cutover):
+    from aurora_cutover.config import load
+    from aurora_cutover.db import connect
+    from tests.integration.cutover_helpers import fast_config
+
+    mm = load(fast_config(lab, tmp_path, **cutover))
+    with contextlib.closing(connect(mm, side, admin=True, read_timeout_s=10)) as admin:
+        return probes.fence_readiness(admin, side, mm)
+
+
+def test_fence_preflight_is_green_on_the_lab_and_names_each_way_it_would_miss_the_app(lab, lab_guard, tmp_path):
+    for side in ("source", "target"):
+        problems, facts = _fence_check(lab, tmp_path, side)
+        assert problems == [] and facts["accounts"] == ["app@%"], (side, problems, facts)
+    problems, _ = _fence_check(lab, tmp_path, "source", app_accounts='["app", "apps"]')
+    assert problems and "'apps' does not exist on the source" in problems[0], problems
+    assert "empty" in _fence_check(lab, tmp_path, "target", fence="[]")[0][0]
+    # The application account gains the privilege that writes through read_only (target only, not replicated):
+    # a read_only-only fence would not stop it; locking the account would.
+    with lab.target.admin() as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("GRANT READ ONLY ADMIN ON *.* TO 'app'@'%'")
+    try:
+        problems, facts = _fence_check(lab, tmp_path, "target", fence='["read_only"]')
+        assert len(problems) == 1 and "app@% on the target holds READ_ONLY ADMIN" in problems[0], problems
+        assert facts["read_only_bypass"] == ["app@%: READ_ONLY ADMIN"]
+        assert _fence_check(lab, tmp_path, "source", fence='["read_only"]')[0] == []
+        assert _fence_check(lab, tmp_path, "target")[0] == []  # default fence locks the account too
+    finally:
+        with lab.target.admin() as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("REVOKE READ ONLY ADMIN ON *.* FROM 'app'@'%'")

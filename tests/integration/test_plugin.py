@@ -64,3 +64,19 @@ def test_a_space_separated_path_option_that_hides_the_project_settings_is_named_
     assert "note: pytest missed this project's settings" in spaced, spaced[:1500]
     assert "--reports-dir=DIR" in spaced
     assert "note: pytest missed" not in header(f"--reports-dir={reports}")
+
+
+def test_a_narrowed_readiness_run_is_recorded_as_partial_and_never_opens_the_cutover_gate(lab, tmp_path: Path):
+    from tests.integration.conftest import run_product
+
+    reports = tmp_path / "reports"
+    for args, partial in ((["-k", "connectivity"], "-k 'connectivity'"),
+                          (["checks/test_connectivity.py"], "path checks/test_connectivity.py"),
+                          (["-m", "readiness and not replication_method"], "-m 'readiness and not")):
+        rc, doc, out = run_product(["-m", "readiness", *args] if args[0] != "-m" else args, reports, timeout_s=180)
+        assert rc == 0 and doc["outcome"] == "passed", out[-1500:]
+        assert doc["complete"] is False and doc["partial"].startswith(partial), (args, doc["partial"])
+        rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, timeout_s=120)
+        assert rc != 0 and "covers only part of the suite" in out, out[-1500:]
+    rc, doc, out = run_product(["-m", "readiness", "checks", "actions"], reports, timeout_s=300)
+    assert doc["complete"] is True and doc["partial"] == "", out[-1500:]

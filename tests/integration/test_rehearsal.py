@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
+from .cutover_helpers import write_readiness_evidence
 
 ADDRESSES = (("127.0.0.2", "127.0.8.2"), ("127.0.0.3", "127.0.8.3"),
              ("127.0.0.1:4566", "127.0.0.1:4588"), ("127.0.0.1:10053", "127.0.0.1:10088"))
@@ -58,8 +59,11 @@ def test_a_short_rehearsal_loses_no_write_and_keeps_one_primary(lab_dir: Path, t
 
 
 def test_without_a_fence_the_rehearsal_shows_split_brain_and_lost_writes(lab_dir: Path, tmp_path: Path) -> None:
-    rc, doc, out = rehearse(lab_dir / "no-fence.toml", tmp_path, "--no-rollback")
-    assert [p["outcome"] for p in doc["phases"][:2]] == ["passed", "passed"], out
+    # Readiness refuses `fence = []` (the fence pre-flight), so the gate is fed evidence written here — what an
+    # operator who bypassed readiness would get. The rehearsal then must show the harm, and cannot pass.
+    write_readiness_evidence(tmp_path, lab_dir / "no-fence.toml")
+    rc, doc, out = rehearse(lab_dir / "no-fence.toml", tmp_path, "--no-rollback", "--skip-readiness")
+    assert [p["outcome"] for p in doc["phases"][:2]] == ["skipped", "passed"], out
     assert rc != 0
     assert doc["final_primary"] == "target"
     # Nothing stopped the app's pooled connections on the source: they kept being acknowledged there

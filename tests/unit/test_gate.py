@@ -9,12 +9,13 @@ from aurora_cutover.evidence.gate import check, check_cutover
 FP = "f" * 64
 
 
-def _write(d, name, *, outcome="passed", age_s=10, fp=FP, phase="readiness", tamper=False):
+def _write(d, name, *, outcome="passed", age_s=10, fp=FP, phase="readiness", tamper=False, partial=""):
     t = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_s)
     html = d / f"{name}.html"
     html.write_text("<html>report</html>")
     doc = {"phase": phase, "outcome": outcome, "reason": "r", "finished_utc": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-           "config_fingerprint": fp, "html": html.name, "html_sha256": hashlib.sha256(html.read_bytes()).hexdigest()}
+           "config_fingerprint": fp, "html": html.name, "html_sha256": hashlib.sha256(html.read_bytes()).hexdigest(),
+           "complete": not partial, "partial": partial}
     (d / f"{name}.json").write_text(json.dumps(doc))
     if tamper:
         html.write_text("<html>edited</html>")
@@ -32,7 +33,8 @@ def test_no_evidence(tmp_path):
 
 def test_red_stale_other_config_tampered(tmp_path):
     for i, (kw, want) in enumerate([({"outcome": "failed"}, "is red"), ({"age_s": 2000}, "is stale"),
-                                    ({"fp": "0" * 64}, "another config"), ({"tamper": True}, "tampered")]):
+                                    ({"fp": "0" * 64}, "another config"), ({"tamper": True}, "tampered"),
+                                    ({"partial": "-k 'connectivity'"}, "only part of the suite: ")]):
         d = tmp_path / str(i)
         d.mkdir()
         _write(d, "x", **kw)
@@ -53,3 +55,12 @@ def test_rollback_needs_a_flipped_cutover(tmp_path):
     (tmp_path / "c.json").write_text(json.dumps({"phase": "cutover", "finished_utc": "2026-01-01T00:00:00.000000Z",
                                                  "cutover": {"flipped": True, "state": "done"}}))
     assert check_cutover(tmp_path).ok
+
+
+def test_evidence_without_a_record_of_its_scope_is_not_trusted(tmp_path):
+    _write(tmp_path, "a")
+    doc = json.loads((tmp_path / "a.json").read_text())
+    del doc["complete"]
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    g = check(tmp_path, fingerprint=FP, freshness_s=900)
+    assert not g.ok and "no record of its scope" in g.reason

@@ -1,4 +1,4 @@
-"""The cutover gate: is the newest readiness evidence green, fresh, ours and untampered?
+"""The cutover gate: is the newest readiness evidence green, complete, fresh, ours and untampered?
 
 Pure apart from reading files, so it is unit-tested with tmp files:
 
@@ -58,7 +58,7 @@ def newest(reports_dir: Path, phase: str) -> tuple[Path, dict[str, Any]] | None:
 
 
 def check(reports_dir: Path, *, fingerprint: str, freshness_s: float, now: dt.datetime | None = None) -> Gate:
-    """Green, fresh, same config, untampered — in that order; the first failure is the reason."""
+    """Green, complete, fresh, same config, untampered — in that order; the first failure is the reason."""
     now = now or utc_now()
     found = newest(reports_dir, "readiness")
     if found is None:
@@ -71,6 +71,10 @@ def check(reports_dir: Path, *, fingerprint: str, freshness_s: float, now: dt.da
     if doc.get("outcome") != "passed":
         return Gate(False, f"readiness evidence is red: {name} outcome {doc.get('outcome')!r} "
                            f"({doc.get('reason', 'no reason recorded')})", name, sha, facts)
+    if doc.get("complete") is not True:
+        return Gate(False, f"readiness evidence covers only part of the suite: {name} ran with "
+                           f"{doc.get('partial') or 'no record of its scope'} — run the whole `pytest -m readiness`",
+                    name, sha, facts)
     finished = _finished(doc)
     if finished is None:
         return Gate(False, f"readiness evidence has no valid finished_utc: {name}", name, sha, facts)

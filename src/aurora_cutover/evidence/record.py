@@ -83,6 +83,7 @@ class SessionEvidence:
     tests: dict[str, TestEvidence] = field(default_factory=dict)
     session_data: dict[str, Any] = field(default_factory=dict)  # e.g. relied_on, plan, steps
     setup_error: str = ""
+    partial: str = ""  # why this session ran only part of its phase's suite ("" = all of it); the gate refuses it
 
     @property
     def html_path(self) -> Path:
@@ -118,6 +119,8 @@ class SessionEvidence:
             "config_fingerprint": self.fingerprint,
             "confirm": self.confirm,
             "markexpr": self.markexpr,
+            "complete": not self.partial,
+            "partial": self.partial,
             "operator": {"user": getpass.getuser(), "host": socket.gethostname(), "pid": os.getpid()},
             "html": self.html_path.name,
             "html_sha256": html_sha,

@@ -15,6 +15,7 @@ from aurora_cutover.config import Migration
 from aurora_cutover.db.flavour import Flavour, detect_flavour
 from aurora_cutover.dns import record as dns_record
 from aurora_cutover.guardrails import sql
+from aurora_cutover.sql import fence
 
 
 def _rows(conn: Any, query: str) -> list[tuple]:
@@ -117,3 +118,27 @@ def aurora_cluster_problems(rds: Any, cluster_id: str) -> tuple[list[str], list[
             out.append(f"Aurora cluster {cluster_id}: instance {iid} parameter group "
                        f"{x.get('DBClusterParameterGroupStatus')!r} (pending reboot?)")
     return out, rows
+
+
+def fence_readiness(admin: Any, side: str, m: Migration) -> tuple[list[str], dict[str, Any]]:
+    """Whether the fence will stop the application on ``side``: its accounts exist there, and none writes through
+    read_only unless accounts are locked too. Read with the actions' admin login (which this proves works)."""
+    users = tuple(m.cutover.app_accounts)
+    accounts: list[tuple[str, str]] = []
+    bypass: list[tuple[str, str, str]] = []
+    if users:
+        with admin.cursor() as cur:
+            cur.execute(*fence.account_hosts(users))
+            accounts = [(_text(u), _text(h)) for u, h in cur.fetchall()]
+            cur.execute(*fence.bypass_grants(detect_flavour(admin), users))
+            for grantee, priv in cur.fetchall():
+                user, host = fence.grantee(_text(grantee))
+                if user in users and (user, host, _text(priv)) not in bypass:
+                    bypass.append((user, host, _text(priv)))
+    facts = {"fence": list(m.cutover.fence), "accounts": [f"{u}@{h}" for u, h in accounts],
+             "read_only_bypass": [f"{u}@{h}: {p}" for u, h, p in bypass]}
+    return sql.fence_problems(side, tuple(m.cutover.fence), users, accounts, bypass), facts
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes | bytearray) else str(v)

@@ -200,3 +200,28 @@ def local_gtid_writes_mysql(target_gtid_executed: str, source_uuids: set[str]) -
     """UUIDs in the target's gtid_executed that are not the source's: transactions that did not come from it."""
     return [f"{u}:{iv}" for u, iv in parse_mysql_gtid_set(target_gtid_executed).items()
             if u not in {x.lower() for x in source_uuids}]
+
+
+# ------------------------------------------------------------------ fence pre-flight
+
+def fence_problems(side: str, fence: tuple[str, ...], app_accounts: tuple[str, ...],
+                   accounts: list[tuple[str, str]], bypass: list[tuple[str, str, str]]) -> list[str]:
+    """Will the configured fence stop the application on ``side``? ``accounts``: (user, host) of the configured
+    application accounts that exist there; ``bypass``: (user, host, privilege) of those that hold a privilege
+    with which they write through read_only."""
+    if not fence:
+        return ["cutover.fence is empty: nothing stops the old primary from accepting the application's writes"]
+    problems = []
+    if "lock_accounts" in fence and not app_accounts:
+        problems.append("cutover.fence includes lock_accounts but cutover.app_accounts is empty: "
+                        "no account would be locked and no application session killed")
+    present = {u for u, _h in accounts}
+    for user in app_accounts:
+        if user not in present:
+            problems.append(f"application account {user!r} does not exist on the {side}: the fence would lock "
+                            "and kill nothing of it (a typo, or the application logs in as someone else)")
+    if "lock_accounts" not in fence:
+        for user, host, priv in bypass:
+            problems.append(f"{user}@{host} on the {side} holds {priv}, which writes through read_only = ON, and "
+                            "the fence does not lock accounts: add lock_accounts to cutover.fence or revoke it")
+    return problems

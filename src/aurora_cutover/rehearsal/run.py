@@ -54,6 +54,7 @@ class Rehearsal:
     on_source_s: float = 4.0
     rollback: bool = True
     fresh: bool = True
+    readiness: bool = True  # False: the cutover relies on the readiness evidence already in the reports dir
     say: Any = print
     phases: list[Phase] = field(default_factory=list)
 
@@ -79,6 +80,14 @@ class Rehearsal:
         self.say(f"rehearsal: {name}: {ph.outcome.upper() or 'NO EVIDENCE'} ({ph.reason})")
         return ph
 
+    def skipped(self, name: str, why: str) -> Phase:
+        """A phase not run; it keeps the rehearsal from passing (every expected phase must pass)."""
+        now = time.time()
+        ph = Phase(name, outcome="skipped", reason=why, started=now, ended=now)
+        self.phases.append(ph)
+        self.say(f"rehearsal: {name}: SKIPPED ({why})")
+        return ph
+
     def run(self) -> int:
         self.reports.mkdir(parents=True, exist_ok=True)
         self.stem = new_stem(self.reports, "rehearsal")
@@ -100,8 +109,10 @@ class Rehearsal:
             self.say("rehearsal: running 003_insert_during_migration.sql on the source while CDC is live")
             lab.source.run_sql_file(ROOT / "sql" / "baseline" / "003_insert_during_migration.sql", lab.database)
             lab.wait_replicated()
-            ready = self.product("readiness", ["-m", "readiness"])
-            if ready.outcome == "passed":
+            ready = self.product("readiness", ["-m", "readiness"]) if self.readiness else self.skipped(
+                "readiness", "not run (--skip-readiness): the cutover's gate judged the evidence already in the "
+                "reports dir")
+            if ready.outcome in ("passed", "skipped"):
                 cut = self.product("cutover", ["-m", "cutover", "--confirm"])
                 if cut.outcome == "passed":
                     time.sleep(self.on_target_s)
@@ -245,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--on-target", type=float, default=6.0, help="seconds of writes on the target before rollback")
     p.add_argument("--no-rollback", action="store_true", help="stop after the cutover (final primary = target)")
     p.add_argument("--keep-lab", action="store_true", help="do not reset the lab first")
+    p.add_argument("--skip-readiness", action="store_true",
+                   help="do not run readiness; the cutover's gate judges the evidence already in --reports-dir "
+                        "(to show what a configuration readiness refuses would do; the rehearsal then fails)")
     a = p.parse_args(argv)
     if a.rows < 0 or a.rate <= 0 or a.on_target < 0:
         print("rehearsal: --rows must be >= 0, --rate > 0, --on-target >= 0", file=sys.stderr)
@@ -255,7 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rehearsal: {exc}", file=sys.stderr)
         return 2
     r = Rehearsal(config=str(Path(a.config).resolve()), reports=Path(a.reports_dir).resolve(), rows=a.rows,
-                  rate=a.rate, on_target_s=a.on_target, rollback=not a.no_rollback, fresh=not a.keep_lab)
+                  rate=a.rate, on_target_s=a.on_target, rollback=not a.no_rollback, fresh=not a.keep_lab,
+                  readiness=not a.skip_readiness)
     return r.run()
 
 

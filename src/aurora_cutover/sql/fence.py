@@ -36,6 +36,38 @@ def set_read_only(on: bool) -> str:
 READ_ONLY_STATE = "SELECT @@global.read_only"
 
 
+def read_only_bypass(flavour: Flavour) -> tuple[str, ...]:
+    """Global privileges with which an account still writes while ``read_only = ON`` (so the read_only fence
+    alone does not stop it). MySQL 5.7/8.0/Aurora: SUPER, CONNECTION_ADMIN; MariaDB 10.5-10.10: SUPER and
+    READ ONLY ADMIN; MariaDB 10.11+: READ ONLY ADMIN only (no longer part of SUPER)."""
+    if flavour.is_mariadb:  # information_schema spells it READ_ONLY ADMIN; GRANT takes READ ONLY ADMIN
+        ro = ("READ_ONLY ADMIN", "READ ONLY ADMIN")
+        return ro if flavour.version >= (10, 11, 0) else ("SUPER", *ro)
+    return ("SUPER", "CONNECTION_ADMIN")
+
+
+def bypass_grants(flavour: Flavour, users: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """(grantee, privilege) rows of global privileges that write through read_only. MySQL 8.0 also keeps
+    dynamic privileges (CONNECTION_ADMIN) in mysql.global_grants; both are read. Privileges that arrive
+    through MySQL 8.0 roles are not resolved (documented limitation)."""
+    privs = read_only_bypass(flavour)
+    pm = ", ".join(["%s"] * len(privs))
+    q = f"SELECT GRANTEE, PRIVILEGE_TYPE FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE IN ({pm})"
+    args: tuple[str, ...] = privs
+    if not flavour.is_mariadb and flavour.version >= (8, 0, 0):
+        um = ", ".join(["%s"] * len(users))
+        q += (" UNION SELECT CONCAT(QUOTE(USER), '@', QUOTE(HOST)), PRIV FROM mysql.global_grants "
+              f"WHERE PRIV IN ({pm}) AND USER IN ({um})")
+        args += privs + tuple(users)
+    return q, args
+
+
+def grantee(text: str) -> tuple[str, str]:
+    """``'app'@'%'`` (information_schema's GRANTEE) -> ("app", "%")."""
+    user, _, host = text.rpartition("@")
+    return user[1:-1].replace("''", "'") if user[:1] == "'" else user, host.strip("'")
+
+
 def account_hosts(users: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """Every (user, host) of the application accounts: ALTER USER needs the exact host part."""
     marks = ", ".join(["%s"] * len(users))
