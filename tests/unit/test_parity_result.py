@@ -65,3 +65,17 @@ def test_value_compare_is_strict_but_json_by_value():
     assert _canon(t, "") != _canon(t, None)
     assert _canon(Column("n", "int"), 1) != _canon(Column("n", "int"), True)
     assert _canon(Column("b", "blob"), b"\x00") != _canon(Column("b", "blob"), b"")
+
+
+def test_key_values_read_like_sql_literals_not_python_reprs():
+    import datetime as dt
+    from decimal import Decimal
+
+    from aurora_cutover.parity.engine import lit
+
+    assert [lit(v) for v in (None, 7, Decimal("2.429"), "o'k", b"\x00\xff", dt.datetime(2024, 1, 1, 0, 0, 17),
+                             dt.date(2024, 2, 29), 333.5)] == [
+        "NULL", "7", "2.429", "'o''k'", "0x00ff", "'2024-01-01 00:00:17'", "'2024-02-29'", "333.5"]
+    rng = ChunkDiff((b"\xab", dt.datetime(2024, 1, 1, 0, 28, 54, 5), Decimal("247.714")), None, None, None)
+    assert rng.range_text(Key("PRIMARY", ("b", "dt", "d"))) == (
+        "(b, dt, d) in ((0xab, '2024-01-01 00:28:54.000005', 247.714), +∞]")

@@ -14,6 +14,7 @@ differences are drilled down to rows and reported.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import time
 from collections import Counter
@@ -110,7 +111,7 @@ class TableResult:
             n = self.total_row_diffs()
             first = []
             for _chunk, row in self.row_diffs()[:3]:
-                keytxt = ", ".join(f"{k}={v!r}" for k, v in row.key.items())
+                keytxt = ", ".join(f"{k}={lit(v)}" for k, v in row.key.items())
                 cols = f" [{', '.join(row.columns)}]" if row.columns else ""
                 first.append(f"{keytxt}: {row.kind}{cols}")
             more = f" and {n - len(first)} more" if n > len(first) else ""
@@ -124,7 +125,7 @@ class TableResult:
         """[chunk range, key, kind, differing columns] — the readable table of a red result."""
         out = []
         for chunk, row in self.row_diffs():
-            out.append([chunk.range_text(self.key), ", ".join(f"{k}={v!r}" for k, v in row.key.items()),
+            out.append([chunk.range_text(self.key), ", ".join(f"{k}={lit(v)}" for k, v in row.key.items()),
                         row.kind, ", ".join(row.columns)])
         for chunk in self.diffs:
             if not chunk.rows:
@@ -630,8 +631,22 @@ def _index_names(conn: Any, database: str, table: str) -> set[str]:
         return {r[0] for r in cur.fetchall()}
 
 
+def lit(v: Any) -> str:
+    """A key value as the operator would type it in a WHERE clause: 'text', 0x0a1b for binary, NULL, numbers
+    and dates as MySQL prints them (never Python reprs such as b'..' or datetime.datetime(..))."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, bytes | bytearray):
+        return "0x" + bytes(v).hex()
+    if isinstance(v, str):
+        return "'" + v.replace("'", "''") + "'"
+    if isinstance(v, dt.datetime | dt.date | dt.time | dt.timedelta):
+        return f"'{v}'"
+    return str(v)
+
+
 def _fmt(bound: Sequence[Any]) -> str:
-    vals = [repr(v) if isinstance(v, str) else str(v) for v in bound]
+    vals = [lit(v) for v in bound]
     return vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ")"
 
 
