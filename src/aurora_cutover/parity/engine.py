@@ -186,6 +186,7 @@ class Parity:
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="parity")
         self._last_throttle_check = 0.0
         self._stuck: tuple[int, str] | None = None  # (seq, reason) of a barrier the target never applied
+        self._stalled_seq: int | None = None  # the target's heartbeat seq when the throttle saw it stalled
 
     def __enter__(self) -> Parity:
         self.open()
@@ -288,16 +289,30 @@ class Parity:
             if "throttle budget used up" not in result.notes:
                 result.notes.append("throttle budget used up")
             return
+        if self._stalled_seq is not None:  # seen stalled before: wait again only once it applies something
+            if self._heartbeat(tgt)[1] == self._stalled_seq:
+                return
+            self._stalled_seq = None
         t0 = now
         why = ""
+        first_seq: int | None = None
+        stalled_after = max(5.0, self.m.thresholds.heartbeat_stale_s)
         while True:
             running = int(self._query(src, "SHOW GLOBAL STATUS LIKE 'Threads_running'", one=True)[1])
-            lag = self._lag(tgt)
+            lag, seq = self._heartbeat(tgt)
             limit_r, limit_l = self.m.thresholds.checksum_max_threads_running, self.m.thresholds.max_lag_s
             if running <= limit_r and (lag is None or lag <= limit_l):
                 break
             why = (f"source Threads_running {running} > {limit_r}" if running > limit_r
                    else f"target lag {lag:.1f}s > {limit_l}s")
+            if running <= limit_r and seq is not None:
+                # Waiting for lag helps only while the target applies changes. If not one heartbeat arrives
+                # (replication stopped, or the heartbeat writer is), pausing the checksum cannot help.
+                first_seq = seq if first_seq is None else first_seq
+                if seq == first_seq and time.monotonic() - t0 >= stalled_after:
+                    why += f", and the target applied no heartbeat in {stalled_after:.0f}s: not waiting for it"
+                    self._stalled_seq = seq
+                    break
             if time.monotonic() - t0 >= budget:
                 break
             time.sleep(0.25)
@@ -307,14 +322,17 @@ class Parity:
         if why and f"throttled: {why}" not in {n.split(" (")[0] for n in result.notes}:
             result.notes.append(f"throttled: {why} (waited {waited:.1f}s)")
 
-    def _lag(self, tgt: str = "target") -> float | None:
+    def _heartbeat(self, tgt: str = "target") -> tuple[float | None, int | None]:
+        """(lag s, heartbeat seq) as the target sees them; (None, None) if unreadable (then never throttle)."""
         try:
-            row = self._query(tgt, f"SELECT TIMESTAMPDIFF(MICROSECOND, ts_utc, UTC_TIMESTAMP(6)) / 1e6 FROM "
+            row = self._query(tgt, f"SELECT TIMESTAMPDIFF(MICROSECOND, ts_utc, UTC_TIMESTAMP(6)) / 1e6, seq FROM "
                               f"{quote_ident(self.db['target'])}.{quote_ident(self.m.replication.heartbeat_table)} "
                               "WHERE name = 'heartbeat'", one=True)
         except Exception:
-            return None
-        return None if row is None or row[0] is None else float(row[0])
+            return None, None
+        if row is None or row[0] is None:
+            return None, None
+        return float(row[0]), None if row[1] is None else int(row[1])
 
     # ----------------------------------------------------------------- counts
 
