@@ -1,4 +1,5 @@
-"""Replication is healthy and caught up: heartbeat lag (any method), clocks, native threads or the DMS task.
+"""Replication is healthy and caught up: heartbeat lag (any method), clocks, native threads and filters, or the
+DMS task.
 
 Checks of the other replication method are deselected (listed as not applicable in the evidence).
 Lag comes from the heartbeat row (python -m aurora_cutover.heartbeat on the source), read on both sides
@@ -7,7 +8,9 @@ Lag comes from the heartbeat row (python -m aurora_cutover.heartbeat on the sour
 
 import pytest
 
+from aurora_cutover.parity.catalog import list_tables
 from aurora_cutover.replication import dms, heartbeat_lag, native
+from aurora_cutover.sql.replica_status import filter_problems
 
 pytestmark = pytest.mark.readiness
 
@@ -45,6 +48,19 @@ def test_native_replication_threads_run_without_errors(migration, servers, evide
                    [[s.channel or "(default)", s.io_running, s.sql_running, s.seconds_behind,
                      f"{s.source_host}:{s.source_port}", s.last_io_error, s.last_sql_error] for s in statuses])
     problems = native.problems(statuses, migration.thresholds.max_lag_s, source_id)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.replication_method("native")
+def test_no_replication_filter_drops_an_in_scope_table(migration, servers, evidence):
+    statuses = native.status(servers.conn("target"))
+    assert statuses, "the target is not a replica: its replication filters cannot be checked"
+    evidence.table("Replication filters on the target", ["channel", "filter", "value"],
+                   [[s.channel or "(default)", col, val] for s in statuses for col, val in s.filters],
+                   note="none" if not any(s.filters for s in statuses) else "")
+    tables = [t for t in list_tables(servers.conn("source"), migration.source.database)
+              if migration.tables.in_scope(t) or t == migration.replication.heartbeat_table]
+    problems = filter_problems(statuses, migration.source.database, tables, migration.target.database)
     assert not problems, "; ".join(problems)
 
 

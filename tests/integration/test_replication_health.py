@@ -76,3 +76,26 @@ def test_lag_is_red_when_replication_stops(m, conns, lab_guard, lab):
     assert any(p.startswith("replication lag") for p in problems), problems
     assert samples[-1].source_seq > samples[-1].target_seq
     assert any("IO thread is No" in p for p in native.problems(native.status(conns[1]), m.thresholds.max_lag_s))
+
+
+def test_a_replication_filter_that_drops_an_in_scope_table_is_red_naming_table_and_filter(m, conns, lab_guard, lab):
+    from aurora_cutover.sql.replica_status import filter_problems
+
+    _src, tgt = conns
+    tables = ["announcements", "users", "courses"]
+    assert filter_problems(native.status(tgt), m.source.database, tables, m.target.database) == []
+
+    def set_filter(value: str) -> None:  # MariaDB: replication filters change only while the replica is stopped
+        lab.target.query("STOP SLAVE")
+        lab.target.query(f"SET GLOBAL replicate_wild_ignore_table = '{value}'")
+        lab.target.query("START SLAVE")
+
+    set_filter("eduphoria.announce%,mysql.%")
+    try:
+        problems = filter_problems(native.status(tgt), m.source.database, tables, m.target.database)
+        assert problems == ["default channel: replication filters drop changes to 1 in-scope table(s): "
+                            "eduphoria.announcements by Replicate_Wild_Ignore_Table = "
+                            "'eduphoria.announce%,mysql.%'"], problems
+    finally:
+        set_filter("")
+    assert filter_problems(native.status(tgt), m.source.database, tables, m.target.database) == []

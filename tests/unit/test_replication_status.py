@@ -80,3 +80,55 @@ def test_channel_from_another_server_is_a_problem():
     assert problems(sts, max_lag_s=5, source_server_id=1) == []
     (msg,) = problems(sts, max_lag_s=5, source_server_id=77)
     assert "no channel replicates from the configured source (server_id 77)" in msg and "server_id 1 (" in msg
+
+
+# --------------------------------------------------------------------------- replication filters
+
+def test_recorded_rows_drop_no_in_scope_table():
+    from aurora_cutover.sql.replica_status import filter_problems
+
+    for name in ("mysql-5.7-running.json", "mysql-8.0-running-lagging.json", "mariadb-10.11-running.json"):
+        assert filter_problems(parse(rows(name)), "eduphoria", ["users", "mysql_audit"]) == [], name
+    # the 5.7 recording carries the filter RDS replicas typically have: harmless to the migrated schema
+    assert parse(rows("mysql-5.7-running.json"))[0].filters == (("Replicate_Wild_Ignore_Table", "mysql.%"),)
+
+
+def test_a_recorded_row_with_filters_names_each_dropped_table_and_the_filter():
+    from aurora_cutover.sql.replica_status import filter_problems
+
+    row = {**rows("mysql-5.7-running.json")[0], "Replicate_Wild_Ignore_Table": "eduphoria.tmp\\_%,mysql.%",
+           "Replicate_Ignore_Table": "eduphoria.audit"}
+    sts = parse([row])
+    out = filter_problems(sts, "eduphoria", ["users", "tmp_x", "audit", "tmpx"])
+    assert out == ["default channel: replication filters drop changes to 2 in-scope table(s): eduphoria.tmp_x by "
+                   "Replicate_Wild_Ignore_Table = 'eduphoria.tmp\\\\_%,mysql.%'; eduphoria.audit by "
+                   "Replicate_Ignore_Table = 'eduphoria.audit'"], out
+
+
+@pytest.mark.parametrize(("filters", "table", "dropped"), [
+    ({"Replicate_Do_DB": "other"}, "users", "Replicate_Do_DB = 'other'"),
+    ({"Replicate_Do_DB": "other,eduphoria"}, "users", ""),
+    ({"Replicate_Ignore_DB": "eduphoria"}, "users", "Replicate_Ignore_DB = 'eduphoria'"),
+    ({"Replicate_Ignore_DB": "test"}, "users", ""),
+    ({"Replicate_Do_Table": "eduphoria.users"}, "users", ""),
+    ({"Replicate_Do_Table": "eduphoria.users"}, "courses", "Replicate_Do_Table = 'eduphoria.users' (does not list it)"),
+    ({"Replicate_Do_Table": "eduphoria.users", "Replicate_Ignore_Table": "eduphoria.users"}, "users", ""),
+    ({"Replicate_Wild_Do_Table": "edu%.%"}, "courses", ""),
+    ({"Replicate_Wild_Do_Table": "edu%.%", "Replicate_Wild_Ignore_Table": "eduphoria.c%"}, "courses", ""),
+    ({"Replicate_Wild_Ignore_Table": "eduphoria.c%"}, "courses", "Replicate_Wild_Ignore_Table = 'eduphoria.c%'"),
+    ({"Replicate_Wild_Ignore_Table": "eduphoria.c_"}, "courses", ""),
+    ({"Replicate_Rewrite_DB": "(eduphoria,archive)"}, "users", "Replicate_Rewrite_DB = '(eduphoria,archive)' "
+                                                              "(applied to database 'archive')"),
+])
+def test_filter_rules_follow_the_server_order(filters, table, dropped):
+    from aurora_cutover.sql.replica_status import dropped_by
+
+    assert dropped_by(tuple(filters.items()), "eduphoria", table) == dropped
+
+
+def test_rewriting_into_the_configured_target_database_is_not_a_drop():
+    from aurora_cutover.sql.replica_status import dropped_by
+
+    f = (("Replicate_Rewrite_DB", "(eduphoria,edu_aurora)"), ("Replicate_Do_DB", "edu_aurora"))
+    assert dropped_by(f, "eduphoria", "users", target_database="edu_aurora") == ""
+    assert dropped_by(f, "eduphoria", "users").startswith("Replicate_Rewrite_DB")

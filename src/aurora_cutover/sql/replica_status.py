@@ -13,6 +13,7 @@ for a flavour, :func:`parse` turns the rows (dicts, column name -> value) into :
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +49,11 @@ _COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Replication filters: the same column names on MySQL 5.7, 8.0 (SHOW REPLICA STATUS keeps them) and MariaDB.
+FILTER_COLUMNS = ("Replicate_Do_DB", "Replicate_Ignore_DB", "Replicate_Do_Table", "Replicate_Ignore_Table",
+                  "Replicate_Wild_Do_Table", "Replicate_Wild_Ignore_Table", "Replicate_Rewrite_DB")
+
+
 @dataclass(frozen=True)
 class ReplicaStatus:
     channel: str  # '' = the default channel / connection
@@ -64,6 +70,7 @@ class ReplicaStatus:
     sql_state: str
     retrieved_gtid: str
     executed_gtid: str
+    filters: tuple[tuple[str, str], ...] = ()  # (column, value) of every non-empty replication filter
 
     @property
     def name(self) -> str:
@@ -133,5 +140,79 @@ def parse(rows: list[dict[str, Any]]) -> list[ReplicaStatus]:
             sql_state=_str(_get(row, "sql_state")),
             retrieved_gtid=_str(_get(row, "retrieved_gtid")),
             executed_gtid=_str(_get(row, "executed_gtid")),
+            filters=tuple((c, _str(row[c]).strip()) for c in FILTER_COLUMNS if _str(row.get(c)).strip()),
         ))
+    return out
+
+
+# --------------------------------------------------------------------------- replication filters
+
+def _items(value: str) -> list[str]:
+    return [x.strip() for x in value.split(",") if x.strip()]
+
+
+def _like(pattern: str, text: str) -> bool:
+    """MySQL LIKE semantics of --replicate-wild-*-table patterns (% any, _ one, \\ escapes); case-insensitive
+    (conservative: with lower_case_table_names = 0 the server is stricter, so we never miss a drop)."""
+    rx, i = "", 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            rx += re.escape(pattern[i + 1])
+            i += 2
+            continue
+        rx += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
+        i += 1
+    return re.fullmatch(rx, text, re.IGNORECASE | re.DOTALL) is not None
+
+
+def dropped_by(filters: tuple[tuple[str, str], ...], database: str, table: str,
+               target_database: str | None = None) -> str:
+    """'' if a row change to ``database.table`` (the source's name) is applied on this replica to the target's
+    database; else the filter that drops or diverts it (``Column = 'value'``). The server's order for row-based
+    events: rewrite-db first, then database rules, do-table, ignore-table, wild-do, wild-ignore; any do-table rule
+    makes every unmatched table dropped."""
+    f = dict(filters)
+    for pair in re.findall(r"\(([^)]*)\)", f.get("Replicate_Rewrite_DB", "")):
+        src, _, to = (x.strip() for x in pair.partition(","))
+        if src.lower() == database.lower():
+            if to.lower() != (target_database or database).lower():
+                return f"Replicate_Rewrite_DB = {f['Replicate_Rewrite_DB']!r} (applied to database {to!r})"
+            database = to
+    name = f"{database}.{table}"
+    do_db, ignore_db = _items(f.get("Replicate_Do_DB", "")), _items(f.get("Replicate_Ignore_DB", ""))
+    if do_db and database.lower() not in (d.lower() for d in do_db):
+        return f"Replicate_Do_DB = {f['Replicate_Do_DB']!r}"
+    if database.lower() in (d.lower() for d in ignore_db):
+        return f"Replicate_Ignore_DB = {f['Replicate_Ignore_DB']!r}"
+    do_t, ign_t = _items(f.get("Replicate_Do_Table", "")), _items(f.get("Replicate_Ignore_Table", ""))
+    wdo, wign = _items(f.get("Replicate_Wild_Do_Table", "")), _items(f.get("Replicate_Wild_Ignore_Table", ""))
+    if name.lower() in (t.lower() for t in do_t):
+        return ""
+    if name.lower() in (t.lower() for t in ign_t):
+        return f"Replicate_Ignore_Table = {f['Replicate_Ignore_Table']!r}"
+    if any(_like(p, name) for p in wdo):
+        return ""
+    hit = next((p for p in wign if _like(p, name)), None)
+    if hit is not None:
+        return f"Replicate_Wild_Ignore_Table = {f['Replicate_Wild_Ignore_Table']!r}"
+    if do_t or wdo:
+        which = "Replicate_Do_Table" if do_t else "Replicate_Wild_Do_Table"
+        return f"{which} = {f[which]!r} (does not list it)"
+    return ""
+
+
+def filter_problems(statuses: list[ReplicaStatus], database: str, tables: list[str],
+                    target_database: str | None = None, limit: int = 10) -> list[str]:
+    """One sentence per channel whose filters drop changes to in-scope tables, naming tables and filter."""
+    out = []
+    for st in statuses:
+        if not st.filters:
+            continue
+        dropped = [(t, why) for t in tables if (why := dropped_by(st.filters, database, t, target_database))]
+        if dropped:
+            shown = "; ".join(f"{database}.{t} by {why}" for t, why in dropped[:limit])
+            more = f" and {len(dropped) - limit} more" if len(dropped) > limit else ""
+            out.append(f"{st.name}: replication filters drop changes to {len(dropped)} in-scope table(s): "
+                       f"{shown}{more}")
     return out
