@@ -1,5 +1,5 @@
 """The source schema is ready for Aurora MySQL 3 (MySQL 8.0): the applicable findings of MySQL's upgrade checker,
-and what Aurora and DMS require of every table.
+what Aurora and DMS require of every table, and the server settings the application relies on match.
 
 Errors fail; warnings (reserved words, obsolete sql_mode flags, utf8mb3, zero dates, tables without a key) are
 listed in the report and do not fail.
@@ -7,7 +7,7 @@ listed in the report and do not fail.
 
 import pytest
 
-from aurora_cutover.schema import aurora, upgrade
+from aurora_cutover.schema import aurora, settings, upgrade
 from aurora_cutover.schema.upgrade import Finding
 
 pytestmark = pytest.mark.readiness
@@ -34,3 +34,18 @@ def test_every_source_table_can_be_stored_on_aurora_and_moved_by_the_replication
                           lambda t: t != ours and migration.tables.in_scope(t),
                           dms=migration.replication.method == "dms")
     _report(findings, evidence, "Aurora table")
+
+
+def test_server_settings_the_application_relies_on_match(migration, servers, evidence):
+    found = {}
+    for side in ("source", "target"):
+        with servers.conn(side).cursor() as cur:
+            cur.execute(*settings.query())
+            found[side] = settings.values(cur.fetchall())
+    evidence.table("Server settings (global)", ["variable", "source", "target"],
+                   [[k, found["source"].get(k), found["target"].get(k)]
+                    for k in sorted(set(found["source"]) | set(found["target"]))])
+    invalid = settings.invalid_accepts(migration.settings.accept)
+    assert not invalid, "; ".join(invalid)
+    _report(settings.findings(found["source"], found["target"], migration.settings.accept), evidence,
+            "Server settings")

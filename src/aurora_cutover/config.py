@@ -169,6 +169,11 @@ class Schema:
 
 
 @dataclass(frozen=True)
+class Settings:
+    accept: tuple[str, ...] = ()  # "variable: reason" server-setting differences the operator accepts
+
+
+@dataclass(frozen=True)
 class Application:
     """How the application logs in: used by the cutover's canary write and the rehearsal workload."""
 
@@ -193,6 +198,7 @@ class Migration:
     tables: Tables = field(default_factory=Tables)
     cutover: Cutover = field(default_factory=Cutover)
     schema: Schema = field(default_factory=Schema)
+    settings: Settings = field(default_factory=Settings)
     application: Application = field(default_factory=Application)
     path: str = ""  # where it was loaded from; not part of the fingerprint
 

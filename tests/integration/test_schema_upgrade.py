@@ -63,3 +63,31 @@ def test_aurora_table_requirements_are_green_on_the_baseline_and_name_each_offen
     assert native == {("engine", "h7_myisam", "error"), ("compressed", "h7_zip", "error"),
                       ("no_key", "h7_nokey", "warning")}, native
     assert ("lob_without_key", "h7_nokey", "error") in dms, dms
+
+
+def test_server_settings_are_green_on_the_lab_and_red_when_the_target_changes_what_the_app_sees(m, lab, lab_guard):
+    from aurora_cutover.schema import settings
+
+    def compare(accept=()):
+        got = {}
+        for side in ("source", "target"):
+            with contextlib.closing(connect(m, side)) as c, c.cursor() as cur:
+                cur.execute(*settings.query())
+                got[side] = settings.values(cur.fetchall())
+        return {(f.object, f.level): f.detail for f in settings.findings(got["source"], got["target"], accept)}
+
+    assert compare() == {}
+    before = lab.target.query("SELECT @@global.time_zone, @@global.max_allowed_packet, @@global.sql_mode")[0]
+    lab.target.query("SET GLOBAL time_zone = '+02:00'")
+    lab.target.query("SET GLOBAL max_allowed_packet = 4194304")
+    lab.target.query("SET GLOBAL sql_mode = CONCAT(@@global.sql_mode, ',ONLY_FULL_GROUP_BY')")
+    try:
+        found = compare()
+        assert set(found) == {("@@time_zone", "error"), ("@@max_allowed_packet", "error"), ("@@sql_mode", "error")}
+        assert "'+02:00'" in found[("@@time_zone", "error")] and "+ONLY_FULL_GROUP_BY" in found[("@@sql_mode", "error")]
+        assert ("@@sql_mode", "warning") in compare(accept=("sql_mode: the app was tested with it",))
+    finally:
+        lab.target.query(f"SET GLOBAL time_zone = '{before[0]}'")
+        lab.target.query(f"SET GLOBAL max_allowed_packet = {int(before[1])}")
+        lab.target.query(f"SET GLOBAL sql_mode = '{before[2]}'")
+    assert compare() == {}
