@@ -69,7 +69,7 @@ def partial_because(config: pytest.Config, phase: str) -> str:
         if getattr(config.option, opt, None):
             why.append(shown)
     if config.args_source == pytest.Config.ArgsSource.ARGS:
-        root = config.rootpath
+        root = config.rootpath.resolve()
         whole = {root, root / "checks", root / "actions"}
         for arg in config.args:
             path = Path(arg.split("::")[0])

@@ -57,3 +57,12 @@ def test_an_unreadable_engine_is_an_error_not_a_pass():
 def test_queries_are_parameterised_by_schema():
     for q in (aurora.tables_query("db1"), aurora.keys_query("db1"), aurora.lobs_query("db1")):
         assert q[1] == ("db1",) and "%s" in q[0]
+
+
+def test_mariadb_only_table_kinds_are_errors():
+    rows = [("history", "InnoDB", "Dynamic", "", "SYSTEM VERSIONED"), ("seq_ids", "InnoDB", "Dynamic", "", "SEQUENCE"),
+            ("users", "InnoDB", "Dynamic", "", "BASE TABLE")]
+    keys = [(t, "PRIMARY", 0, "") for t in ("history", "seq_ids", "users")]
+    f = aurora.findings(rows, keys, [], dms=False)
+    assert [(x.check, x.object) for x in f] == [("table_type", "history"), ("table_type", "seq_ids")]
+    assert "SYSTEM VERSIONED" in f[0].detail

@@ -132,3 +132,25 @@ def test_rewriting_into_the_configured_target_database_is_not_a_drop():
     f = (("Replicate_Rewrite_DB", "(eduphoria,edu_aurora)"), ("Replicate_Do_DB", "edu_aurora"))
     assert dropped_by(f, "eduphoria", "users", target_database="edu_aurora") == ""
     assert dropped_by(f, "eduphoria", "users").startswith("Replicate_Rewrite_DB")
+
+
+def test_mariadb_spells_rewrite_rules_with_arrows_and_only_the_first_matching_rule_applies():
+    from aurora_cutover.sql.replica_status import dropped_by, rewrite_rules
+
+    assert rewrite_rules("(a,b),(x,y)") == [("a", "b"), ("x", "y")]
+    assert rewrite_rules("eduphoria->archive,x->y") == [("eduphoria", "archive"), ("x", "y")]
+    maria = (("Replicate_Rewrite_DB", "eduphoria->archive"),)
+    assert dropped_by(maria, "eduphoria", "users").startswith("Replicate_Rewrite_DB")  # was a false green
+    ok = (("Replicate_Rewrite_DB", "eduphoria->edu2"), ("Replicate_Do_DB", "edu2"))
+    assert dropped_by(ok, "eduphoria", "users", target_database="edu2") == ""
+    chained = (("Replicate_Rewrite_DB", "(eduphoria,edu2),(edu2,other)"),)
+    assert dropped_by(chained, "eduphoria", "users", target_database="edu2") == ""
+
+
+def test_do_rules_match_case_exactly_ignore_rules_do_not():
+    from aurora_cutover.sql.replica_status import dropped_by
+
+    assert dropped_by((("Replicate_Do_DB", "Eduphoria"),), "eduphoria", "users") == "Replicate_Do_DB = 'Eduphoria'"
+    assert dropped_by((("Replicate_Wild_Do_Table", "EDU%.%"),), "eduphoria", "users").startswith(
+        "Replicate_Wild_Do_Table")
+    assert dropped_by((("Replicate_Ignore_DB", "EDUPHORIA"),), "eduphoria", "users").startswith("Replicate_Ignore_DB")

@@ -38,8 +38,10 @@ def after_flip_help(m: Migration, action: str) -> str:
                 "after the flip'), then `python -m aurora_cutover.cutover unlock --name cutover`. Go back: "
                 "`pytest -m rollback --confirm`.")
     return ("STATE: DNS → source (INSYNC); target FENCED; reverse path STOPPED; source WRITABLE; rollback lock KEPT "
-            "on the target. Continue on the source: fix the cause (docs/runbook-rollback.md, 'Stopped after the "
-            "flip'), then `python -m aurora_cutover.cutover unlock --side target --name rollback`.")
+            "on the target; the target replicates from the source again only if step resume_forward is done — else "
+            "re-attach it from stop_reverse's forward_from in this evidence, or re-seed it. Continue on the source: "
+            "fix the cause (docs/runbook-rollback.md, 'Stopped after the flip'), then "
+            "`python -m aurora_cutover.cutover unlock --side target --name rollback`.")
 
 
 def plan(m: Migration, action: str, route53: Any) -> tuple[dict[str, Any], list[list[Any]]]:

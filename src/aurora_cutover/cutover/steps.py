@@ -177,6 +177,9 @@ def start_native_replication(ctx: Context, replica_side: str, start_at: str | No
     removed = remove_replication(ctx, replica_side)
     if start_at is None:
         start_at = primary_position(ctx, OTHER[replica_side])
+    if fl.is_mariadb and not start_at:  # gtid_slave_pos = '' would replay the primary's whole binlog
+        raise StepFailed(f"{replica_side}: no GTID position read from the {OTHER[replica_side]}: not starting "
+                         "replication from an empty position")
     pos = fence.set_replica_position(fl, start_at)
     if pos is not None:
         ctx.query(replica_side, *pos)

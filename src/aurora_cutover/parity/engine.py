@@ -185,7 +185,8 @@ class Parity:
         self.flavour: dict[str, Flavour] = {}
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="parity")
         self._last_throttle_check = 0.0
-        self._stuck: tuple[int, str] | None = None  # (seq, reason) of a barrier the target never applied
+        self._stuck: tuple[int, int | None, str] | None = None  # (seq, target's seq then, reason) of a barrier
+        # the target never applied
         self._stalled_seq: int | None = None  # the target's heartbeat seq when the throttle saw it stalled
 
     def __enter__(self) -> Parity:
@@ -262,17 +263,19 @@ class Parity:
         the difference red, so this only saves time, never turns a table green)."""
         hb, timeout = self.m.replication.heartbeat_table, max(10.0, 5 * self.m.thresholds.max_lag_s)
         if self._stuck is not None:
-            seq, why = self._stuck
+            seq, seen, why = self._stuck
             try:
                 barrier.wait(self.conn["target"], self.db["target"], hb, BARRIER, seq, timeout_s=0)
-            except barrier.BarrierTimeout:
-                raise barrier.BarrierTimeout(f"{why}; not waiting again: the target still lacks it") from None
-            self._stuck = None
+            except barrier.BarrierTimeout as exc:
+                if exc.seen == seen:  # not one barrier applied since: still stopped
+                    raise barrier.BarrierTimeout(f"{why}; not waiting again: the target still lacks it",
+                                                 exc.seen) from None
+            self._stuck = None  # applied, or catching up: wait normally again
         seq = barrier.write(self.conn["source"], self.db["source"], hb, BARRIER)
         try:
             barrier.wait(self.conn["target"], self.db["target"], hb, BARRIER, seq, timeout_s=timeout)
         except barrier.BarrierTimeout as exc:
-            self._stuck = (seq, str(exc))
+            self._stuck = (seq, exc.seen, str(exc))
             raise
 
     def _throttle(self, result: TableResult, src: str = "source", tgt: str = "target") -> None:
@@ -289,10 +292,6 @@ class Parity:
             if "throttle budget used up" not in result.notes:
                 result.notes.append("throttle budget used up")
             return
-        if self._stalled_seq is not None:  # seen stalled before: wait again only once it applies something
-            if self._heartbeat(tgt)[1] == self._stalled_seq:
-                return
-            self._stalled_seq = None
         t0 = now
         why = ""
         first_seq: int | None = None
@@ -300,6 +299,11 @@ class Parity:
         while True:
             running = int(self._query(src, "SHOW GLOBAL STATUS LIKE 'Threads_running'", one=True)[1])
             lag, seq = self._heartbeat(tgt)
+            if self._stalled_seq is not None:  # seen stalled before: lag counts again once it applies something
+                if seq == self._stalled_seq:
+                    lag = None  # the source's load is still checked
+                else:
+                    self._stalled_seq = None
             limit_r, limit_l = self.m.thresholds.checksum_max_threads_running, self.m.thresholds.max_lag_s
             if running <= limit_r and (lag is None or lag <= limit_l):
                 break

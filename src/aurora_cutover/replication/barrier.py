@@ -16,7 +16,9 @@ from aurora_cutover.sql import heartbeat
 
 
 class BarrierTimeout(Exception):
-    pass
+    def __init__(self, message: str, seen: int | None = None) -> None:
+        super().__init__(message)
+        self.seen = seen  # the barrier seq the target had when the wait gave up (None: no row)
 
 
 def write(source: Any, database: str, table: str, name: str) -> int:
@@ -47,5 +49,5 @@ def wait(target: Any, database: str, table: str, name: str, seq: int, timeout_s:
             return time.monotonic() - t0
         if time.monotonic() - t0 >= timeout_s:
             raise BarrierTimeout(f"barrier {name!r} seq {seq} not on target after {timeout_s:.1f}s "
-                                 f"(target has {'nothing' if seen is None else f'seq {seen}'})")
+                                 f"(target has {'nothing' if seen is None else f'seq {seen}'})", seen)
         time.sleep(poll_s)

@@ -5,6 +5,7 @@
     ['legacy_log: engine MyISAM: Aurora MySQL stores InnoDB tables only (ALTER TABLE ... ENGINE=InnoDB first)']
 
 Checks (a Finding each, as in :mod:`aurora_cutover.schema.upgrade`):
+  table_type       error    MariaDB SYSTEM VERSIONED tables and SEQUENCEs: MySQL/Aurora have no such table
   engine           error    a base table whose engine is not InnoDB: Aurora MySQL supports InnoDB only
   compressed       error    ROW_FORMAT=COMPRESSED or page compression: Aurora MySQL does not support them
   lob_without_key  error    (DMS only) TEXT/BLOB/JSON columns but no primary key or NOT NULL unique key:
@@ -27,8 +28,9 @@ LOB_TYPES = ("tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "
 # ------------------------------------------------------------------ pure queries
 
 def tables_query(db: str) -> tuple[str, tuple[str, ...]]:
-    return ("SELECT TABLE_NAME, ENGINE, ROW_FORMAT, CREATE_OPTIONS FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME", (db,))
+    # every type but views: MariaDB also has SYSTEM VERSIONED tables and SEQUENCEs, which MySQL cannot store
+    return ("SELECT TABLE_NAME, ENGINE, ROW_FORMAT, CREATE_OPTIONS, TABLE_TYPE FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE <> 'VIEW' ORDER BY TABLE_NAME", (db,))
 
 
 def keys_query(db: str) -> tuple[str, tuple[str, ...]]:
@@ -74,8 +76,12 @@ def findings(table_rows: list[tuple], key_rows: list[tuple], lob_rows: list[tupl
     for table, column in lob_rows:
         lobs.setdefault(_s(table), []).append(_s(column))
     out: list[Finding] = []
-    for table, engine, row_format, options in table_rows:
+    for table, engine, row_format, options, *rest in table_rows:
         t, eng = _s(table), _s(engine) or "unknown"
+        kind = _s(rest[0]) if rest else "BASE TABLE"
+        if kind.upper() not in ("BASE TABLE", "SYSTEM VIEW"):
+            out.append(Finding("table_type", "error", t, f"{kind}: a MariaDB-only kind of table that MySQL/Aurora "
+                                                         "cannot store (convert it to a plain table first)"))
         if eng.lower() != "innodb":
             out.append(Finding("engine", "error", t, f"engine {eng}: Aurora MySQL stores InnoDB tables only "
                                                      "(ALTER TABLE ... ENGINE=InnoDB first)"))

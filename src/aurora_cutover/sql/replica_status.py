@@ -151,9 +151,9 @@ def _items(value: str) -> list[str]:
     return [x.strip() for x in value.split(",") if x.strip()]
 
 
-def _like(pattern: str, text: str) -> bool:
-    """MySQL LIKE semantics of --replicate-wild-*-table patterns (% any, _ one, \\ escapes); case-insensitive
-    (conservative: with lower_case_table_names = 0 the server is stricter, so we never miss a drop)."""
+def _like(pattern: str, text: str, case: bool = False) -> bool:
+    """MySQL LIKE semantics of --replicate-wild-*-table patterns (% any, _ one, backslash escapes); ``case``:
+    match case-sensitively (do-rules), else not (ignore-rules): either way a doubtful match counts as a drop."""
     rx, i = "", 0
     while i < len(pattern):
         ch = pattern[i]
@@ -163,7 +163,16 @@ def _like(pattern: str, text: str) -> bool:
             continue
         rx += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
         i += 1
-    return re.fullmatch(rx, text, re.IGNORECASE | re.DOTALL) is not None
+    return re.fullmatch(rx, text, re.DOTALL if case else re.IGNORECASE | re.DOTALL) is not None
+
+
+def rewrite_rules(value: str) -> list[tuple[str, str]]:
+    """Replicate_Rewrite_DB as MySQL prints it, ``(a,b),(x,y)``, or MariaDB, ``a->b,x->y``."""
+    if "(" in value:
+        pairs = [p.partition(",") for p in re.findall(r"\(([^)]*)\)", value)]
+    else:
+        pairs = [p.partition("->") for p in value.split(",") if "->" in p]
+    return [(a.strip(), b.strip()) for a, _sep, b in pairs]
 
 
 def dropped_by(filters: tuple[tuple[str, str], ...], database: str, table: str,
@@ -173,25 +182,27 @@ def dropped_by(filters: tuple[tuple[str, str], ...], database: str, table: str,
     events: rewrite-db first, then database rules, do-table, ignore-table, wild-do, wild-ignore; any do-table rule
     makes every unmatched table dropped."""
     f = dict(filters)
-    for pair in re.findall(r"\(([^)]*)\)", f.get("Replicate_Rewrite_DB", "")):
-        src, _, to = (x.strip() for x in pair.partition(","))
-        if src.lower() == database.lower():
+    for src, to in rewrite_rules(f.get("Replicate_Rewrite_DB", "")):
+        if src.lower() == database.lower():  # the first matching rule applies
             if to.lower() != (target_database or database).lower():
                 return f"Replicate_Rewrite_DB = {f['Replicate_Rewrite_DB']!r} (applied to database {to!r})"
             database = to
+            break
     name = f"{database}.{table}"
+    # Conservative both ways: "do" rules must match exactly (a case mismatch may be a drop on a case-sensitive
+    # server), "ignore" rules match case-insensitively (a case mismatch may still be a drop).
     do_db, ignore_db = _items(f.get("Replicate_Do_DB", "")), _items(f.get("Replicate_Ignore_DB", ""))
-    if do_db and database.lower() not in (d.lower() for d in do_db):
+    if do_db and database not in do_db:
         return f"Replicate_Do_DB = {f['Replicate_Do_DB']!r}"
     if database.lower() in (d.lower() for d in ignore_db):
         return f"Replicate_Ignore_DB = {f['Replicate_Ignore_DB']!r}"
     do_t, ign_t = _items(f.get("Replicate_Do_Table", "")), _items(f.get("Replicate_Ignore_Table", ""))
     wdo, wign = _items(f.get("Replicate_Wild_Do_Table", "")), _items(f.get("Replicate_Wild_Ignore_Table", ""))
-    if name.lower() in (t.lower() for t in do_t):
+    if name in do_t:
         return ""
     if name.lower() in (t.lower() for t in ign_t):
         return f"Replicate_Ignore_Table = {f['Replicate_Ignore_Table']!r}"
-    if any(_like(p, name) for p in wdo):
+    if any(_like(p, name, case=True) for p in wdo):
         return ""
     hit = next((p for p in wign if _like(p, name)), None)
     if hit is not None:
