@@ -68,6 +68,10 @@ def partial_because(config: pytest.Config, phase: str) -> str:
     for opt, shown in (("deselect", "--deselect"), ("ignore", "--ignore"), ("ignore_glob", "--ignore-glob")):
         if getattr(config.option, opt, None):
             why.append(shown)
+    for entry in getattr(config.option, "override_ini", None) or []:  # -o testpaths=one_file.py and the like
+        if entry.split("=", 1)[0].strip() in ("testpaths", "python_files", "python_classes", "python_functions",
+                                              "norecursedirs", "addopts"):
+            why.append(f"-o {entry}")
     if config.args_source == pytest.Config.ArgsSource.ARGS:
         root = config.rootpath.resolve()
         whole = {root, root / "checks", root / "actions"}

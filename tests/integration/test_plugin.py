@@ -72,7 +72,8 @@ def test_a_narrowed_readiness_run_is_recorded_as_partial_and_never_opens_the_cut
     reports = tmp_path / "reports"
     for args, partial in ((["-k", "connectivity"], "-k 'connectivity'"),
                           (["checks/test_connectivity.py"], "path checks/test_connectivity.py"),
-                          (["-m", "readiness and not replication_method"], "-m 'readiness and not")):
+                          (["-m", "readiness and not replication_method"], "-m 'readiness and not"),
+                          (["-o", "testpaths=checks/test_connectivity.py"], "-o testpaths=")):
         rc, doc, out = run_product(["-m", "readiness", *args] if args[0] != "-m" else args, reports, timeout_s=180)
         assert rc == 0 and doc["outcome"] == "passed", out[-1500:]
         assert doc["complete"] is False and doc["partial"].startswith(partial), (args, doc["partial"])
