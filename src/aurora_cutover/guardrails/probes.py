@@ -129,16 +129,12 @@ def fence_readiness(admin: Any, side: str, m: Migration) -> tuple[list[str], dic
     if users:
         with admin.cursor() as cur:
             cur.execute(*fence.account_hosts(users))
-            accounts = [(_text(u), _text(h)) for u, h in cur.fetchall()]
+            accounts = [(sql._s(u), sql._s(h)) for u, h in cur.fetchall()]
             cur.execute(*fence.bypass_grants(detect_flavour(admin), users))
             for grantee, priv in cur.fetchall():
-                user, host = fence.grantee(_text(grantee))
-                if user in users and (user, host, _text(priv)) not in bypass:
-                    bypass.append((user, host, _text(priv)))
+                user, host = fence.grantee(sql._s(grantee))
+                if user in users and (user, host, sql._s(priv)) not in bypass:
+                    bypass.append((user, host, sql._s(priv)))
     facts = {"fence": list(m.cutover.fence), "accounts": [f"{u}@{h}" for u, h in accounts],
              "read_only_bypass": [f"{u}@{h}: {p}" for u, h, p in bypass]}
     return sql.fence_problems(side, tuple(m.cutover.fence), users, accounts, bypass), facts
-
-
-def _text(v: Any) -> str:
-    return v.decode() if isinstance(v, bytes | bytearray) else str(v)

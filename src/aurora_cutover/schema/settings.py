@@ -52,7 +52,7 @@ _WARN_IF_DIFFERENT = {
     "div_precision_increment": "division results carry another number of decimals",
 }
 _IGNORED_SQL_MODE = {"NO_AUTO_CREATE_USER", "NO_ENGINE_SUBSTITUTION"}  # affect GRANT / DDL only
-_UTC = {"+00:00", "UTC", "GMT", "Etc/UTC", "Etc/GMT", "Z", "Universal", "Zulu", "Coordinated Universal Time"}
+_UTC = {"+00:00", "UTC", "GMT", "ETC/UTC", "ETC/GMT", "Z", "UNIVERSAL", "ZULU", "COORDINATED UNIVERSAL TIME"}
 
 
 def query() -> tuple[str, tuple[str, ...]]:
@@ -75,7 +75,7 @@ def _zone(v: dict[str, str]) -> str:
     z = v.get("time_zone", "")
     if z.upper() == "SYSTEM":
         z = v.get("system_time_zone", "SYSTEM")
-    return "+00:00" if z in _UTC or z.upper() in {u.upper() for u in _UTC} else z
+    return "+00:00" if z.upper() in _UTC else z
 
 
 def _modes(mode: str) -> set[str]:
