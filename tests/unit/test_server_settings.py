@@ -58,3 +58,10 @@ def test_the_query_lists_every_spelling():
     q, args = settings.query()
     assert q.startswith("SHOW GLOBAL VARIABLES WHERE Variable_name IN (") and q.count("%s") == len(args)
     assert "tx_isolation" in args and "transaction_isolation" in args
+
+
+def test_a_setting_that_cannot_be_read_is_a_failure_not_a_pass():
+    src = settings.values(AURORA3)
+    tgt = {k: v for k, v in src.items() if k != "max_allowed_packet"}
+    found = {f.object: f for f in settings.findings(src, tgt)}
+    assert found["@@max_allowed_packet"].level == "error" and "cannot compare" in found["@@max_allowed_packet"].detail

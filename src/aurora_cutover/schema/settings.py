@@ -96,12 +96,15 @@ def findings(src: dict[str, str], tgt: dict[str, str], accept: Sequence[str] = (
             f"source {src.get('lower_case_table_names')!r}, target {tgt.get('lower_case_table_names')!r}: table "
             "names are matched differently (fixed at initialisation on 8.0/Aurora)")
     try:
-        if int(tgt.get("max_allowed_packet", 0)) < int(src.get("max_allowed_packet", 0)):
+        packet_t, packet_s = int(tgt["max_allowed_packet"]), int(src["max_allowed_packet"])
+    except (KeyError, ValueError):  # could not compare: a failure with the values seen, never a silent pass
+        add("max_allowed_packet", "error", f"cannot compare: source {src.get('max_allowed_packet')!r}, "
+                                           f"target {tgt.get('max_allowed_packet')!r}")
+    else:
+        if packet_t < packet_s:
             add("max_allowed_packet", "error",
-                f"target {tgt['max_allowed_packet']} < source {src['max_allowed_packet']}: statements and rows "
-                "the source accepts fail on the target (replication of large rows too)")
-    except ValueError:
-        pass
+                f"target {packet_t} < source {packet_s}: statements and rows the source accepts fail on the "
+                "target (replication of large rows too)")
     ms, mt = _modes(src.get("sql_mode", "")), _modes(tgt.get("sql_mode", ""))
     if ms != mt:
         diff = ", ".join([f"+{m}" for m in sorted(mt - ms)] + [f"-{m}" for m in sorted(ms - mt)])
