@@ -15,7 +15,7 @@ import pytest
 from aurora_cutover.aws import client
 from aurora_cutover.config import load
 from aurora_cutover.cutover.actions import run_action
-from aurora_cutover.cutover.lock import holder
+from aurora_cutover.cutover.lock import holder, journal_step
 from aurora_cutover.db import connect
 from tests.integration.conftest import ROOT, replica_running, run_product
 from tests.integration.cutover_helpers import (
@@ -69,7 +69,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(restored, tmp_path):
     assert data["plan: current_value"].startswith(restored.m.source.dns_name)
     assert data["plan: new_value"].startswith(restored.m.target.dns_name)
     steps = [r[1] for r in data["tables"][0]["rows"]]
-    assert steps == ["preflight", "recheck", "fence", "drain", "stop_forward", "reverse", "flip", "verify"]
+    assert steps == ["preflight", "recheck", "fence", "drain", "stop_forward", "seal", "reverse", "flip", "verify"]
     _unchanged(restored)
 
 
@@ -141,11 +141,12 @@ def test_cutover_killed_after_the_flip_is_detected_and_not_flipped_twice(restore
                             stderr=subprocess.DEVNULL, start_new_session=True)
     m = load(cfg)
     conn = connect(m, "source", admin=True)
+    journal = connect(m, "target", admin=True)  # a fenced source refuses the step updates: they go here
     step, deadline = None, time.monotonic() + 60
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                step = (holder(conn, "cutover") or {}).get("step")
+                step = journal_step(journal, "cutover") or (holder(conn, "cutover") or {}).get("step")
             except pymysql.MySQLError:
                 step = None
             if step and step.startswith("flipped"):
@@ -155,6 +156,7 @@ def test_cutover_killed_after_the_flip_is_detected_and_not_flipped_twice(restore
         proc.wait(10)
     finally:
         conn.close()
+        journal.close()
     assert step and step.startswith("flipped"), f"the cutover never reached the flip (last step {step})"
     assert record_value(restored) == m.target.dns_name
     rc, doc, _out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=90)
