@@ -25,6 +25,8 @@ import pymysql
 
 from aurora_cutover.cutover import sql
 
+READ_ONLY_REFUSED = 1290  # ER_OPTION_PREVENTS_STATEMENT: --read-only
+
 
 class LockHeld(Exception):
     """Someone (maybe a killed earlier run) holds the lock; the message names owner, age and step."""
@@ -97,15 +99,24 @@ class Lock:
     @classmethod
     def acquire(cls, conn: Any, name: str, run_id: str, stale_after_s: float,
                 mirror: Callable[[], Any] | None = None) -> Lock:
+        unknown = {"owner": "?", "host": "?", "pid": 0, "run_id": "?", "step": "?", "acquired_utc": "?", "age_s": 0.0}
         quiet = no_binlog(conn)
-        ensure_table(conn)
         insert, _ = sql.acquire()
         try:
+            ensure_table(conn)
             with conn.cursor() as cur:
                 cur.execute(insert, (name, getpass.getuser(), socket.gethostname(), os.getpid(), run_id, "locked"))
         except pymysql.err.IntegrityError:
-            info = holder(conn, name) or {"owner": "?", "host": "?", "pid": 0, "run_id": "?", "step": "?",
-                                          "acquired_utc": "?", "age_s": 0.0}
+            info = holder(conn, name) or unknown
+            raise LockHeld(describe(name, info, stale_after_s), info) from None
+        except pymysql.MySQLError as exc:
+            if not (exc.args and exc.args[0] == READ_ONLY_REFUSED):
+                raise
+            # A read_only side (RDS: even for the master user) was fenced by an earlier run: say by whom.
+            try:
+                info = holder(conn, name) or {**unknown, "step": "side is read_only, no lock row"}
+            except pymysql.MySQLError:
+                info = {**unknown, "step": "side is read_only, no lock table"}
             raise LockHeld(describe(name, info, stale_after_s), info) from None
         return cls(conn, name, run_id, not quiet, mirror)
 

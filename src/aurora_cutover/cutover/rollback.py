@@ -26,6 +26,7 @@ from aurora_cutover.cutover.steps import (
     remove_replication,
     replica,
     seal_side,
+    set_accounts_locked,
     start_native_replication,
     unfence_side,
     unflip,
@@ -152,6 +153,8 @@ def _seal(ctx: Context) -> dict[str, Any]:
     how = ctx.facts.get("read_only_lift:source")
     if how:
         out["source_read_only"] = wait_read_only(ctx, "source", False, how)
+    if ctx.facts.pop("unlock_after_read_only:source", False):
+        out["source_accounts_unlocked"] = set_accounts_locked(ctx, "source", False)
     return out
 
 

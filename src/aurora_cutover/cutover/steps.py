@@ -196,6 +196,9 @@ def unfence_side(ctx: Context, side: str, *, wait: bool = True) -> str:
             else:
                 ctx.facts[f"read_only_lift:{side}"] = how = submit_read_only(ctx, side, False)
                 done.append(how + " (asked)")
+                if "lock_accounts" in ctx.m.cutover.fence:  # ALTER USER is refused while read_only is on
+                    ctx.facts[f"unlock_after_read_only:{side}"] = True
+                    return f"{side}: " + "; ".join(done) + "; app accounts unlocked once read_only is off"
         except Exception as exc:
             failed.append(f"read_only: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}")
     if "lock_accounts" in ctx.m.cutover.fence:
