@@ -124,3 +124,31 @@ def test_rds_procedures_exist_with_rds_names(m: Migration) -> None:
             assert int(cur.fetchone()[0]) == 168 * 3600
     finally:
         conn.close()
+
+
+def test_fence_readiness_names_a_writer_the_fence_does_not_cover_and_accepts_it_once_exempt(
+        m: Migration, lab: Lab) -> None:
+    import dataclasses
+
+    from aurora_cutover.guardrails import probes
+
+    with lab.source.admin() as conn, conn.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("CREATE USER IF NOT EXISTS 'nightly_etl'@'10.%' IDENTIFIED BY 'x-lab'")
+        cur.execute(f"GRANT SELECT, UPDATE ON {m.source.database}.courses TO 'nightly_etl'@'10.%'")
+    admin = connect(m, "source", admin=True)
+    try:
+        problems, _facts = probes.fence_readiness(admin, "source", m)
+        assert any("nightly_etl" in p and "UPDATE ON eduphoria.courses" in p for p in problems), problems
+        exempt = dataclasses.replace(m, cutover=dataclasses.replace(m.cutover, exempt_accounts=("nightly_etl",)))
+        assert probes.fence_readiness(admin, "source", exempt)[0] == []
+        tgt = connect(m, "target", admin=True)
+        try:
+            assert probes.fence_readiness(tgt, "target", m)[0] == []  # only where the grant is
+        finally:
+            tgt.close()
+    finally:
+        admin.close()
+        with lab.source.admin() as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("DROP USER IF EXISTS 'nightly_etl'@'10.%'")

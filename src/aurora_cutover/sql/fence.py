@@ -67,6 +67,25 @@ def bypass_grants(flavour: Flavour, users: tuple[str, ...]) -> tuple[str, tuple[
     return q, args
 
 
+WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "ALL PRIVILEGES", "ALTER", "DROP", "CREATE")
+# Built-in accounts of the server or the service (RDS's rdsadmin; the lab's root plays it): not app writers.
+BUILTIN_ACCOUNTS = ("rdsadmin", "root", "mariadb.sys", "mysql.sys", "mysql.session", "mysql.infoschema")
+
+
+def write_grants(database: str, heartbeat_table: str) -> tuple[str, tuple[str, ...]]:
+    """(grantee, privilege, level) of every grant that can change ``database``'s data: global, on the schema,
+    or on one of its tables (the migration's heartbeat table aside)."""
+    pm = ", ".join(["%s"] * len(WRITE_PRIVILEGES))
+    q = (f"SELECT GRANTEE, PRIVILEGE_TYPE, '*.*' FROM information_schema.USER_PRIVILEGES "
+         f"WHERE PRIVILEGE_TYPE IN ({pm}) "
+         f"UNION SELECT GRANTEE, PRIVILEGE_TYPE, TABLE_SCHEMA FROM information_schema.SCHEMA_PRIVILEGES "
+         f"WHERE PRIVILEGE_TYPE IN ({pm}) AND TABLE_SCHEMA = %s "
+         f"UNION SELECT GRANTEE, PRIVILEGE_TYPE, CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) "
+         f"FROM information_schema.TABLE_PRIVILEGES WHERE PRIVILEGE_TYPE IN ({pm}) AND TABLE_SCHEMA = %s "
+         f"AND TABLE_NAME <> %s ORDER BY 1, 3, 2")
+    return q, (*WRITE_PRIVILEGES, *WRITE_PRIVILEGES, database, *WRITE_PRIVILEGES, database, heartbeat_table)
+
+
 def grantee(text: str) -> tuple[str, str]:
     """``'app'@'%'`` (information_schema's GRANTEE) -> ("app", "%")."""
     user, _, host = text.rpartition("@")
