@@ -34,7 +34,7 @@ def test_batch_is_delete_expected_then_create_new():
 
 def test_matching_flip_changes_the_record_and_syncs(r53):
     c, zid = r53
-    cid = flip(c, Record(zid, "db.ex.test", "CNAME", "old.ex.test", 60), "new.ex.test")
+    cid = flip(c, Record(zid, "db.ex.test", "CNAME", "old.ex.test", 60), "new.ex.test").change_id
     assert wait_insync(c, cid, timeout_s=5) >= 0
     assert _value(c, zid) == ("new.ex.test", 60)
 
