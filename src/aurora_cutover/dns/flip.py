@@ -74,15 +74,23 @@ def read_now(route53: Any, expected: Record) -> tuple[str, int] | None:
     return None
 
 
+def _response(exc: BaseException) -> dict[str, Any]:
+    resp = getattr(exc, "response", None)  # a ClientError's parsed reply; None on transport errors
+    return resp if isinstance(resp, dict) else {}
+
+
 def error_code(exc: BaseException) -> str:
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code", "")) or type(exc).__name__
+    return str(_response(exc).get("Error", {}).get("Code", "")) or type(exc).__name__
+
+
+def _status(exc: BaseException) -> int:
+    return int(_response(exc).get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
 
 
 def retryable(exc: BaseException) -> bool:
     """Throttling, a prior request still processing, a 5xx, or no/lost reply: worth another try."""
     if isinstance(exc, ClientError):
-        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-        return error_code(exc) in RETRYABLE or status >= 500
+        return error_code(exc) in RETRYABLE or _status(exc) >= 500
     return isinstance(exc, BotoCoreError)
 
 
@@ -91,8 +99,7 @@ def _describe(now: tuple[str, int] | None) -> str:
 
 
 def _retries(obj: Any) -> int:
-    meta = obj.get("ResponseMetadata", {}) if isinstance(obj, dict) else getattr(obj, "response", {}).get(
-        "ResponseMetadata", {})
+    meta = (obj if isinstance(obj, dict) else _response(obj)).get("ResponseMetadata", {})
     return int(meta.get("RetryAttempts") or 0)
 
 
@@ -121,8 +128,7 @@ def flip(route53: Any, expected: Record, new_value: str, comment: str = "", *, t
             n = _retries(exc)
             attempts.append(f"attempt {attempt}: {code}" + (f" (botocore retried {n}x)" if n else ""))
             # A 4xx answer means Route 53 did not take the batch; a 5xx or no answer may have been applied.
-            status = int(getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-            definitive &= isinstance(exc, ClientError) and 400 <= status < 500 and n == 0
+            definitive &= isinstance(exc, ClientError) and 400 <= _status(exc) < 500 and n == 0
             try:
                 now = read_now(route53, expected)
             except (ClientError, BotoCoreError) as rexc:
@@ -135,7 +141,7 @@ def flip(route53: Any, expected: Record, new_value: str, comment: str = "", *, t
                 raise FlipRefused(f"{expected.name}: after {code} Route 53 has {_describe(now)}, neither the expected "
                                   f"{expected.value} nor our {new} — someone else changed it") from None
             if not again:
-                msg = getattr(exc, "response", {}).get("Error", {}).get("Message", str(exc))
+                msg = _response(exc).get("Error", {}).get("Message", str(exc))
                 raise FlipRefused(f"Route 53 refused the compare-and-swap on {expected.name} (expected "
                                   f"{expected.value} TTL {expected.ttl}): {code}: {' '.join(str(msg).split())[:200]}"
                                   ) from None
