@@ -45,13 +45,16 @@ def test_dns_answers_follow_route53_changes(lab: Lab, m) -> None:
     assert resolve(m.dns).addresses == (m.source.host,)
     change = rec.as_change("UPSERT")
     change["ResourceRecordSet"]["ResourceRecords"] = [{"Value": m.target.dns_name}]
-    r53.change_resource_record_sets(HostedZoneId=rec.zone_id, ChangeBatch={"Changes": [change]})
+    cid = r53.change_resource_record_sets(HostedZoneId=rec.zone_id, ChangeBatch={"Changes": [change]})
     try:
+        lab.aws.wait_insync(cid["ChangeInfo"]["Id"], timeout_s=30)  # like Route 53: answers follow once INSYNC
         res = resolve(m.dns)
         assert res.addresses == (m.target.host,) and res.cname_chain[0] == m.target.dns_name
         assert res.ttl == m.dns.ttl
     finally:
-        r53.change_resource_record_sets(HostedZoneId=rec.zone_id, ChangeBatch={"Changes": [rec.as_change("UPSERT")]})
+        cid = r53.change_resource_record_sets(HostedZoneId=rec.zone_id,
+                                              ChangeBatch={"Changes": [rec.as_change("UPSERT")]})
+        lab.aws.wait_insync(cid["ChangeInfo"]["Id"], timeout_s=30)
     assert resolve(m.dns).addresses == (m.source.host,)
 
 
