@@ -220,3 +220,20 @@ def test_a_step_proven_not_done_is_undone_as_before():
                   maybe_done=lambda c: None)]
     res = run(steps, ctx)
     assert res.state == "undone" and ctx.undone == ["flip", "fence"]
+
+
+def test_intent_is_recorded_before_each_submit_and_never_when_nothing_is_submitted():
+    c, st = _stubbed()
+    calls: list[int] = []
+    st.add_response("list_resource_record_sets", _rrs("elsewhere.ex.test"))
+    with st, pytest.raises(FlipRefused):
+        flip(c, REC, "new.ex.test", timeout_s=5, on_submit=lambda: calls.append(1), sleep=_no_sleep)
+    assert calls == []
+    c, st = _stubbed()
+    st.add_response("list_resource_record_sets", _rrs("old.ex.test"))
+    st.add_client_error("change_resource_record_sets", "Throttling", "Rate exceeded")
+    st.add_response("list_resource_record_sets", _rrs("old.ex.test"))
+    st.add_response("change_resource_record_sets", _accepted())
+    with st:
+        flip(c, REC, "new.ex.test", timeout_s=5, on_submit=lambda: calls.append(1), sleep=_no_sleep)
+    assert calls == [1, 1]

@@ -204,11 +204,19 @@ def flip_to(ctx: Context, side: str) -> dict[str, Any]:
     expected: dnsrecord.Record = ctx.facts["record"]
     new_value = dnsrecord.normalise(ctx.m.endpoint(side).dns_name)
     sync = ctx.m.cutover.dns_sync_timeout_s
-    ctx.facts["flip_submitted"] = {"record": expected.name, "from": expected.value, "to": new_value,
-                                   "ttl": expected.ttl, "utc": iso(utc_now())}
+
+    def intent() -> None:  # before each submit: from here on the change may be applied and visible
+        if "flip_submitted" in ctx.facts:
+            return
+        ctx.facts["flip_submitted"] = {"record": expected.name, "from": expected.value, "to": new_value,
+                                       "ttl": expected.ttl, "utc": iso(utc_now())}
+        if "lock" in ctx.facts:  # a run killed from here on is reported as past the flip
+            with contextlib.suppress(Exception):
+                ctx.facts["lock"].step(f"flipped:{'flip' if side == 'target' else 'flip_back'} (submitted)")
+
     try:
         out = dnsflip.flip(ctx.route53, expected, new_value, comment=f"aurora-cutover {ctx.action} {ctx.run_id}",
-                           timeout_s=ctx.bound(sync))
+                           timeout_s=ctx.bound(sync), on_submit=intent)
     except dnsflip.FlipNotApplied:
         ctx.facts.pop("flip_submitted", None)
         raise

@@ -104,8 +104,10 @@ def _retries(obj: Any) -> int:
 
 
 def flip(route53: Any, expected: Record, new_value: str, comment: str = "", *, timeout_s: float = 60.0,
-         sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> FlipOutcome:
+         on_submit: Callable[[], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+         clock: Callable[[], float] = time.monotonic) -> FlipOutcome:
     """Submit the CAS batch (retrying what is retryable until ``timeout_s``); see the module doc.
+    ``on_submit`` runs just before each submit: the caller records its intent there.
 
     A read just before the batch refuses early with a clear message; Route 53 itself applies the batch
     atomically and refuses a non-matching DELETE, which closes the remaining race.
@@ -120,6 +122,8 @@ def flip(route53: Any, expected: Record, new_value: str, comment: str = "", *, t
     attempts: list[str] = []
     definitive = True  # every failure so far was a refusal Route 53 answered (nothing can be in flight)
     for attempt in range(1, 50):  # bounded by count and by the deadline
+        if on_submit is not None:
+            on_submit()
         try:
             resp = route53.change_resource_record_sets(HostedZoneId=expected.zone_id,
                                                        ChangeBatch=change_batch(expected, new_value, comment))
