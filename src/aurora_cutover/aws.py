@@ -15,10 +15,15 @@ from aurora_cutover.config import Aws
 
 # Bounded: a hung AWS endpoint must not hang a session at 2 a.m.
 _BOTO_CONFIG = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"})
+# Route 53 answers in well under a second; a reply lost for 10 s is treated as lost (the flip then re-reads
+# the record before deciding). Throttling / PriorRequestNotComplete / 5xx are retried by botocore's standard
+# mode, and beyond that by the flip's own loop, bounded by the step's deadline (dns/flip.py).
+ROUTE53_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 
 
 def client(aws: Aws, service: str) -> Any:
-    kwargs: dict[str, Any] = {"region_name": aws.region, "config": _BOTO_CONFIG}
+    kwargs: dict[str, Any] = {"region_name": aws.region,
+                              "config": ROUTE53_CONFIG if service == "route53" else _BOTO_CONFIG}
     if aws.endpoint_url:
         kwargs["endpoint_url"] = aws.endpoint_url
         # An emulator accepts any key; don't make lab users configure fake AWS credentials.

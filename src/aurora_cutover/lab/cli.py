@@ -48,6 +48,11 @@ def status(lab: Lab) -> int:
     rec = aws.current_record() if moto_up else None
     line("moto", aws.endpoint, moto_up,
          f"{aws.record} CNAME {rec[0]} TTL {rec[1]}" if rec else "no answer" if not moto_up else "no record")
+    px = aws.proxy_status()
+    line("aws-proxy", aws.endpoint, px is not None,
+         f"Route 53 propagation {px['propagation_s']:g}s, {len(px['pending'])} name(s) PENDING, "
+         f"{len(px['faults'])} fault(s), moto {px['moto']}, DMS {px['dms']}"
+         f"{' (listening)' if px['dms_listening'] else ' (not listening: moto)'}" if px else "not answering")
     answer = lab.resolve()
     line("dns", lab.m.dns.resolver, bool(answer), f"{aws.record} -> {answer}" if answer else "no answer")
     pg = procs.pid_of(lab.dir, "params")
