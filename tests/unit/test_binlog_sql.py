@@ -77,3 +77,10 @@ def test_files_between_follows_rotation_and_refuses_a_purged_start():
 def test_events_page_is_bound():
     assert binlog.events("binlog.000003", 4, 500) == ("SHOW BINLOG EVENTS IN %s FROM %s LIMIT %s",
                                                       ("binlog.000003", 4, 500))
+
+
+def test_events_that_arrived_through_replication_are_not_this_servers_writers():
+    rows = [("binlog.000002", 70, "Table_map", 2, 120, "table_id: 31 (eduphoria.enrollments)"),
+            ("binlog.000002", 170, "Table_map", 1, 220, "table_id: 31 (eduphoria.users)")]
+    assert [w.table for w in binlog.writes_after(rows, DB, scope, HB, server_id=1)] == ["users"]
+    assert len(binlog.writes_after(rows, DB, scope, HB)) == 2

@@ -97,6 +97,7 @@ def writes_since(ctx: Context, side: str, start: tuple[str, int], page: int = 20
     except ValueError as exc:
         raise DrainError(f"{side}: {exc}: the fence cannot be proven") from None
     db = ctx.m.endpoint(side).database
+    server_id = int(ctx.one(side, binlog.SERVER_ID))
     found: list[binlog.Write] = []
     pages = 0
     for f in files:
@@ -108,7 +109,8 @@ def writes_since(ctx: Context, side: str, start: tuple[str, int], page: int = 20
                 raise DrainError(f"{side}: more than {max_pages * page} binlog events since the fence: not proven")
             q, args = binlog.events(f, pos, page)
             rows = ctx.query(side, q, args)
-            found += binlog.writes_after(rows, db, ctx.m.tables.in_scope, ctx.m.replication.heartbeat_table)
+            found += binlog.writes_after(rows, db, ctx.m.tables.in_scope, ctx.m.replication.heartbeat_table,
+                                         server_id)
             if len(rows) < page or (f == end[0] and int(rows[-1][4]) >= end[1]):
                 break
             pos = int(rows[-1][4])

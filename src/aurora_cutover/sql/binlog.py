@@ -23,6 +23,7 @@ from typing import Any
 
 MASTER_STATUS = "SHOW MASTER STATUS"  # File, Position, ... (MySQL 5.7/8.0 and MariaDB alike)
 BINARY_LOGS = "SHOW BINARY LOGS"  # Log_name, File_size
+SERVER_ID = "SELECT @@server_id"  # events of other server ids came in through replication
 
 
 def events(file: str, pos: int, limit: int) -> tuple[str, tuple[str, int, int]]:
@@ -53,11 +54,14 @@ class Write:
 
 
 def writes_after(rows: Sequence[Sequence[Any]], database: str, in_scope: Callable[[str], bool],
-                 heartbeat_table: str) -> list[Write]:
+                 heartbeat_table: str, server_id: int | None = None) -> list[Write]:
     """In-scope writes among SHOW BINLOG EVENTS rows (Log_name, Pos, Event_type, Server_id, End_log_pos, Info).
-    The migration's own heartbeat/barrier table is tooling, not data."""
+    The migration's own heartbeat/barrier table is tooling, not data. With ``server_id``, events that arrived
+    through replication (another originating server, e.g. the reverse path) are not this server's writers."""
     out: list[Write] = []
     for row in rows:
+        if server_id is not None and row[3] is not None and int(row[3]) != server_id:
+            continue
         file, pos, etype, info = str(row[0]), int(row[1]), str(row[2]), str(row[5] or "")
         if etype == "Table_map":
             mt = _TABLE_MAP.search(info)
