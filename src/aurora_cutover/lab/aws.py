@@ -18,6 +18,7 @@ from urllib.parse import urlparse
 
 import boto3
 
+from aurora_cutover.aws import endpoint_url as aws_endpoint_url
 from aurora_cutover.config import Migration
 from aurora_cutover.lab import procs
 
@@ -40,8 +41,12 @@ class LabAws:
     def record(self) -> str:
         return self.m.dns.record_name
 
+    @property
+    def dms_endpoint(self) -> str:
+        return aws_endpoint_url(self.m.aws, "dms")
+
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.m.aws.region,
+        return boto3.client(service, endpoint_url=aws_endpoint_url(self.m.aws, service), region_name=self.m.aws.region,
                             aws_access_key_id="lab", aws_secret_access_key="lab")
 
     def healthy(self) -> bool:

@@ -42,7 +42,7 @@ class Login:
                                 "connect_timeout": 5, "read_timeout": READ_TIMEOUT_S, "write_timeout": 10,
                                 "charset": "utf8mb4"}
         if self.ssl_ca:
-            args["ssl"] = {"ca": self.ssl_ca}
+            args["ssl"] = {"ca": self.ssl_ca, "check_hostname": False}  # SslMode verify-ca: the CA, not the name
         return args
 
 
