@@ -115,3 +115,10 @@ def table_ddl(statement: str, default_schema: str) -> Ddl | None:
     parts = [p.strip().strip("`") for p in re.split(r"\s*\.\s*", m.group(2), maxsplit=1)]
     schema, table = (parts[0], parts[1]) if len(parts) == 2 else (default_schema, parts[0])
     return Ddl(verb, schema, table)
+
+
+def position_of(status_row: tuple[object, ...]) -> str:
+    """``file:pos`` from a SHOW MASTER STATUS / SHOW BINARY LOG STATUS row (DMS's native CdcStartPosition)."""
+    if not status_row or not status_row[0]:
+        raise ValueError("binary logging is off: no binlog position")
+    return f"{status_row[0]}:{int(str(status_row[1]))}"
