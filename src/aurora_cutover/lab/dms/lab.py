@@ -126,6 +126,18 @@ class LabDms:
         raise RuntimeError(f"lab: DMS task {arn} is {t.get('Status')!r}, not {want!r}"
                            + (f": {t['LastFailureMessage']}" if t.get("LastFailureMessage") else ""))
 
+    def wait_status_any(self, arn: str, want: tuple[str, ...], timeout_s: float = 30) -> str:
+        """The first of ``want`` the task reaches within timeout_s, else its status then."""
+        deadline, status = time.monotonic() + timeout_s, ""
+        while time.monotonic() < deadline:
+            found = self.client().describe_replication_tasks(
+                Filters=[{"Name": "replication-task-arn", "Values": [arn]}])["ReplicationTasks"]
+            status = found[0]["Status"] if found else ""
+            if status in want:
+                return status
+            time.sleep(0.2)
+        return status
+
     def ensure(self, position: str, password: str) -> list[str]:
         """Endpoints, instance, forward task (running) and reverse task (ready); only what is missing."""
         m, dms, done = self.lab.m, self.client(), []
