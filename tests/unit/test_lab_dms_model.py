@@ -83,3 +83,16 @@ def test_start_rules():
         model.check_start("running", "start-replication", "cdc", True)
     with pytest.raises(model.InvalidParameter):
         model.check_start("ready", "restart", "cdc", True)
+
+
+def test_derived_dms_config_loads_with_dms_both_ways(tmp_path):
+    from aurora_cutover.config import parse
+    from aurora_cutover.lab.dms.lab import derive_config
+
+    text = (ROOT / "migration.toml").read_text()
+    m = parse(derive_config(text, "eduphoria-lab", "us-east-1", ROOT))
+    assert (m.replication.method, m.replication.reverse_path) == ("dms", "dms")
+    assert m.replication.dms_task_arn == "arn:aws:dms:us-east-1:123456789012:task:EDUPHORIALABFORWARD"
+    assert m.replication.reverse_dms_task_arn.endswith(":task:EDUPHORIALABREVERSE")
+    assert m.source.ca_file == str(ROOT / ".lab" / "tls" / "ca.pem")
+    assert m.replication.heartbeat_table == "_migration_heartbeat"

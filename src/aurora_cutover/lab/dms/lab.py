@@ -195,3 +195,31 @@ def status(lab: Lab) -> tuple[bool, str]:
     parts = [f"{names.get(t['ReplicationTaskArn'], t['ReplicationTaskIdentifier'])} {t['Status']}"
              + (f" ({t['LastFailureMessage'][:120]})" if t.get("LastFailureMessage") else "") for t in tasks]
     return bool(tasks) and all(t["Status"] != "failed" for t in tasks), ", ".join(parts) or "no tasks"
+
+
+def dms_arns(name: str, region: str) -> tuple[str, str]:
+    """Deterministic task ARNs for a migration name (the lab creates exactly these)."""
+    rid = re.sub(r"[^A-Za-z0-9]", "", name).upper() or "LAB"
+    base = f"arn:aws:dms:{region}:123456789012:task:{rid}"
+    return base + "FORWARD", base + "REVERSE"
+
+
+def derive_config(text: str, name: str, region: str, base_dir: Path) -> str:
+    """A lab config with ``replication.method = reverse_path = "dms"`` and the lab's task ARNs; relative
+    paths made absolute (the derived file lives elsewhere). Pure, for ``rehearsal --replication dms``."""
+    fwd, rev = dms_arns(name, region)
+    out, section = [], ""
+    for line in text.splitlines():
+        s = line.strip()
+        if s.startswith("["):
+            section = s.split("#", 1)[0].strip()
+        if section == "[replication]" and re.match(r"(method|reverse_path|dms_task_arn|reverse_dms_task_arn)\s*=", s):
+            continue
+        out.append(re.sub(r'"(\.[^"]*)"', lambda m: '"' + str((base_dir / m.group(1)).resolve()) + '"', line))
+        if s == "[replication]":
+            out += ['method = "dms"', f'dms_task_arn = "{fwd}"', 'reverse_path = "dms"',
+                    f'reverse_dms_task_arn = "{rev}"']
+    if "[replication]" not in (x.strip() for x in out):
+        out += ["", "[replication]", 'method = "dms"', f'dms_task_arn = "{fwd}"', 'reverse_path = "dms"',
+                f'reverse_dms_task_arn = "{rev}"']
+    return "\n".join(out) + "\n"
