@@ -58,3 +58,9 @@ def test_table_ddl_names_the_table_or_none():
     assert dms_apply.table_ddl("DROP TABLE `a`.`b`", "x") == dms_apply.Ddl("DROP", "a", "b")
     for q in ("BEGIN", "COMMIT", "CREATE DATABASE x", "ALTER USER 'app'@'%' ACCOUNT LOCK", "GRANT SELECT ON *.* TO x"):
         assert dms_apply.table_ddl(q, "edu") is None
+
+
+def test_enum_and_set_members_from_the_catalog_type():
+    assert dms_apply.enum_values("enum('public','charter','private')") == ["public", "charter", "private"]
+    assert dms_apply.enum_values("set('a','b''c','d,e')") == ["a", "b'c", "d,e"]
+    assert dms_apply.enum_values("enum('')") == [""]

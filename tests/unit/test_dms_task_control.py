@@ -50,7 +50,7 @@ def test_start_with_position_waits_for_running_and_a_failure_is_named(client, mo
     for s in ("starting", "failed"):
         st.add_response("describe_replication_tasks", _desc(s, "table eduphoria.users: error 1062") if s == "failed"
                         else _desc(s), {"Filters": ANY, "WithoutSettings": False})
-    with pytest.raises(dms.DmsError, match="'failed', not 'running'.*eduphoria.users"):
+    with pytest.raises(dms.DmsError, match=r"'failed', not 'running'.*eduphoria\.users"):
         dms.start_task(c, ARN, 5.0, "resume-processing")
 
 

@@ -122,3 +122,33 @@ def position_of(status_row: tuple[object, ...]) -> str:
     if not status_row or not status_row[0]:
         raise ValueError("binary logging is off: no binlog position")
     return f"{status_row[0]}:{int(str(status_row[1]))}"
+
+
+COLUMN_TYPES = ("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS "
+                "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION")
+
+
+def enum_values(column_type: str) -> list[str]:
+    """The members of ``enum('a','b''c')`` / ``set(...)`` in order (a binlog row holds only their index/bits;
+    without binlog_row_metadata = FULL — MySQL 5.7 has none — the catalog names them, as DMS reads it)."""
+    body = column_type[column_type.index("(") + 1:column_type.rindex(")")]
+    out, cur, i, quoted = [], [], 0, False
+    while i < len(body):
+        ch = body[i]
+        if quoted:
+            if ch == "'" and i + 1 < len(body) and body[i + 1] == "'":
+                cur.append("'")
+                i += 1
+            elif ch == "\\" and i + 1 < len(body):
+                cur.append(body[i + 1])
+                i += 1
+            elif ch == "'":
+                quoted = False
+                out.append("".join(cur))
+                cur = []
+            else:
+                cur.append(ch)
+        elif ch == "'":
+            quoted = True
+        i += 1
+    return out

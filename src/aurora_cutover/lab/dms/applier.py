@@ -101,6 +101,7 @@ class Applier:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._keys: dict[tuple[str, str], tuple[str, ...]] = {}
+        self._members: dict[tuple[str, str], dict[int, list[str]]] = {}
 
     # ------------------------------------------------------------------ checkpoint
 
@@ -237,6 +238,7 @@ class Applier:
                 if isinstance(ev, WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent):
                     schema, table = ev.schema, ev.table
                     if self.mappings.selected(schema, table):
+                        self._name_members(ev)
                         kind = ("update" if isinstance(ev, UpdateRowsEvent)
                                 else "delete" if isinstance(ev, DeleteRowsEvent) else "insert")
                         pending.append((schema, table, kind, ev))
@@ -253,6 +255,7 @@ class Applier:
                         if ddl is not None:
                             row_event._COLUMN_NAME_CACHE.pop(f"{ddl.schema}.{ddl.table}", None)
                             self._keys.pop((ddl.schema, ddl.table), None)
+                            self._members.pop((ddl.schema, ddl.table), None)
                             if self.mappings.selected(ddl.schema, ddl.table):
                                 self._apply_ddl(tgt, ddl, q)
                         # A DDL is its own transaction: commit point.
@@ -268,6 +271,32 @@ class Applier:
             with contextlib.suppress(Exception):
                 tgt.rollback()
                 tgt.close()
+
+    def _name_members(self, ev: Any) -> None:
+        """ENUM/SET columns: the binlog row holds an index / bit mask; give the decoder the members (from the
+        source's catalog, cached per table) before the rows are decoded (they decode lazily)."""
+        from pymysqlreplication.constants import FIELD_TYPE
+
+        cols = [c for c in ev.columns if c.type in (FIELD_TYPE.ENUM, FIELD_TYPE.SET)
+                and not (c.enum_values or c.set_values)]
+        if not cols:
+            return
+        key = (ev.schema, ev.table)
+        if key not in self._members:
+            conn = pymysql.connect(**self.source.connect_args())
+            try:
+                with conn.cursor() as cur:
+                    cur.execute(dms_apply.COLUMN_TYPES, key)
+                    self._members[key] = {i: dms_apply.enum_values(r[2]) for i, r in enumerate(cur.fetchall())
+                                          if r[1] in ("enum", "set")}
+            finally:
+                conn.close()
+        members = self._members[key]
+        for i, c in enumerate(ev.columns):
+            if i in members and c.type == FIELD_TYPE.ENUM:
+                c.enum_values = ["", *members[i]]  # index 0 is the empty error value
+            elif i in members and c.type == FIELD_TYPE.SET:
+                c.set_values = members[i]
 
     def _apply_ddl(self, tgt: Any, ddl: dms_apply.Ddl, statement: str) -> None:
         try:
@@ -293,12 +322,12 @@ class Applier:
                         key = self._key(tgt, schema, table)
                         for row in ev.rows:
                             if kind == "insert":
-                                q, args = dms_apply.insert(schema, table, row["values"])
+                                q, args = dms_apply.insert(schema, table, _image(row, ""))
                             elif kind == "update":
-                                q, args = dms_apply.update(schema, table, key, row["before_values"],
-                                                           row["after_values"])
+                                q, args = dms_apply.update(schema, table, key, _image(row, "before_"),
+                                                           _image(row, "after_"))
                             else:
-                                q, args = dms_apply.delete(schema, table, key, row["values"])
+                                q, args = dms_apply.delete(schema, table, key, _image(row, ""))
                             cur.execute(q, args)
                             counts[(schema, table, kind)] = counts.get((schema, table, kind), 0) + 1
                 tgt.commit()
@@ -320,3 +349,12 @@ class Applier:
                 self.stats.latency_source.append(max(0.0, read_at - ts))
                 self.stats.latency_target.append(max(0.0, now - ts))
         self._save()
+
+
+def _image(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A decoded row image; the decoder returns None for an empty SET (not NULL): restore it as ''."""
+    values = dict(row[f"{prefix}values"])
+    for col, why in (row.get(f"{prefix}none_sources") or {}).items():
+        if why == "empty set" and values.get(col) is None:
+            values[col] = ""
+    return values
