@@ -124,7 +124,7 @@ def position_of(status_row: tuple[object, ...]) -> str:
     return f"{status_row[0]}:{int(str(status_row[1]))}"
 
 
-COLUMN_TYPES = ("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE FROM information_schema.COLUMNS "
+COLUMN_TYPES = ("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
                 "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION")
 
 

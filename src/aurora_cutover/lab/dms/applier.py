@@ -101,7 +101,7 @@ class Applier:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._keys: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._members: dict[tuple[str, str], dict[int, list[str]]] = {}
+        self._members: dict[tuple[str, str], dict[int, tuple[str, list[str], str | None]]] = {}
 
     # ------------------------------------------------------------------ checkpoint
 
@@ -273,30 +273,35 @@ class Applier:
                 tgt.close()
 
     def _name_members(self, ev: Any) -> None:
-        """ENUM/SET columns: the binlog row holds an index / bit mask; give the decoder the members (from the
-        source's catalog, cached per table) before the rows are decoded (they decode lazily)."""
+        """Without binlog_row_metadata = FULL (MySQL 5.7 has none) a row holds ENUM/SET as index / bit mask and
+        strings without their character set: give the decoder both from the source's catalog (cached per table)
+        before the rows are decoded (they decode lazily) — DMS reads the same catalog."""
         from pymysqlreplication.constants import FIELD_TYPE
 
-        cols = [c for c in ev.columns if c.type in (FIELD_TYPE.ENUM, FIELD_TYPE.SET)
-                and not (c.enum_values or c.set_values)]
-        if not cols:
-            return
         key = (ev.schema, ev.table)
         if key not in self._members:
             conn = pymysql.connect(**self.source.connect_args())
             try:
                 with conn.cursor() as cur:
                     cur.execute(dms_apply.COLUMN_TYPES, key)
-                    self._members[key] = {i: dms_apply.enum_values(r[2]) for i, r in enumerate(cur.fetchall())
-                                          if r[1] in ("enum", "set")}
+                    self._members[key] = {i: (r[1], dms_apply.enum_values(r[2]) if r[1] in ("enum", "set") else [],
+                                              r[3]) for i, r in enumerate(cur.fetchall())}
             finally:
                 conn.close()
         members = self._members[key]
         for i, c in enumerate(ev.columns):
-            if i in members and c.type == FIELD_TYPE.ENUM:
-                c.enum_values = ["", *members[i]]  # index 0 is the empty error value
-            elif i in members and c.type == FIELD_TYPE.SET:
-                c.set_values = members[i]
+            if i not in members:
+                continue
+            data_type, values, charset = members[i]
+            if c.type == FIELD_TYPE.ENUM and not c.enum_values:
+                c.enum_values = ["", *values]  # index 0 is the empty error value
+            elif c.type == FIELD_TYPE.SET and not c.set_values:
+                c.set_values = values
+            elif data_type in ("binary", "varbinary") and c.character_set_name is None:
+                # No Python codec by this name: the decoder keeps the bytes as they are (what BINARY holds).
+                c.character_set_name = "binary-bytes"
+            elif charset and c.character_set_name is None:
+                c.character_set_name = charset
 
     def _apply_ddl(self, tgt: Any, ddl: dms_apply.Ddl, statement: str) -> None:
         try:
@@ -331,13 +336,16 @@ class Applier:
                             cur.execute(q, args)
                             counts[(schema, table, kind)] = counts.get((schema, table, kind), 0) + 1
                 tgt.commit()
-            except pymysql.MySQLError as exc:
+            except Exception as exc:  # a server error, or a row the decoder could not read: name the table
                 with contextlib.suppress(Exception):
                     tgt.rollback()
-                code = exc.args[0] if exc.args else "?"
-                text = exc.args[1] if len(exc.args) > 1 else str(exc)
-                raise ApplyError(f"table {schema}.{table}: {kind} failed on the target: error {code}: "
-                                 f"{text}") from None
+                if isinstance(exc, pymysql.MySQLError):
+                    code = exc.args[0] if exc.args else "?"
+                    text = exc.args[1] if len(exc.args) > 1 else str(exc)
+                    raise ApplyError(f"table {schema}.{table}: {kind} failed on the target: error {code}: "
+                                     f"{text}") from None
+                raise ApplyError(f"table {schema}.{table}: {kind} could not be read from the source binlog: "
+                                 f"{type(exc).__name__}: {str(exc)[:200]}") from None
         self.position = pos
         now = time.time()
         with self.stats.lock:
