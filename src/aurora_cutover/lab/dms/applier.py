@@ -101,7 +101,7 @@ class Applier:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._keys: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._members: dict[tuple[str, str], dict[int, tuple[str, list[str], str | None]]] = {}
+        self._members: dict[tuple[str, str], dict[int, tuple[str, list[str], str | None, bool]]] = {}
 
     # ------------------------------------------------------------------ checkpoint
 
@@ -273,9 +273,10 @@ class Applier:
                 tgt.close()
 
     def _name_members(self, ev: Any) -> None:
-        """Without binlog_row_metadata = FULL (MySQL 5.7 has none) a row holds ENUM/SET as index / bit mask and
-        strings without their character set: give the decoder both from the source's catalog (cached per table)
-        before the rows are decoded (they decode lazily) — DMS reads the same catalog."""
+        """Without binlog_row_metadata = FULL (MySQL 5.7 has none) a row holds ENUM/SET as index / bit mask,
+        integers without their signedness and strings without their character set: give the decoder all three
+        from the source's catalog (cached per table) before the rows are decoded (they decode lazily) — DMS
+        reads the same catalog."""
         from pymysqlreplication.constants import FIELD_TYPE
 
         key = (ev.schema, ev.table)
@@ -285,14 +286,17 @@ class Applier:
                 with conn.cursor() as cur:
                     cur.execute(dms_apply.COLUMN_TYPES, key)
                     self._members[key] = {i: (r[1], dms_apply.enum_values(r[2]) if r[1] in ("enum", "set") else [],
-                                              r[3]) for i, r in enumerate(cur.fetchall())}
+                                              r[3], "unsigned" in str(r[2]).lower())
+                                          for i, r in enumerate(cur.fetchall())}
             finally:
                 conn.close()
         members = self._members[key]
         for i, c in enumerate(ev.columns):
             if i not in members:
                 continue
-            data_type, values, charset = members[i]
+            data_type, values, charset, unsigned = members[i]
+            if unsigned:  # else a value above the signed range decodes negative
+                c.unsigned = True
             if c.type == FIELD_TYPE.ENUM and not c.enum_values:
                 c.enum_values = ["", *values]  # index 0 is the empty error value
             elif c.type == FIELD_TYPE.SET and not c.set_values:
