@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import decimal
 
+import pytest
+
 from aurora_cutover.db.flavour import Flavour
 from aurora_cutover.sql import dms_apply
 
@@ -64,3 +66,18 @@ def test_enum_and_set_members_from_the_catalog_type():
     assert dms_apply.enum_values("enum('public','charter','private')") == ["public", "charter", "private"]
     assert dms_apply.enum_values("set('a','b''c','d,e')") == ["a", "b'c", "d,e"]
     assert dms_apply.enum_values("enum('')") == [""]
+
+
+def test_catalog_aligned_to_the_binlog_row_without_virtual_columns():
+    rows = [("id", "bigint", "bigint(20) unsigned", None, "auto_increment"),
+            ("kind", "enum", "enum('a','b')", "utf8mb4", ""),
+            ("dom", "varchar", "varchar(191)", "utf8mb4", "STORED GENERATED"),
+            ("full", "varchar", "varchar(201)", "utf8mb4", "VIRTUAL GENERATED"),
+            ("ip", "varbinary", "varbinary(16)", None, "")]
+    cat = dms_apply.catalog_columns(rows)
+    assert cat[0].unsigned and cat[1].members == ("a", "b") and cat[2].generated and cat[3].virtual
+    assert [c.name for c in dms_apply.binlog_columns(cat, 5)] == ["id", "kind", "dom", "full", "ip"]  # MySQL
+    assert [c.name for c in dms_apply.binlog_columns(cat, 4)] == ["id", "kind", "dom", "ip"]  # MariaDB
+    with pytest.raises(ValueError, match="table changed"):
+        dms_apply.binlog_columns(cat, 3)
+    assert dms_apply.writable({"id": 1, "dom": "x", "ip": b"\x00"}, {"dom", "full"}) == {"id": 1, "ip": b"\x00"}

@@ -124,8 +124,47 @@ def position_of(status_row: tuple[object, ...]) -> str:
     return f"{status_row[0]}:{int(str(status_row[1]))}"
 
 
-COLUMN_TYPES = ("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+COLUMN_TYPES = ("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME, EXTRA FROM information_schema.COLUMNS "
                 "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    data_type: str
+    members: tuple[str, ...]  # ENUM / SET
+    charset: str | None
+    unsigned: bool
+    generated: bool  # the target computes it: never written
+    virtual: bool
+
+
+def catalog_columns(rows: list[tuple[Any, ...]]) -> list[Column]:
+    """COLUMN_TYPES rows → columns."""
+    out = []
+    for name, data_type, column_type, charset, extra in rows:
+        extra = str(extra or "").upper()
+        out.append(Column(str(name), str(data_type).lower(),
+                          tuple(enum_values(str(column_type))) if str(data_type).lower() in ("enum", "set") else (),
+                          charset, "unsigned" in str(column_type).lower(), "GENERATED" in extra, "VIRTUAL" in extra))
+    return out
+
+
+def binlog_columns(catalog: list[Column], in_binlog: int) -> list[Column]:
+    """The catalog columns a row event carries, in order: all of them (MySQL logs VIRTUAL columns in a FULL
+    image), or all but the VIRTUAL generated ones (MariaDB does not log them). Else the table changed."""
+    if len(catalog) == in_binlog:
+        return catalog
+    stored = [c for c in catalog if not c.virtual]
+    if len(stored) == in_binlog:
+        return stored
+    raise ValueError(f"the binlog row has {in_binlog} columns, the catalog {len(catalog)} "
+                     f"({len(stored)} not virtual): the table changed")
+
+
+def writable(row: dict[str, Any], generated: set[str]) -> dict[str, Any]:
+    """The image without generated columns (the target computes those; writing them is an error)."""
+    return {k: v for k, v in row.items() if k not in generated}
 
 
 def enum_values(column_type: str) -> list[str]:

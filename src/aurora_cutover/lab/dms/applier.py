@@ -101,7 +101,8 @@ class Applier:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._keys: dict[tuple[str, str], tuple[str, ...]] = {}
-        self._members: dict[tuple[str, str], dict[int, tuple[str, list[str], str | None, bool]]] = {}
+        self._members: dict[tuple[str, str], list[dms_apply.Column]] = {}
+        self._generated: dict[tuple[str, str], set[str]] = {}
 
     # ------------------------------------------------------------------ checkpoint
 
@@ -273,10 +274,10 @@ class Applier:
                 tgt.close()
 
     def _name_members(self, ev: Any) -> None:
-        """Without binlog_row_metadata = FULL (MySQL 5.7 has none) a row holds ENUM/SET as index / bit mask,
-        integers without their signedness and strings without their character set: give the decoder all three
-        from the source's catalog (cached per table) before the rows are decoded (they decode lazily) — DMS
-        reads the same catalog."""
+        """Without binlog_row_metadata = FULL (MySQL 5.7 has none) a row holds no column names, ENUM/SET as
+        index / bit mask, integers without their signedness, strings without their character set: give the
+        decoder all of them from the source's catalog (cached per table) before the rows are decoded (they
+        decode lazily) — DMS reads the same catalog."""
         from pymysqlreplication.constants import FIELD_TYPE
 
         key = (ev.schema, ev.table)
@@ -285,27 +286,27 @@ class Applier:
             try:
                 with conn.cursor() as cur:
                     cur.execute(dms_apply.COLUMN_TYPES, key)
-                    self._members[key] = {i: (r[1], dms_apply.enum_values(r[2]) if r[1] in ("enum", "set") else [],
-                                              r[3], "unsigned" in str(r[2]).lower())
-                                          for i, r in enumerate(cur.fetchall())}
+                    self._members[key] = dms_apply.catalog_columns(list(cur.fetchall()))
             finally:
                 conn.close()
-        members = self._members[key]
-        for i, c in enumerate(ev.columns):
-            if i not in members:
-                continue
-            data_type, values, charset, unsigned = members[i]
-            if unsigned:  # else a value above the signed range decodes negative
+        try:
+            cols = dms_apply.binlog_columns(self._members[key], len(ev.columns))
+        except ValueError as exc:
+            raise ApplyError(f"table {ev.schema}.{ev.table}: {exc}") from None
+        self._generated[key] = {c.name for c in self._members[key] if c.generated}
+        for c, meta in zip(ev.columns, cols, strict=True):
+            c.name = meta.name
+            if meta.unsigned:  # else a value above the signed range decodes negative
                 c.unsigned = True
             if c.type == FIELD_TYPE.ENUM and not c.enum_values:
-                c.enum_values = ["", *values]  # index 0 is the empty error value
+                c.enum_values = ["", *meta.members]  # index 0 is the empty error value
             elif c.type == FIELD_TYPE.SET and not c.set_values:
-                c.set_values = values
-            elif data_type in ("binary", "varbinary") and c.character_set_name is None:
+                c.set_values = list(meta.members)
+            elif meta.data_type in ("binary", "varbinary") and c.character_set_name is None:
                 # No Python codec by this name: the decoder keeps the bytes as they are (what BINARY holds).
                 c.character_set_name = "binary-bytes"
-            elif charset and c.character_set_name is None:
-                c.character_set_name = charset
+            elif meta.charset and c.character_set_name is None:
+                c.character_set_name = meta.charset
 
     def _apply_ddl(self, tgt: Any, ddl: dms_apply.Ddl, statement: str) -> None:
         try:
@@ -329,14 +330,17 @@ class Applier:
                 with tgt.cursor() as cur:
                     for schema, table, kind, ev in pending:
                         key = self._key(tgt, schema, table)
+                        gen = self._generated.get((schema, table), set())
                         for row in ev.rows:
                             if kind == "insert":
-                                q, args = dms_apply.insert(schema, table, _image(row, ""))
+                                q, args = dms_apply.insert(schema, table, dms_apply.writable(_image(row, ""), gen))
                             elif kind == "update":
-                                q, args = dms_apply.update(schema, table, key, _image(row, "before_"),
-                                                           _image(row, "after_"))
+                                q, args = dms_apply.update(schema, table, key,
+                                                           dms_apply.writable(_image(row, "before_"), gen),
+                                                           dms_apply.writable(_image(row, "after_"), gen))
                             else:
-                                q, args = dms_apply.delete(schema, table, key, _image(row, ""))
+                                q, args = dms_apply.delete(schema, table, key,
+                                                           dms_apply.writable(_image(row, ""), gen))
                             cur.execute(q, args)
                             counts[(schema, table, kind)] = counts.get((schema, table, kind), 0) + 1
                 tgt.commit()
