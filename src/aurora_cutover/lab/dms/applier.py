@@ -26,6 +26,7 @@ from aurora_cutover.sql import dms_apply
 
 READ_TIMEOUT_S = 10.0  # the binlog socket read bound; heartbeats arrive every HEARTBEAT_S
 HEARTBEAT_S = 1.0
+BYTES = ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob")  # no character set: bytes
 
 
 @dataclass(frozen=True)
@@ -302,7 +303,7 @@ class Applier:
                 c.enum_values = ["", *meta.members]  # index 0 is the empty error value
             elif c.type == FIELD_TYPE.SET and not c.set_values:
                 c.set_values = list(meta.members)
-            elif meta.data_type in ("binary", "varbinary") and c.character_set_name is None:
+            elif meta.data_type in BYTES and c.character_set_name is None:
                 # No Python codec by this name: the decoder keeps the bytes as they are (what BINARY holds).
                 c.character_set_name = "binary-bytes"
             elif meta.charset and c.character_set_name is None:
