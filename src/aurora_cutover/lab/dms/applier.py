@@ -332,10 +332,16 @@ class Applier:
                     for schema, table, kind, ev in pending:
                         key = self._key(tgt, schema, table)
                         gen = self._generated.get((schema, table), set())
+                        if kind == "insert" and ev.rows:
+                            # One event's rows share their columns: one multi-row INSERT (pymysql batches
+                            # executemany), so a bulk source transaction does not cost a round trip per row.
+                            images = [dms_apply.writable(_image(row, ""), gen) for row in ev.rows]
+                            q, _ = dms_apply.insert(schema, table, images[0])
+                            cur.executemany(q, [dms_apply.insert(schema, table, im)[1] for im in images])
+                            counts[(schema, table, kind)] = counts.get((schema, table, kind), 0) + len(images)
+                            continue
                         for row in ev.rows:
-                            if kind == "insert":
-                                q, args = dms_apply.insert(schema, table, dms_apply.writable(_image(row, ""), gen))
-                            elif kind == "update":
+                            if kind == "update":
                                 q, args = dms_apply.update(schema, table, key,
                                                            dms_apply.writable(_image(row, "before_"), gen),
                                                            dms_apply.writable(_image(row, "after_"), gen))
