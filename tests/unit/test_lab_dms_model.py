@@ -96,3 +96,13 @@ def test_derived_dms_config_loads_with_dms_both_ways(tmp_path):
     assert m.replication.reverse_dms_task_arn.endswith(":task:EDUPHORIALABREVERSE")
     assert m.source.ca_file == str(ROOT / ".lab" / "tls" / "ca.pem")
     assert m.replication.heartbeat_table == "_migration_heartbeat"
+
+
+def test_dms_endpoint_is_derived_in_one_place():
+    from aurora_cutover.aws import endpoint_url
+    from aurora_cutover.config import Aws
+
+    lab = Aws(endpoint_url="http://127.0.0.1:4630")
+    assert endpoint_url(lab, "dms") == "http://127.0.0.1:4632"
+    assert endpoint_url(lab, "cloudwatch") == "http://127.0.0.1:4630"
+    assert endpoint_url(Aws(), "dms") == ""  # real AWS: boto3's own endpoint
