@@ -29,6 +29,7 @@ output "migration_toml" {
     reverse_path              = var.enable_reverse_replication ? "dms" : "none"
     binlog_retention_hours    = var.binlog_retention_hours
     source_parameter_group    = aws_db_parameter_group.source.name
+    target_parameter_group    = aws_rds_cluster_parameter_group.target.name
     app_accounts              = jsonencode(var.app_db_accounts)
   })
 }

@@ -38,6 +38,14 @@ resource "aws_rds_cluster_parameter_group" "target" {
     value = "ON"
   }
 
+  # The rollback fences Aurora through THIS group (ModifyDBClusterParameterGroup: the master user has no
+  # SUPER / SYSTEM_VARIABLES_ADMIN, so SET GLOBAL read_only is refused). The master user's CONNECTION_ADMIN
+  # writes through read_only; the application accounts do not.
+  parameter {
+    name  = "read_only"
+    value = "0"
+  }
+
   parameter {
     name  = "server_audit_logging"
     value = "1"

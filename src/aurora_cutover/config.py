@@ -18,6 +18,7 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
 import tomllib
 import types
 import typing
@@ -89,7 +90,9 @@ class Endpoint:
     ca_file: str = ""
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
-    admin_socket: str = ""  # lab: unix socket with socket auth for the OS user
+    # Declared engine, e.g. "mysql-5.7", "aurora-mysql-8.0", "mariadb-10.11": config rules that hold before any
+    # server is reached (a native reverse path 8.0 -> 5.7 is refused). Readiness checks it against the server.
+    engine: str = ""
     credentials: CredentialSource = field(default_factory=CredentialSource)
     admin_credentials: CredentialSource | None = None
     rds_id: str = ""  # RDS instance or Aurora cluster identifier: AWS-side checks (describe_db_clusters)
@@ -160,7 +163,14 @@ class Cutover:
     verify_grace_s: float = 5.0
     kill_stragglers: bool = True
     final_checksum: bool = False  # drain: full data-parity pass while fenced (longer outage, strongest proof)
-    source_parameter_group: str = ""  # RDS: fence by parameter group instead of SET GLOBAL
+    # RDS/Aurora have no SUPER: read_only changes only through the DB parameter group (source) and the DB
+    # cluster parameter group (Aurora target). Empty = self-managed server: SET GLOBAL read_only.
+    source_parameter_group: str = ""
+    target_parameter_group: str = ""
+    read_only_apply_timeout_s: float = 60.0  # RDS applies a dynamic parameter asynchronously
+    # Accounts that keep write grants on a fenced server on purpose (the reverse DMS task's login, RDS's own
+    # rdsadmin): not locked, not killed, and not counted as a hole in the fence.
+    exempt_accounts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +192,15 @@ class Application:
 
 
 @dataclass(frozen=True)
+class LabSettings:
+    """Only the local lab reads these (production configs have no [lab] section)."""
+
+    dir: str = ".lab"  # relative to the config file
+    parameter_apply_delay_s: float = 2.0  # like RDS applying a dynamic parameter
+    route53_propagation_s: float = 3.0  # a change stays PENDING this long (Route 53: tens of seconds)
+
+
+@dataclass(frozen=True)
 class MigrationInfo:
     name: str
 
@@ -200,6 +219,7 @@ class Migration:
     schema: Schema = field(default_factory=Schema)
     settings: Settings = field(default_factory=Settings)
     application: Application = field(default_factory=Application)
+    lab: LabSettings = field(default_factory=LabSettings)
     path: str = ""  # where it was loaded from; not part of the fingerprint
 
     def endpoint(self, side: str) -> Endpoint:
@@ -209,7 +229,9 @@ class Migration:
 
     def fingerprint(self) -> str:
         """sha256 of the config as loaded, without secrets or its path: same migration, same print."""
-        return hashlib.sha256(json.dumps(_public(self), sort_keys=True).encode()).hexdigest()
+        public = _public(self)
+        public.pop("lab", None)  # where the lab keeps its files is not part of the migration
+        return hashlib.sha256(json.dumps(public, sort_keys=True).encode()).hexdigest()
 
 
 _NOT_IN_FILE = {"login", "admin_login", "path"}
@@ -308,6 +330,11 @@ def _check_semantics(m: Migration) -> None:
         raise ConfigError("replication.dms_task_arn: required when replication.method = 'dms'")
     if m.replication.reverse_path == "dms" and not m.replication.reverse_dms_task_arn:
         raise ConfigError("replication.reverse_dms_task_arn: required when replication.reverse_path = 'dms'")
+    _check_reverse_engine(m)
+    if m.cutover.read_only_apply_timeout_s <= 0:
+        raise ConfigError("cutover.read_only_apply_timeout_s: must be > 0")
+    if m.lab.parameter_apply_delay_s < 0 or m.lab.route53_propagation_s < 0:
+        raise ConfigError("lab.parameter_apply_delay_s/route53_propagation_s: must be >= 0")
     if not m.dns.zone_id and not m.dns.zone_name:
         raise ConfigError("dns.zone_id: missing (or give dns.zone_name)")
     if m.dns.resolver != "system":
@@ -321,6 +348,32 @@ def _check_semantics(m: Migration) -> None:
             raise ConfigError(f"thresholds.{f.name}: must be > 0, got {getattr(m.thresholds, f.name)}")
     if m.source.host == m.target.host and m.source.port == m.target.port:
         raise ConfigError("target.host: source and target are the same server")
+
+
+_ENGINE = re.compile(r"^(mysql|aurora-mysql|mariadb)-(\d+)\.(\d+)$")
+
+
+def engine_version(key: str, engine: str) -> tuple[str, tuple[int, int]] | None:
+    """ "aurora-mysql-8.0" -> ("aurora-mysql", (8, 0)); "" -> None."""
+    if not engine:
+        return None
+    mt = _ENGINE.match(engine)
+    if mt is None:
+        raise ConfigError(f"{key}: must look like 'mysql-5.7', 'aurora-mysql-8.0' or 'mariadb-10.11', got {engine!r}")
+    return mt.group(1), (int(mt.group(2)), int(mt.group(3)))
+
+
+def _check_reverse_engine(m: Migration) -> None:
+    """MySQL replicates from an older to a newer version only: 8.0 -> 5.7 is not supported, so a native
+    reverse path from an 8.0 target to a 5.7 source would break at the first write after cutover."""
+    src = engine_version("source.engine", m.source.engine)
+    tgt = engine_version("target.engine", m.target.engine)
+    if m.replication.reverse_path != "native" or src is None or tgt is None:
+        return
+    mysqlish = {"mysql", "aurora-mysql"}
+    if src[0] in mysqlish and tgt[0] in mysqlish and tgt[1] > src[1]:
+        raise ConfigError(f"replication.reverse_path: 'native' from {m.target.engine} back to {m.source.engine} is "
+                          "not supported by MySQL (replication never goes to an older version); use 'dms'")
 
 
 def _check_credential_source(key: str, c: CredentialSource) -> None:
@@ -386,7 +439,9 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
     m = parse(text, path=str(p))
-    m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent))
+    lab_dir = m.lab.dir if Path(m.lab.dir).is_absolute() else str((p.parent / m.lab.dir).resolve())
+    m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
+                            lab=dataclasses.replace(m.lab, dir=lab_dir))
     if not resolve_secrets:
         return m
     sides = {}
@@ -406,4 +461,4 @@ def _anchor(ep: Endpoint, base: Path) -> Endpoint:
     """Relative file paths in the config are relative to the config file, not to the cwd."""
     def fix(v: str) -> str:
         return str((base / v).resolve()) if v and not Path(v).is_absolute() else v
-    return dataclasses.replace(ep, ca_file=fix(ep.ca_file), admin_socket=fix(ep.admin_socket))
+    return dataclasses.replace(ep, ca_file=fix(ep.ca_file))

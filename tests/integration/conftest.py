@@ -80,8 +80,8 @@ def lab_guard(lab: Lab) -> Any:
     assert replica_running(lab), "lab replication is not running before the test"
     yield lab
     lab.target.query("START SLAVE")
-    lab.source.query("SET GLOBAL read_only = OFF")
-    lab.target.query("SET GLOBAL read_only = ON")
+    lab.set_read_only("source", False)
+    lab.set_read_only("target", True)
     deadline = time.monotonic() + 20
     while not replica_running(lab) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -128,7 +128,7 @@ def reset_route53(lab: Lab) -> None:
     req = urllib.request.Request(f"{lab.m.aws.endpoint_url}/moto-api/reset", method="POST")
     with urllib.request.urlopen(req, timeout=10):
         pass
-    lab.aws.seed(lab.secret_values())
+    lab.seed_aws()
 
 
 def restore_lab(lab: Lab) -> None:
@@ -136,7 +136,8 @@ def restore_lab(lab: Lab) -> None:
     running, no reverse replication, no lock rows, app accounts unlocked on both sides. Idempotent."""
     if not lab.target.running():
         lab.target.start()
-    lab.source.query("SET GLOBAL read_only = ON")  # freeze the source while replication is re-pointed
+    reset_route53(lab)  # first: a fresh emulator also holds fresh parameter groups
+    lab.set_read_only("source", True)  # freeze the source while replication is re-pointed
     try:
         if lab.source.query("SHOW SLAVE STATUS"):
             if replicating(lab, "source"):
@@ -154,15 +155,14 @@ def restore_lab(lab: Lab) -> None:
         lab.target.query("SET GLOBAL gtid_slave_pos = %s", (",".join(f"{d}-{a}-{b}" for d, (a, b) in pos.items()),))
         lab.target.query("START SLAVE")
         _wait_applied(lab, "target", "source")
-        lab.target.query("SET GLOBAL read_only = ON")
+        lab.set_read_only("target", True)
         for server in (lab.source, lab.target):
             with server.admin() as conn, conn.cursor() as cur:
                 cur.execute("SET SESSION sql_log_bin = 0")
                 cur.execute("ALTER USER 'app'@'%' ACCOUNT UNLOCK")
                 cur.execute(f"DROP TABLE IF EXISTS {LOCK_DATABASE}.{LOCK_TABLE}")
-        reset_route53(lab)
     finally:
-        lab.source.query("SET GLOBAL read_only = OFF")
+        lab.set_read_only("source", False)
     deadline = time.monotonic() + 20
     while not replicating(lab, "target") and time.monotonic() < deadline:
         time.sleep(0.2)

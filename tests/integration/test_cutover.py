@@ -15,8 +15,9 @@ import pytest
 from aurora_cutover.aws import client
 from aurora_cutover.config import load
 from aurora_cutover.cutover.actions import run_action
-from aurora_cutover.cutover.lock import holder
+from aurora_cutover.cutover.lock import holder, journal_step
 from aurora_cutover.db import connect
+from aurora_cutover.db.connect import _ssl_args
 from tests.integration.conftest import ROOT, replica_running, run_product
 from tests.integration.cutover_helpers import (
     app_write_rows,
@@ -69,7 +70,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(restored, tmp_path):
     assert data["plan: current_value"].startswith(restored.m.source.dns_name)
     assert data["plan: new_value"].startswith(restored.m.target.dns_name)
     steps = [r[1] for r in data["tables"][0]["rows"]]
-    assert steps == ["preflight", "recheck", "fence", "drain", "stop_forward", "reverse", "flip", "verify"]
+    assert steps == ["preflight", "recheck", "fence", "drain", "stop_forward", "seal", "reverse", "flip", "verify"]
     _unchanged(restored)
 
 
@@ -141,11 +142,12 @@ def test_cutover_killed_after_the_flip_is_detected_and_not_flipped_twice(restore
                             stderr=subprocess.DEVNULL, start_new_session=True)
     m = load(cfg)
     conn = connect(m, "source", admin=True)
+    journal = connect(m, "target", admin=True)  # a fenced source refuses the step updates: they go here
     step, deadline = None, time.monotonic() + 60
     try:
         while time.monotonic() < deadline and proc.poll() is None:
             try:
-                step = (holder(conn, "cutover") or {}).get("step")
+                step = journal_step(journal, "cutover") or (holder(conn, "cutover") or {}).get("step")
             except pymysql.MySQLError:
                 step = None
             if step and step.startswith("flipped"):
@@ -155,6 +157,7 @@ def test_cutover_killed_after_the_flip_is_detected_and_not_flipped_twice(restore
         proc.wait(10)
     finally:
         conn.close()
+        journal.close()
     assert step and step.startswith("flipped"), f"the cutover never reached the flip (last step {step})"
     assert record_value(restored) == m.target.dns_name
     rc, doc, _out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=90)
@@ -208,3 +211,35 @@ def test_recheck_stops_on_a_rogue_write_on_the_target_before_any_fence(restored,
         with restored.target.admin(database=db) as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
             cur.execute("DELETE FROM activity_log WHERE event_type = 'rogue'")
+
+
+def test_a_writer_the_account_lock_missed_is_caught_by_the_seal_and_the_cutover_undone(restored, tmp_path):
+    """An ETL login that is not in cutover.app_accounts writes in the window before read_only is applied (the
+    parameter group takes its time, as on RDS): the binlog proof finds the write, names the table and the
+    login, and everything is undone — the application stays on the source."""
+    m = _fast_m(restored, tmp_path)
+    db = restored.database
+    with restored.source.admin() as conn, conn.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("CREATE USER IF NOT EXISTS 'etl'@'%' IDENTIFIED BY 'etl-lab-pw'")
+        cur.execute(f"GRANT SELECT, INSERT ON {db}.* TO 'etl'@'%'")
+    etl = pymysql.connect(host=m.source.host, port=m.source.port, user="etl", password="etl-lab-pw", database=db,
+                          autocommit=True, connect_timeout=5, **_ssl_args(m.source))
+
+    def etl_writes(_ctx: object) -> None:
+        with etl.cursor() as cur:
+            cur.execute("INSERT INTO activity_log (event_type, entity_type, entity_id) VALUES ('etl', 'x', 1)")
+
+    try:
+        res, _doc = run_action("cutover", m, route53=client(m.aws, "route53"), aws=lambda s: client(m.aws, s),
+                               relied_on={}, hooks={"before:drain": etl_writes})
+        assert not res.ok and res.state == "undone", res.message
+        assert res.failed_step == "seal", res.message
+        assert "activity_log" in res.message and "etl@" in res.message, res.message
+        assert record_value(restored) == m.source.dns_name
+        assert read_only(restored, "source") == 0, "source still fenced after undo"
+    finally:
+        etl.close()
+        with restored.source.admin() as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("DROP USER IF EXISTS 'etl'@'%'")

@@ -38,8 +38,10 @@ def _restore(lab, d: LabDms) -> None:
         if _status(d, r.reverse_dms_task_arn) in ("running", "starting"):
             d.client().stop_replication_task(ReplicationTaskArn=r.reverse_dms_task_arn)
             d.wait_status(r.reverse_dms_task_arn, "stopped", 20)
+    reset_route53(lab)  # the record back to the source; parameter groups re-seeded (DMS mode: both writable)
+    for side in ("source", "target"):
+        lab.set_read_only(side, False)
     for server in (lab.source, lab.target):
-        server.query("SET GLOBAL read_only = OFF")
         with server.admin() as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
             cur.execute("ALTER USER 'app'@'%' ACCOUNT UNLOCK")
@@ -49,7 +51,6 @@ def _restore(lab, d: LabDms) -> None:
         d.client().start_replication_task(ReplicationTaskArn=r.dms_task_arn,
                                           StartReplicationTaskType="resume-processing")
         d.wait_status(r.dms_task_arn, "running", 20)
-    reset_route53(lab)
 
 
 def test_dms_cutover_and_rollback_carry_writes_both_ways(lab, tmp_path):

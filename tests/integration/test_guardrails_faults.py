@@ -176,7 +176,7 @@ def test_unreachable_port_is_red(m):
 
 
 def test_target_without_read_only_is_red(m, conns, lab, lab_guard):
-    lab.target.query("SET GLOBAL read_only = OFF")  # lab_guard puts it back
+    lab.set_read_only("target", False)  # lab_guard puts it back
     with conns[1].cursor() as cur:
         cur.execute("SELECT @@global.read_only")
         assert cur.fetchone()[0] == 0

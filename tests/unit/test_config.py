@@ -148,3 +148,40 @@ def test_product_session_with_bad_config_exits_nonzero_with_one_line(tmp_path: P
     assert "migration config: dns.ttl: must be an integer, got 'five'" in out.stderr
     assert "Traceback" not in out.stderr + out.stdout
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def _with(text: str, section: str, line: str) -> str:
+    return text.replace(f"[{section}]\n", f"[{section}]\n{line}\n", 1)
+
+
+def test_native_reverse_path_from_aurora_8_to_mysql_57_is_refused_in_one_line():
+    text = _with(_with(GOOD, "source", 'engine = "mysql-5.7"'), "target", 'engine = "aurora-mysql-8.0"')
+    with pytest.raises(ConfigError) as exc:
+        parse(text + '[replication]\nreverse_path = "native"\n')
+    msg = str(exc.value)
+    assert msg.startswith("replication.reverse_path:") and "aurora-mysql-8.0" in msg and "\n" not in msg
+    parse(text + '[replication]\nreverse_path = "none"\n')  # no native way back: accepted
+    # the lab: MariaDB both sides (same version) may replicate back natively
+    lab = _with(_with(GOOD, "source", 'engine = "mariadb-10.11"'), "target", 'engine = "mariadb-10.11"')
+    parse(lab + '[replication]\nreverse_path = "native"\n')
+
+
+def test_engine_spelling_is_checked():
+    with pytest.raises(ConfigError, match=r"^source.engine: must look like"):
+        parse(_with(GOOD, "source", 'engine = "MySQL 5.7"'))
+
+
+def test_lab_section_is_optional_validated_and_not_part_of_the_fingerprint():
+    a = parse(GOOD)
+    b = parse(GOOD + '[lab]\ndir = "/tmp/elsewhere"\nparameter_apply_delay_s = 5.0\n')
+    assert a.lab.dir == ".lab" and b.lab.parameter_apply_delay_s == 5.0
+    assert a.fingerprint() == b.fingerprint()
+    with pytest.raises(ConfigError, match=r"^lab.parameter_apply_delay_s"):
+        parse(GOOD + "[lab]\nparameter_apply_delay_s = -1.0\n")
+    with pytest.raises(ConfigError, match=r"^lab.nonsense: unknown key"):
+        parse(GOOD + "[lab]\nnonsense = 1\n")
+
+
+def test_admin_socket_is_gone():
+    with pytest.raises(ConfigError, match=r"^source.admin_socket: unknown key"):
+        parse(_with(GOOD, "source", 'admin_socket = "/tmp/x.sock"'))

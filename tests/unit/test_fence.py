@@ -11,10 +11,11 @@ MY80 = Flavour("mysql", (8, 0, 35), "8.0.35")
 AURORA = Flavour("aurora-mysql", (8, 0, 32), "8.0.32", "3.05.2")
 
 
-def test_kill_uses_rds_kill_on_rds_mysql_only():
+def test_kill_uses_rds_kill_wherever_the_rds_procedures_are():
     assert fence.kill(MY57, 7, rds=True) == ("CALL mysql.rds_kill(%s)", (7,))
     assert fence.kill(MY57, 7, rds=False) == ("KILL %s", (7,))
-    assert fence.kill(MARIA, 7, rds=True) == ("KILL %s", (7,))
+    assert fence.kill(MARIA, 7, rds=True) == ("CALL mysql.rds_kill(%s)", (7,))  # RDS for MariaDB and the lab
+    assert fence.kill(MARIA, 7, rds=False) == ("KILL %s", (7,))
 
 
 @pytest.mark.parametrize("flavour, rds, stop, reset", [
@@ -23,6 +24,7 @@ def test_kill_uses_rds_kill_on_rds_mysql_only():
     (MY80, False, "STOP REPLICA", "RESET REPLICA ALL"),
     (AURORA, True, "CALL mysql.rds_stop_replication", "CALL mysql.rds_reset_external_source"),
     (MY57, True, "CALL mysql.rds_stop_replication", "CALL mysql.rds_reset_external_master"),
+    (MARIA, True, "CALL mysql.rds_stop_replication", "CALL mysql.rds_reset_external_master"),
 ])
 def test_replication_words_by_flavour(flavour, rds, stop, reset):
     assert fence.stop_replica(flavour, rds=rds) == stop
@@ -50,3 +52,17 @@ def test_gtid_wait_by_flavour():
 def test_mariadb_waits_only_for_domains_the_other_side_lacks():
     assert fence.mariadb_gtid_to_wait("1-1-9,2-2-5", "1-1-9,2-2-3") == "2-2-5"
     assert fence.mariadb_gtid_to_wait("1-1-9", "1-1-9,2-2-3") == ""
+
+
+def test_rds_mariadb_sets_the_gtid_position_through_the_procedure():
+    st = fence.change_source(MARIA, "10.0.0.1", 3306, "repl", "pw", rds=True, position="1-1-9,2-2-3")
+    assert st.sql == ("CALL mysql.rds_set_external_master_gtid('10.0.0.1', 3306, 'repl', 'pw', '1-1-9,2-2-3', 1)")
+    assert fence.set_replica_position(MARIA, "1-1-9", rds=True) is None  # no SET GLOBAL without SUPER
+    assert fence.set_replica_position(MARIA, "1-1-9") == ("SET GLOBAL gtid_slave_pos = %s", ("1-1-9",))
+    with pytest.raises(ValueError):
+        fence.change_source(MARIA, "h", 3306, "repl", "pw", rds=True)
+
+
+def test_sessions_except_keeps_the_server_threads_and_listed_accounts_out():
+    q, args = fence.sessions_except(("app", "admin"))
+    assert "USER NOT IN (%s, %s)" in q and args == ("app", "admin") and "'system user'" in q

@@ -482,6 +482,7 @@ def _sample_values(module: tf.Module) -> dict[str, Any]:
         "reverse_path": "none",
         "binlog_retention_hours": tf.var_default(module, "binlog_retention_hours"),
         "source_parameter_group": "eduphoria-aurora-production-source-mysql57",
+        "target_parameter_group": "eduphoria-aurora-production-target-aurora-mysql80",
         "app_accounts": json.dumps(["eduphoria_app"]),
     }
 

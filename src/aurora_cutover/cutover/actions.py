@@ -16,7 +16,7 @@ from typing import Any
 
 from aurora_cutover.config import Migration
 from aurora_cutover.cutover.context import Context
-from aurora_cutover.cutover.lock import Lock, LockHeld
+from aurora_cutover.cutover.lock import Lock, LockHeld, describe, journal_step
 from aurora_cutover.cutover.rollback import rollback_steps
 from aurora_cutover.cutover.runner import Result, Step, run
 from aurora_cutover.cutover.steps import NO_REVERSE, cutover_steps
@@ -75,10 +75,18 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
     if accept_data_loss:
         doc["ACCEPT_DATA_LOSS"] = "operator passed --accept-data-loss"
     side = LOCK_SIDE[action]
+    other = "target" if side == "source" else "source"
     try:
         lock_conn = connect(m, side, admin=True, read_timeout_s=10)  # type: ignore[arg-type]
-        lock = Lock.acquire(lock_conn, action, ctx.run_id, stale_after_s=m.cutover.timeout_s)
-    except (LockHeld, ConnectError) as exc:
+        lock = Lock.acquire(lock_conn, action, ctx.run_id, stale_after_s=m.cutover.timeout_s,
+                            mirror=lambda: connect(m, other, admin=True, read_timeout_s=10))  # type: ignore[arg-type]
+    except LockHeld as exc:
+        exc = _with_journal(m, action, other, exc)
+        res = Result(ok=False, state="REFUSED", message=f"refused before any change: {exc}")
+        doc.update(res.as_evidence(), lock_held=exc.info)
+        ctx.close()
+        return res, doc
+    except ConnectError as exc:
         res = Result(ok=False, state="REFUSED", message=f"refused before any change: {exc}")
         doc.update(res.as_evidence(), lock_held=getattr(exc, "info", None))
         ctx.close()
@@ -106,6 +114,22 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
     finally:
         lock.close()
         ctx.close()
+
+
+def _with_journal(m: Migration, action: str, other: str, exc: LockHeld) -> LockHeld:
+    """A lock row on a fenced source stops at the fence; the journal row on the other side knows later steps."""
+    try:
+        conn = connect(m, other, admin=True, read_timeout_s=10)  # type: ignore[arg-type]
+    except ConnectError:
+        return exc
+    try:
+        step = journal_step(conn, action)
+    finally:
+        conn.close()
+    if not step or step == exc.info.get("step"):
+        return exc
+    info = {**exc.info, "step": step, "journal": f"{other}: {step}"}
+    return LockHeld(describe(action, info, m.cutover.timeout_s), info)
 
 
 def _timeline(ctx: Context) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
     >>> ctx = Context.start(m, "cutover", route53=aws_client(m.aws, "route53"))
     >>> ctx.bound(m.cutover.drain_timeout_s)     # never beyond the total timeout
-    >>> ctx.admin("source")                       # admin session (lab: unix socket as root)
+    >>> ctx.admin("source")                       # admin session (the RDS/Aurora master user over TLS)
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 from aurora_cutover.config import Migration
 from aurora_cutover.db import Flavour, alive, connect, detect_flavour
+from aurora_cutover.sql import fence
 
 
 class CutoverTimeout(Exception):
@@ -76,13 +77,12 @@ class Context:
         return self._flavours[side]
 
     def rds(self, side: str) -> bool:
-        """RDS/Aurora MySQL: no SUPER, kill/replication via mysql.rds_* procedures."""
-        fl = self.flavour(side)
-        if fl.name == "aurora-mysql":
-            return True
-        if not fl.is_mysql:
-            return False
-        return str(self.one(side, "SELECT @@basedir")).startswith("/rdsdbbin")
+        """RDS/Aurora (and the lab): no SUPER, kill/replication via the mysql.rds_* procedures."""
+        key = f"rds:{side}"
+        if key not in self.facts:
+            fl = self.flavour(side)
+            self.facts[key] = fl.name == "aurora-mysql" or int(self.one(side, fence.HAS_RDS_PROCEDURES) or 0) > 0
+        return bool(self.facts[key])
 
     def query(self, side: str, sql: str, args: Any = None) -> list[tuple[Any, ...]]:
         with self.admin(side).cursor() as cur:

@@ -17,12 +17,15 @@ import contextlib
 import getpass
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pymysql
 
 from aurora_cutover.cutover import sql
+
+READ_ONLY_REFUSED = 1290  # ER_OPTION_PREVENTS_STATEMENT: --read-only
 
 
 class LockHeld(Exception):
@@ -31,6 +34,19 @@ class LockHeld(Exception):
     def __init__(self, message: str, info: dict[str, Any]) -> None:
         super().__init__(message)
         self.info = info
+
+
+def journal_name(name: str) -> str:
+    return f"{name}:journal"
+
+
+def journal_step(conn: Any, name: str) -> str | None:
+    """The step the journal row on this side recorded for ``name`` (None: no row / no table)."""
+    try:
+        info = holder(conn, journal_name(name))
+    except pymysql.MySQLError:
+        return None
+    return None if info is None else str(info["step"])
 
 
 def no_binlog(conn: Any) -> bool:
@@ -77,31 +93,59 @@ class Lock:
     name: str
     run_id: str
     replicated: bool  # True when sql_log_bin could not be turned off (the row travels with replication)
+    mirror: Callable[[], Any] | None = None  # opens an admin session on the other side, for the journal row
+    _mirror_conn: Any = None
 
     @classmethod
-    def acquire(cls, conn: Any, name: str, run_id: str, stale_after_s: float) -> Lock:
+    def acquire(cls, conn: Any, name: str, run_id: str, stale_after_s: float,
+                mirror: Callable[[], Any] | None = None) -> Lock:
+        unknown = {"owner": "?", "host": "?", "pid": 0, "run_id": "?", "step": "?", "acquired_utc": "?", "age_s": 0.0}
         quiet = no_binlog(conn)
-        ensure_table(conn)
         insert, _ = sql.acquire()
         try:
+            ensure_table(conn)
             with conn.cursor() as cur:
                 cur.execute(insert, (name, getpass.getuser(), socket.gethostname(), os.getpid(), run_id, "locked"))
         except pymysql.err.IntegrityError:
-            info = holder(conn, name) or {"owner": "?", "host": "?", "pid": 0, "run_id": "?", "step": "?",
-                                          "acquired_utc": "?", "age_s": 0.0}
+            info = holder(conn, name) or unknown
             raise LockHeld(describe(name, info, stale_after_s), info) from None
-        return cls(conn, name, run_id, not quiet)
+        except pymysql.MySQLError as exc:
+            if not (exc.args and exc.args[0] == READ_ONLY_REFUSED):
+                raise
+            # A read_only side (RDS: even for the master user) was fenced by an earlier run: say by whom.
+            try:
+                info = holder(conn, name) or {**unknown, "step": "side is read_only, no lock row"}
+            except pymysql.MySQLError:
+                info = {**unknown, "step": "side is read_only, no lock table"}
+            raise LockHeld(describe(name, info, stale_after_s), info) from None
+        return cls(conn, name, run_id, not quiet, mirror)
 
     def step(self, step: str) -> bool:
-        """Record the step reached; best effort (a fenced RDS source refuses even the admin): returns success."""
+        """Record the step reached. A fenced RDS source refuses even its master user: then the step goes to the
+        journal row on the other side (:func:`journal_name`). Best effort: returns whether it was recorded."""
         try:
             with self.conn.cursor() as cur:
                 cur.execute(sql.update_step(), (step[:64], self.name, self.run_id))
             return True
         except pymysql.MySQLError:
+            pass
+        if self.mirror is None:
+            return False
+        try:
+            if self._mirror_conn is None:
+                self._mirror_conn = self.mirror()
+                ensure_table(self._mirror_conn)
+            with self._mirror_conn.cursor() as cur:
+                cur.execute(sql.journal_upsert(), (journal_name(self.name), getpass.getuser(), socket.gethostname(),
+                                                   os.getpid(), self.run_id, step[:64]))
+            return True
+        except Exception:
             return False
 
     def release(self) -> bool:
+        if self._mirror_conn is not None:
+            with contextlib.suppress(pymysql.MySQLError), self._mirror_conn.cursor() as cur:
+                cur.execute(sql.release(), (journal_name(self.name), self.run_id))
         try:
             with self.conn.cursor() as cur:
                 cur.execute(sql.release(), (self.name, self.run_id))
@@ -110,8 +154,10 @@ class Lock:
             return False
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.conn.close()
+        for c in (self.conn, self._mirror_conn):
+            with contextlib.suppress(Exception):
+                if c is not None:
+                    c.close()
 
 
 def force_release(conn: Any, name: str) -> int:

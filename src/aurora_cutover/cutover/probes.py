@@ -19,18 +19,29 @@ import pymysql
 from aurora_cutover.cutover import sql
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.replication import barrier
-from aurora_cutover.sql import fence
+from aurora_cutover.sql import binlog, fence
 
 
 class DrainError(Exception):
     """The other side cannot be proven to hold every write (timeout, unreachable, counts differ)."""
 
 
-def lag_round_trip(ctx: Context, src: str, dst: str, purpose: str, timeout_s: float) -> float:
-    """Barrier written on ``src`` (admin), waited for on ``dst``: seconds. Survives ``dst`` reconnects."""
+def write_barrier(ctx: Context, src: str, purpose: str) -> tuple[str, int]:
+    """Barrier row written on ``src`` as the admin: (name, seq)."""
     db, table = ctx.m.endpoint(src).database, ctx.m.replication.heartbeat_table
     name = f"barrier:{purpose}:{ctx.run_id}"[:64]
-    seq = barrier.write(ctx.admin(src), db, table, name)
+    return name, barrier.write(ctx.admin(src), db, table, name)
+
+
+def lag_round_trip(ctx: Context, src: str, dst: str, purpose: str, timeout_s: float) -> float:
+    """Barrier written on ``src`` (admin), waited for on ``dst``: seconds. Survives ``dst`` reconnects."""
+    name, seq = write_barrier(ctx, src, purpose)
+    return wait_barrier(ctx, src, dst, name, seq, timeout_s)
+
+
+def wait_barrier(ctx: Context, src: str, dst: str, name: str, seq: int, timeout_s: float) -> float:
+    """Wait until ``dst`` shows barrier ``name`` at ``seq`` or later: seconds."""
+    table = ctx.m.replication.heartbeat_table
     t0, last = time.monotonic(), ""
     deadline = t0 + timeout_s
     for _ in range(100_000):  # bounded by the deadline; the count bound is belt and braces
@@ -67,6 +78,51 @@ def gtid_drain(ctx: Context, src: str, dst: str, timeout_s: float) -> str:
     if not fence.gtid_wait_ok(ctx.flavour(dst), result):
         raise DrainError(f"{dst} has not applied {src}'s GTID position {pos} within {timeout_s:.1f}s")
     return pos
+
+
+def binlog_position(ctx: Context, side: str) -> tuple[str, int]:
+    rows = ctx.query(side, binlog.MASTER_STATUS)
+    if not rows:
+        raise DrainError(f"{side}: SHOW MASTER STATUS is empty (binary logging off?): the fence cannot be proven")
+    return str(rows[0][0]), int(rows[0][1])
+
+
+def writes_since(ctx: Context, side: str, start: tuple[str, int], page: int = 2000,
+                 max_pages: int = 500) -> tuple[list[binlog.Write], tuple[str, int]]:
+    """In-scope writes in ``side``'s binlog from ``start`` to its end now; (writes, end position). Bounded by
+    pages and by the action's deadline; a binlog that cannot be read to the end is a failure, never a pass."""
+    end = binlog_position(ctx, side)
+    try:
+        files = binlog.files_between(ctx.query(side, binlog.BINARY_LOGS), start[0], end[0])
+    except ValueError as exc:
+        raise DrainError(f"{side}: {exc}: the fence cannot be proven") from None
+    db = ctx.m.endpoint(side).database
+    found: list[binlog.Write] = []
+    pages = 0
+    for f in files:
+        pos = start[1] if f == start[0] else 4
+        while True:
+            ctx.bound(1e9)
+            pages += 1
+            if pages > max_pages:
+                raise DrainError(f"{side}: more than {max_pages * page} binlog events since the fence: not proven")
+            q, args = binlog.events(f, pos, page)
+            rows = ctx.query(side, q, args)
+            found += binlog.writes_after(rows, db, ctx.m.tables.in_scope, ctx.m.replication.heartbeat_table)
+            if len(rows) < page or (f == end[0] and int(rows[-1][4]) >= end[1]):
+                break
+            pos = int(rows[-1][4])
+    return found, end  # a write past ``end`` (the last page) came after the fence too: it counts
+
+
+def unfenced_sessions(ctx: Context, side: str) -> list[str]:
+    """Sessions now connected whose account the fence does not cover (neither app account nor exempt)."""
+    keep = set(ctx.m.cutover.app_accounts) | set(ctx.m.cutover.exempt_accounts)
+    admin = ctx.m.endpoint(side).admin_login
+    if admin is not None:
+        keep.add(admin.user)
+    q, args = fence.sessions_except(tuple(sorted(keep)))
+    return [f"{r[0]} {r[1]}@{r[2]}" for r in ctx.query(side, q, args)]
 
 
 def app_sessions(ctx: Context, side: str) -> list[dict[str, Any]]:

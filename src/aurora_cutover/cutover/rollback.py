@@ -1,7 +1,7 @@
 """The rollback's steps: the cutover pointed the other way, plus the proof that no write is lost.
 
     >>> steps = rollback_steps(ctx)   # preflight, fence_target, drain_reverse, stop_reverse, unfence_source,
-    ...                               # flip_back, verify, resume_forward, cleanup
+    ...                               # seal, flip_back, verify, resume_forward, cleanup
 
 Before anything changes, the preflight compares target and source: when there is no reverse path (or
 it is not running) and the target holds rows the source does not, it REFUSES and lists the tables and
@@ -24,13 +24,17 @@ from aurora_cutover.cutover.steps import (
     fence_side,
     flip_to,
     primary_position,
+    refence_side,
     remove_replication,
     replica,
+    seal_side,
+    set_accounts_locked,
     start_dms_into,
     start_native_replication,
     unfence_side,
     unflip,
     verify_on,
+    wait_read_only,
 )
 from aurora_cutover.dns import record as dnsrecord
 from aurora_cutover.replication import dms
@@ -87,7 +91,8 @@ def _drain_reverse(ctx: Context) -> dict[str, Any]:
     if ctx.facts.get("reverse_running"):
         limit = ctx.bound(ctx.m.cutover.drain_timeout_s)
         t0 = time.monotonic()
-        out["barrier_s"] = round(probes.lag_round_trip(ctx, "target", "source", "rollback", limit), 3)
+        name, seq = ctx.facts.get("fence_barrier:target") or probes.write_barrier(ctx, "target", "rollback")
+        out["barrier_s"] = round(probes.wait_barrier(ctx, "target", "source", name, seq, limit), 3)
         if ctx.m.replication.reverse_path == "native":
             out["gtid_position"] = probes.gtid_drain(ctx, "target", "source", max(0.1, limit - (time.monotonic() - t0)))
     diffs = probes.compare_tables(ctx, "target", "source", digests_too=True)
@@ -152,6 +157,16 @@ def _resume_forward(ctx: Context) -> dict[str, Any]:
     return {"forward": "NOT RESUMED: no source position was noted (no reverse path ran)"}
 
 
+def _seal(ctx: Context) -> dict[str, Any]:
+    out = seal_side(ctx, "target")
+    how = ctx.facts.get("read_only_lift:source")
+    if how:
+        out["source_read_only"] = wait_read_only(ctx, "source", False, how)
+    if ctx.facts.pop("unlock_after_read_only:source", False):
+        out["source_accounts_unlocked"] = set_accounts_locked(ctx, "source", False)
+    return out
+
+
 def _verify(ctx: Context) -> dict[str, Any]:
     out = verify_on(ctx, "source")
     out["write_unavailability_s"] = round(ctx.facts["verified_at"] - ctx.facts["fenced_at"], 3)
@@ -192,8 +207,10 @@ def rollback_steps(ctx: Context) -> list[Step]:
              _drain_reverse, plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s}),
         Step("stop_reverse", "Stop the reverse path so nothing overwrites new source writes; note the source's "
              "position", _stop_reverse, _undo_stop_reverse),
-        Step("unfence_source", "Make the source writable again", lambda x: {"source": unfence_side(x, "source")},
-             lambda x: str(fence_side(x, "source"))),
+        Step("unfence_source", "Make the source writable again (read_only asked through its parameter group)",
+             lambda x: {"source": unfence_side(x, "source", wait=False)}, lambda x: refence_side(x, "source")),
+        Step("seal", "Seal: read_only in effect on the target, no in-scope write after its fence in its binlog; "
+             "source writable", _seal),
         Step("flip_back", "Compare-and-swap the CNAME back to the source; wait for INSYNC",
              lambda x: flip_to(x, "source"), lambda x: unflip(x), point_of_no_return=True,
              plan=lambda _c: {"from": m.target.dns_name, "to": m.source.dns_name, "ttl": m.dns.ttl}),

@@ -39,6 +39,14 @@ def acquire(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> tuple[str
             "updated_utc) VALUES (%s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6))", "insert")
 
 
+def journal_upsert(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
+    """The journal row ``<action>:journal`` on the other side; args as :func:`acquire`. Written where the lock
+    side refuses (a fenced RDS source refuses even its master user), so the step reached survives a crash."""
+    return (f"INSERT INTO {qualified(database, table)} (name, owner, host, pid, run_id, step, acquired_utc, "
+            "updated_utc) VALUES (%s, %s, %s, %s, %s, %s, UTC_TIMESTAMP(6), UTC_TIMESTAMP(6)) "
+            "ON DUPLICATE KEY UPDATE run_id = VALUES(run_id), step = VALUES(step), updated_utc = UTC_TIMESTAMP(6)")
+
+
 def read_lock(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
     return (f"SELECT owner, host, pid, run_id, step, acquired_utc, "
             f"TIMESTAMPDIFF(MICROSECOND, acquired_utc, UTC_TIMESTAMP(6)) / 1e6 "

@@ -1,6 +1,6 @@
 """The cutover's steps (each with do/undo) and the side-generic pieces the rollback reuses.
 
-    >>> steps = cutover_steps(ctx)      # preflight, recheck, fence, drain, stop_forward, reverse, flip, verify
+    >>> steps = cutover_steps(ctx)      # preflight, recheck, fence, drain, stop_forward, seal, reverse, flip, verify
     >>> [s.name for s in steps]
 
 Fence/unfence and verify take a side, so the rollback is the same code pointed the other way.
@@ -85,27 +85,54 @@ def set_accounts_locked(ctx: Context, side: str, locked: bool) -> list[str]:
     return [f"{u}@{h}" for u, h in pairs]
 
 
-def set_read_only(ctx: Context, side: str, on: bool) -> str:
-    pg = ctx.m.cutover.source_parameter_group if side == "source" else ""
-    if pg:
-        assert ctx.aws is not None
-        ctx.aws("rds").modify_db_parameter_group(DBParameterGroupName=pg, Parameters=[{
-            "ParameterName": "read_only", "ParameterValue": "1" if on else "0", "ApplyMethod": "immediate"}])
-        how = f"parameter group {pg}: read_only={'1' if on else '0'}"
-    else:
+def parameter_group(ctx: Context, side: str) -> str:
+    c = ctx.m.cutover
+    return c.source_parameter_group if side == "source" else c.target_parameter_group
+
+
+def submit_read_only(ctx: Context, side: str, on: bool) -> str:
+    """Ask for read_only; RDS/Aurora: through the (cluster) parameter group — the master user has no SUPER and
+    RDS applies the dynamic parameter a little later, so :func:`wait_read_only` polls the server's own view."""
+    pg = parameter_group(ctx, side)
+    value = "1" if on else "0"
+    if not pg:  # self-managed server only
         ctx.query(side, fence.set_read_only(on))
-        how = fence.set_read_only(on)
-    limit = time.monotonic() + ctx.bound(60.0)
-    while True:  # RDS applies the parameter asynchronously: poll the server's own view
+        return fence.set_read_only(on)
+    assert ctx.aws is not None
+    param = [{"ParameterName": "read_only", "ParameterValue": value, "ApplyMethod": "immediate"}]
+    if side == "target":  # Aurora: read_only is a cluster-level parameter
+        ctx.aws("rds").modify_db_cluster_parameter_group(DBClusterParameterGroupName=pg, Parameters=param)
+        return f"cluster parameter group {pg}: read_only={value}"
+    ctx.aws("rds").modify_db_parameter_group(DBParameterGroupName=pg, Parameters=param)
+    return f"parameter group {pg}: read_only={value}"
+
+
+def wait_read_only(ctx: Context, side: str, on: bool, how: str, *, undo: bool = False) -> str:
+    """Poll @@global.read_only until it is ``on``; bounded by cutover.read_only_apply_timeout_s (an undo gets
+    that budget of its own even when the run's total deadline is used up)."""
+    budget = ctx.m.cutover.read_only_apply_timeout_s
+    limit = time.monotonic() + (budget if undo else ctx.bound(budget))
+    for _ in range(100_000):  # bounded by the time limit; the count is belt and braces
         state = int(ctx.one(side, fence.READ_ONLY_STATE))
         if state == int(on):
             return f"{how}; @@global.read_only = {state}"
         if time.monotonic() > limit:
-            raise StepFailed(f"{side}: @@global.read_only still {state} after {how}")
-        time.sleep(0.5)
+            break
+        time.sleep(0.1)
+    raise StepFailed(f"{side}: @@global.read_only still {int(not on)} after {how} "
+                     f"({budget:.0f}s, cutover.read_only_apply_timeout_s)")
+
+
+def set_read_only(ctx: Context, side: str, on: bool, *, undo: bool = False) -> str:
+    return wait_read_only(ctx, side, on, submit_read_only(ctx, side, on), undo=undo)
 
 
 def fence_side(ctx: Context, side: str) -> dict[str, Any]:
+    """Stop application writes on ``side`` without SUPER. The property (proved by :func:`seal_side`): once the
+    fence is in effect no in-scope write reaches ``side``, and every write it accepted before is behind the
+    barrier. Order: lock the app accounts and kill their sessions (writes stop now), note the binlog position,
+    write the drain barrier as the admin while it still can (an RDS master user cannot once read_only is on),
+    then ask for read_only through the parameter group — applied later; seal_side waits for it."""
     out: dict[str, Any] = {"methods": list(ctx.m.cutover.fence)}
     if not ctx.m.cutover.fence:  # only for rehearsing the harm: nothing stops the old primary's writes
         out["FENCE"] = (f"DISABLED (cutover.fence = []): {side} KEEPS ACCEPTING APPLICATION WRITES — "
@@ -115,22 +142,73 @@ def fence_side(ctx: Context, side: str) -> dict[str, Any]:
         return out
     if "lock_accounts" in ctx.m.cutover.fence:
         out["accounts_locked"] = set_accounts_locked(ctx, side, True)
-    if "read_only" in ctx.m.cutover.fence:
-        out["read_only"] = set_read_only(ctx, side, True)
+    ctx.facts[f"fence_started:{side}"] = True
     sessions = probes.app_sessions(ctx, side)
     out["sessions_killed"] = [f"{s['id']} {s['user']}@{s['host']}" for s in sessions
                               if s["id"] in probes.kill_sessions(ctx, side, sessions)]
     ctx.facts["fenced_at"] = time.monotonic()
     ctx.facts["fenced_utc"] = iso(utc_now())
+    ctx.facts[f"fence_from:{side}"] = out["binlog_from"] = probes.binlog_position(ctx, side)
+    ctx.facts[f"fence_barrier:{side}"] = probes.write_barrier(ctx, side, "drain")
+    if "read_only" in ctx.m.cutover.fence:
+        ctx.facts[f"read_only_asked:{side}"] = out["read_only"] = submit_read_only(ctx, side, True)
     return out
 
 
-def unfence_side(ctx: Context, side: str) -> str:
-    done = []
+def seal_side(ctx: Context, side: str) -> dict[str, Any]:
+    """The fence is in effect: read_only applied (when part of the fence), and no in-scope write follows the
+    fence's binlog position — a writer the account lock missed (cron, ETL, BI login) is named, never waved by."""
+    out: dict[str, Any] = {}
+    if not ctx.m.cutover.fence:
+        return {"FENCE": "DISABLED: nothing to prove"}
+    how = ctx.facts.get(f"read_only_asked:{side}")
+    if how:
+        out["read_only"] = wait_read_only(ctx, side, True, how)
+    start = ctx.facts[f"fence_from:{side}"]
+    writes, end = probes.writes_since(ctx, side, start)
+    out["binlog_checked"] = f"{start[0]}:{start[1]} .. {end[0]}:{end[1]}"
+    if writes:
+        suspects = probes.unfenced_sessions(ctx, side)
+        raise StepFailed(f"{side}: {len(writes)} in-scope write(s) after the fence began — the fence missed a "
+                         f"writer: {'; '.join(str(w) for w in writes[:5])}; sessions not fenced: "
+                         f"{', '.join(suspects[:10]) or 'none connected now'} (lock them too, or list them in "
+                         "cutover.app_accounts)")
+    out["writes_after_fence"] = 0
+    return out
+
+
+def refence_side(ctx: Context, side: str) -> str:
+    """An undo that fences ``side`` again and waits until read_only is in effect (its own budget)."""
+    out = fence_side(ctx, side)
+    how = ctx.facts.get(f"read_only_asked:{side}")
+    if how:
+        out["read_only"] = wait_read_only(ctx, side, True, how, undo=True)
+    return f"{side}: fenced again: {out}"
+
+
+def unfence_side(ctx: Context, side: str, *, wait: bool = True) -> str:
+    """Undo a fence: every part attempted with its own budget; the result lists what was and was not undone.
+    ``wait=False`` only asks for read_only = 0 (the rollback waits for it while it seals the target)."""
+    done, failed = [], []
     if "read_only" in ctx.m.cutover.fence:
-        done.append(set_read_only(ctx, side, False))
+        try:
+            if wait:
+                done.append(set_read_only(ctx, side, False, undo=True))
+            else:
+                ctx.facts[f"read_only_lift:{side}"] = how = submit_read_only(ctx, side, False)
+                done.append(how + " (asked)")
+                if "lock_accounts" in ctx.m.cutover.fence:  # ALTER USER is refused while read_only is on
+                    ctx.facts[f"unlock_after_read_only:{side}"] = True
+                    return f"{side}: " + "; ".join(done) + "; app accounts unlocked once read_only is off"
+        except Exception as exc:
+            failed.append(f"read_only: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}")
     if "lock_accounts" in ctx.m.cutover.fence:
-        done.append("unlocked " + ", ".join(set_accounts_locked(ctx, side, False)))
+        try:
+            done.append("unlocked " + ", ".join(set_accounts_locked(ctx, side, False)))
+        except Exception as exc:
+            failed.append(f"accounts: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}")
+    if failed:
+        raise StepFailed(f"{side}: undone: {'; '.join(done) or 'nothing'}; NOT undone: {'; '.join(failed)}")
     return f"{side}: " + "; ".join(done)
 
 
@@ -181,11 +259,11 @@ def start_native_replication(ctx: Context, replica_side: str, start_at: str | No
     if fl.is_mariadb and not start_at:  # gtid_slave_pos = '' would replay the primary's whole binlog
         raise StepFailed(f"{replica_side}: no GTID position read from the {OTHER[replica_side]}: not starting "
                          "replication from an empty position")
-    pos = fence.set_replica_position(fl, start_at)
+    pos = fence.set_replica_position(fl, start_at, rds=rds)
     if pos is not None:
         ctx.query(replica_side, *pos)
     stmt = fence.change_source(fl, primary.host, primary.port, login.user, login.password.reveal(),
-                               ssl=primary.tls != "disabled", rds=rds)
+                               ssl=primary.tls != "disabled", rds=rds, position=start_at if fl.is_mariadb else "")
     try:
         ctx.query(replica_side, stmt.sql)
     except pymysql.MySQLError as exc:  # never echo the statement: it holds the password
@@ -354,7 +432,8 @@ def _drain(ctx: Context) -> dict[str, Any]:
     limit = ctx.bound(ctx.m.cutover.drain_timeout_s)
     t0 = time.monotonic()
     out: dict[str, Any] = {}
-    out["barrier_s"] = round(probes.lag_round_trip(ctx, "source", "target", "drain", limit), 3)
+    name, seq = ctx.facts.get("fence_barrier:source") or probes.write_barrier(ctx, "source", "drain")
+    out["barrier_s"] = round(probes.wait_barrier(ctx, "source", "target", name, seq, limit), 3)
     if ctx.m.replication.method == "native":
         out["gtid_position"] = probes.gtid_drain(ctx, "source", "target",
                                                  max(0.1, limit - (time.monotonic() - t0)))
@@ -386,17 +465,25 @@ def _stop_forward(ctx: Context) -> dict[str, Any]:
         out["forward"] = f"target: {fence.stop_replica(fl, rds=ctx.rds('target'))}"
     else:
         out["forward"] = _dms(ctx, lambda d: dms.stop_task(d, ctx.m.replication.dms_task_arn, ctx.bound(60.0)))
-    if ctx.facts.get("target_was_read_only"):
-        out["target_read_only"] = set_read_only(ctx, "target", False)
+    if ctx.facts.get("target_was_read_only"):  # applied while the seal waits for the source's read_only
+        ctx.facts["read_only_lift:target"] = out["target_read_only"] = submit_read_only(ctx, "target", False)
     if "lock_accounts" in ctx.m.cutover.fence:  # an ACCOUNT LOCK replicated from the source must not stick
         out["target_accounts_unlocked"] = set_accounts_locked(ctx, "target", False)
+    return out
+
+
+def _seal(ctx: Context) -> dict[str, Any]:
+    out = seal_side(ctx, "source")
+    how = ctx.facts.get("read_only_lift:target")
+    if how:
+        out["target_read_only"] = wait_read_only(ctx, "target", False, how)
     return out
 
 
 def _undo_stop_forward(ctx: Context) -> str:
     done = []
     if ctx.facts.get("target_was_read_only"):
-        done.append(set_read_only(ctx, "target", True))
+        done.append(set_read_only(ctx, "target", True, undo=True))
     if ctx.m.replication.method == "native":
         fl = ctx.flavour("target")
         ctx.query("target", fence.start_replica(fl, rds=ctx.rds("target")))
@@ -497,12 +584,15 @@ def cutover_steps(ctx: Context) -> list[Step]:
         Step("fence", "Fence writes on the source", lambda x: fence_side(x, "source"),
              lambda x: unfence_side(x, "source"),
              plan=lambda _c: {"fence": list(c.fence), "app_accounts": list(c.app_accounts),
+                              "exempt_accounts": list(c.exempt_accounts),
                               "read_only_via": (f"parameter group {c.source_parameter_group}"
                                                 if c.source_parameter_group else "SET GLOBAL read_only")}),
         Step("drain", "Drain: barrier + GTID wait, then exact row counts equal on both sides", _drain,
              plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s, "method": m.replication.method}),
         Step("stop_forward", "Stop replication into the target; make the target writable", _stop_forward,
              _undo_stop_forward, plan=lambda _c: {"method": m.replication.method}),
+        Step("seal", "Seal: read_only in effect on the source, no in-scope write after the fence in its binlog; "
+             "target writable", _seal, plan=lambda _c: {"read_only_apply_timeout_s": c.read_only_apply_timeout_s}),
         Step("reverse", "Start the reverse path target → source (for rollback)", _reverse, _undo_reverse,
              plan=lambda _c: {"reverse_path": m.replication.reverse_path if m.replication.reverse_path != "none"
                               else NO_REVERSE}),

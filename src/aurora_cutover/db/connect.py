@@ -1,7 +1,7 @@
 """Open bounded PyMySQL connections to one side of the migration.
 
     >>> conn = connect(migration, "source")            # checker login, from config
-    >>> admin = connect(migration, "target", admin=True)  # actions only
+    >>> admin = connect(migration, "target", admin=True)  # actions only: the master-style login
 
 Every connection is bounded by the endpoint's connect/read timeouts, runs in UTC with a strict
 sql_mode, and a failure raises :class:`ConnectError` naming the side, the address and the cause —
@@ -10,7 +10,6 @@ never the password.
 
 from __future__ import annotations
 
-import getpass
 import ssl
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -66,24 +65,20 @@ def connect(m: Migration, side: Side, *, admin: bool = False, database: bool = T
     }
     if database:
         kwargs["database"] = ep.database
-    if admin and ep.admin_socket:
-        where = f"{side} (socket {ep.admin_socket})"
-        kwargs.update(unix_socket=ep.admin_socket, user=getpass.getuser())
-    else:
-        login = ep.admin_login if admin else ep.login
-        if login is None:
-            which = "admin_credentials" if admin else "credentials"
-            raise ConnectError(f"{side}: no {which} configured ({side}.{which} / {side}.admin_socket)")
-        where = f"{side} ({ep.host}:{ep.port} as {login.user})"
-        kwargs.update(host=ep.host, port=ep.port, user=login.user, password=login.password.reveal(),
-                      **_ssl_args(ep))
+    # The admin is the RDS/Aurora master user over TCP + TLS like every other login: no socket, no SUPER.
+    login = ep.admin_login if admin else ep.login
+    if login is None:
+        which = "admin_credentials" if admin else "credentials"
+        raise ConnectError(f"{side}: no {which} configured ({side}.{which})")
+    where = f"{side} ({ep.host}:{ep.port} as {login.user})"
+    kwargs.update(host=ep.host, port=ep.port, user=login.user, password=login.password.reveal(), **_ssl_args(ep))
     try:
         conn = pymysql.connect(**kwargs)
     except pymysql.err.MySQLError as exc:
         raise ConnectError(f"{where}: {_reason(exc)}") from None
     except (OSError, ssl.SSLError) as exc:
         raise ConnectError(f"{where}: {type(exc).__name__}: {exc}") from None
-    if not (admin and ep.admin_socket) and ep.tls != "disabled" and ep.tls != "preferred":
+    if ep.tls != "disabled" and ep.tls != "preferred":
         state = describe_tls(conn, ep)
         if not state.enabled:
             conn.close()

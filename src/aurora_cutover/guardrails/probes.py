@@ -135,6 +135,16 @@ def fence_readiness(admin: Any, side: str, m: Migration) -> tuple[list[str], dic
                 user, host = fence.grantee(sql._s(grantee))
                 if user in users and (user, host, sql._s(priv)) not in bypass:
                     bypass.append((user, host, sql._s(priv)))
+    ep = m.endpoint(side)
+    with admin.cursor() as cur:
+        cur.execute(*fence.write_grants(ep.database, m.replication.heartbeat_table))
+        grants = [(fence.grantee(sql._s(g))[0], sql._s(p), sql._s(lv)) for g, p, lv in cur.fetchall()]
+    covered = set(users) | set(m.cutover.exempt_accounts) | set(fence.BUILTIN_ACCOUNTS)
+    if ep.admin_login is not None:
+        covered.add(ep.admin_login.user)
     facts = {"fence": list(m.cutover.fence), "accounts": [f"{u}@{h}" for u, h in accounts],
-             "read_only_bypass": [f"{u}@{h}: {p}" for u, h, p in bypass]}
-    return sql.fence_problems(side, tuple(m.cutover.fence), users, accounts, bypass), facts
+             "read_only_bypass": [f"{u}@{h}: {p}" for u, h, p in bypass],
+             "exempt_accounts": list(m.cutover.exempt_accounts),
+             "writers": sorted({u for u, _p, _l in grants})}
+    problems = sql.fence_problems(side, tuple(m.cutover.fence), users, accounts, bypass)
+    return problems + sql.unfenced_writers(side, grants, covered), facts

@@ -204,6 +204,19 @@ def local_gtid_writes_mysql(target_gtid_executed: str, source_uuids: set[str]) -
 
 # ------------------------------------------------------------------ fence pre-flight
 
+def unfenced_writers(side: str, grants: list[tuple[str, str, str]], covered: set[str]) -> list[str]:
+    """Accounts that can write the migrated data but that the fence neither locks nor lists as exempt.
+    ``grants``: (user, privilege, level); ``covered``: app accounts, exempt accounts, the admin login."""
+    by_user: dict[str, list[str]] = {}
+    for user, priv, level in grants:
+        if user in covered:
+            continue
+        by_user.setdefault(user, []).append(f"{priv} ON {level}")
+    return [f"{user} on the {side} can write the migrated data ({', '.join(privs[:4])}) but is neither in "
+            "cutover.app_accounts (fenced) nor in cutover.exempt_accounts: the fence would not stop it"
+            for user, privs in sorted(by_user.items())]
+
+
 def fence_problems(side: str, fence: tuple[str, ...], app_accounts: tuple[str, ...],
                    accounts: list[tuple[str, str]], bypass: list[tuple[str, str, str]]) -> list[str]:
     """Will the configured fence stop the application on ``side``? ``accounts``: (user, host) of the configured

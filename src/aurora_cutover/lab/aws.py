@@ -121,6 +121,30 @@ class LabAws:
                 created.append(f"new value of secret {name}")
         return created
 
+    def seed_parameter_groups(self, source_read_only: bool, target_read_only: bool) -> list[str]:
+        """The source's DB parameter group and the Aurora cluster's DB cluster parameter group, holding the
+        boot value of read_only: from here on read_only changes only through them (lab/params.py)."""
+        rds, c, out = self.client("rds"), self.m.cutover, []
+        have = {g["DBParameterGroupName"] for g in rds.describe_db_parameter_groups()["DBParameterGroups"]}
+        if c.source_parameter_group not in have:
+            rds.create_db_parameter_group(DBParameterGroupName=c.source_parameter_group,
+                                          DBParameterGroupFamily="mysql5.7", Description="lab source (RDS MySQL)")
+            rds.modify_db_parameter_group(DBParameterGroupName=c.source_parameter_group, Parameters=[{
+                "ParameterName": "read_only", "ParameterValue": str(int(source_read_only)),
+                "ApplyMethod": "immediate"}])
+            out.append(f"db parameter group {c.source_parameter_group} (read_only={int(source_read_only)})")
+        have = {g["DBClusterParameterGroupName"]
+                for g in rds.describe_db_cluster_parameter_groups()["DBClusterParameterGroups"]}
+        if c.target_parameter_group not in have:
+            rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=c.target_parameter_group,
+                                                  DBParameterGroupFamily="aurora-mysql8.0",
+                                                  Description="lab target (Aurora MySQL 3)")
+            rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName=c.target_parameter_group, Parameters=[{
+                "ParameterName": "read_only", "ParameterValue": str(int(target_read_only)),
+                "ApplyMethod": "immediate"}])
+            out.append(f"db cluster parameter group {c.target_parameter_group} (read_only={int(target_read_only)})")
+        return out
+
     def current_record(self) -> tuple[str, int] | None:
         zid = self.zone_id()
         if zid is None:

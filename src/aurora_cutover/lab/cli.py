@@ -9,7 +9,7 @@ import sys
 import pymysql
 
 from aurora_cutover.config import ConfigError
-from aurora_cutover.lab import procs
+from aurora_cutover.lab import params, procs
 from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.setup import Lab, lab_config
 
@@ -58,6 +58,12 @@ def status(lab: Lab) -> int:
         line("dms", lab.aws.dms_endpoint, healthy, detail)
     answer = lab.resolve()
     line("dns", lab.m.dns.resolver, bool(answer), f"{aws.record} -> {answer}" if answer else "no answer")
+    pg = procs.pid_of(lab.dir, "params")
+    bad = params.violations(lab.dir)
+    line("params", "parameter groups", pg is not None and not bad,
+         (f"pid {pg}, applies after {lab.m.lab.parameter_apply_delay_s:g} s" if pg else "control plane not running")
+         + (f"; {len(bad)} VIOLATION(S): read_only changed outside the parameter group (see "
+            f"{lab.dir / params.VIOLATIONS})" if bad else ""))
     hb = procs.pid_of(lab.dir, "heartbeat")
     line("heartbeat", "source", hb is not None, f"pid {hb}" if hb else "writer not running")
     return 0 if ok else 1

@@ -3,8 +3,9 @@
     >>> src = Server.source(lab_dir); src.ensure_initialised(); src.start()
     >>> with src.admin() as conn: ...
 
-Admin access is the unix socket with socket authentication for the OS user that started the lab,
-so no admin password exists anywhere.
+Root over the unix socket (socket authentication for the OS user that started the lab) is the lab's
+own rdsadmin: setup, the parameter-group control plane and fault injection in tests. The product never
+uses it — it logs in over TLS as the RDS-style master user (lab/rds.py).
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ class Server:
             f"port = {self.port}",
             f"server-id = {self.server_id}",
             f"gtid-domain-id = {self.gtid_domain_id}",
-            "gtid-strict-mode = ON",
+            # MariaDB's default (and RDS for MariaDB's): a fenced side's own tooling writes (the cutover lock,
+            # which replication ignores) may sit after the position the other side replicates from.
+            "gtid-strict-mode = OFF",
             f"log-bin = {self.dir / 'binlog' / 'binlog'}",
             "binlog-format = ROW",
             "binlog-row-image = FULL",
@@ -104,6 +107,10 @@ class Server:
             "sync-binlog = 0",
             "max-connections = 300",
             "slave-net-timeout = 10",
+            # The cutover lock lives in _aurora_cutover on each side and must not travel with replication
+            # (an RDS master user cannot SET sql_log_bin = 0); on AWS: replicate-wild-ignore-table in the
+            # parameter groups (infra/terraform).
+            "replicate-wild-ignore-table = _aurora_cutover.%",
             f"read-only = {'ON' if self.read_only else 'OFF'}",
             f"ssl-ca = {tls / 'ca.pem'}",
             f"ssl-cert = {tls / 'server.pem'}",

@@ -7,6 +7,7 @@ moto with the AWS resources, the DNS server, the heartbeat writer.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aurora_cutover.config import ConfigError, Migration, load
-from aurora_cutover.lab import procs, tls
+from aurora_cutover.lab import procs, rds, tls
 from aurora_cutover.lab.aws import LabAws
 from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.mariadb import Server, find_binary, mariadbd_binary
@@ -29,6 +30,7 @@ from aurora_cutover.sql import heartbeat
 ROOT = Path(__file__).resolve().parents[3]
 BASELINE = ("001_create_schema.sql", "002_seed_data.sql")
 ACCOUNTS = ("app", "repl", "checker")
+ADMINS = ("admin_source", "admin_target")  # the master-style admin of each side (lab/rds.py)
 
 Say = Callable[[str], None]
 
@@ -38,10 +40,12 @@ def lab_config(path: str | None = None) -> Migration:
     m = load(path or os.environ.get("MIGRATION_CONFIG") or ROOT / "migration.toml", resolve_secrets=False)
     for side in ("source", "target"):
         ep = m.endpoint(side)
-        if not ep.admin_socket or Path(ep.admin_socket).name != "mysqld.sock":
-            raise ConfigError(f"{side}.admin_socket: the lab needs <lab dir>/{side}/mysqld.sock")
-        if Path(ep.admin_socket).parent.name != side:
-            raise ConfigError(f"{side}.admin_socket: must be <lab dir>/{side}/mysqld.sock")
+        if ep.admin_credentials is None or not ep.admin_credentials.secret_id:
+            raise ConfigError(f"{side}.admin_credentials.secret_id: the lab makes the master-style admin login "
+                              "and keeps it in its Secrets Manager")
+    if not (m.cutover.source_parameter_group and m.cutover.target_parameter_group):
+        raise ConfigError("cutover.source_parameter_group/target_parameter_group: the lab changes read_only only "
+                          "through parameter groups, as RDS and Aurora do")
     if not m.aws.endpoint_url or m.dns.resolver == "system" or not m.dns.zone_name:
         raise ConfigError("lab config needs aws.endpoint_url, dns.zone_name and dns.resolver = 'host:port'")
     return m
@@ -54,7 +58,7 @@ class Lab:
 
     @property
     def dir(self) -> Path:
-        return Path(self.m.source.admin_socket).parent.parent
+        return Path(self.m.lab.dir)
 
     @property
     def database(self) -> str:
@@ -85,12 +89,13 @@ class Lab:
 
     def credentials(self) -> dict[str, str]:
         path = self.dir / "credentials.json"
-        if path.exists():
-            return json.loads(path.read_text())
-        creds = {name: secrets.token_urlsafe(18) for name in ACCOUNTS}
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(json.dumps(creds))
+        creds: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+        missing = [n for n in (*ACCOUNTS, *ADMINS) if n not in creds]
+        if missing:  # a lab made by an older version lacks the admin logins: add them, keep the rest
+            creds.update({name: secrets.token_urlsafe(18) for name in missing})
+            self.dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(creds))
         return creds
 
     def dms_password(self) -> str:
@@ -111,6 +116,9 @@ class Lab:
             ep = self.m.endpoint(side)
             if ep.credentials.secret_id:
                 out[ep.credentials.secret_id] = {"username": "checker", "password": c["checker"], "host": ep.host}
+            if ep.admin_credentials is not None and ep.admin_credentials.secret_id:
+                out[ep.admin_credentials.secret_id] = {"username": rds.ADMIN_USER, "password": c[f"admin_{side}"],
+                                                       "host": ep.host}
         return out
 
     # ------------------------------------------------------------------ steps
@@ -147,8 +155,13 @@ class Lab:
             self._replication()
         started = self.aws.start(self.dir)
         self.say(f"lab: moto server {self.aws.endpoint} {'started' if started else 'already running'}")
-        for what in self.aws.seed(self.secret_values()):
+        for what in self.seed_aws():
             self.say(f"lab: created {what}")
+        self._parameter_control_plane()
+        if not self.target_read_only and self.target.query("SELECT @@global.read_only")[0][0]:
+            # Through the parameter group, as on Aurora: DMS writes the target with an ordinary login.
+            self.set_read_only("target", False)
+            self.say("lab: target read_only OFF (parameter group): the DMS task writes it")
         if labdms.uses_dms(self):
             d = labdms.LabDms(self)
             self.say(f"lab: DMS service {d.endpoint} {'started' if d.start_service() else 'already running'}")
@@ -160,14 +173,22 @@ class Lab:
 
     def _accounts(self, s: Server) -> None:
         c = self.credentials()
-        done = s.query("SELECT COUNT(*) FROM mysql.user WHERE user IN ('app', 'repl', 'checker')")[0][0]
+        done = s.query("SELECT COUNT(*) FROM mysql.user WHERE user IN ('app', 'repl', 'checker', %s)",
+                       (rds.ADMIN_USER,))[0][0]
         # Local to each server (sql_log_bin = 0): accounts are not part of the replicated data.
         # The heartbeat table must exist before the checker may be granted writes on it.
         with s.admin() as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
             cur.execute(f"CREATE DATABASE IF NOT EXISTS {self.database}")
             cur.execute(heartbeat.create_table(self.database, self.heartbeat_table))
-            if done == len(ACCOUNTS):
+            # RDS procedures: recreated every time (cheap, and they follow the code).
+            for stmt in rds.drop_procedures() + rds.procedures(getpass.getuser()):
+                cur.execute(stmt)
+            # The master-style admin: created like the side's real master user (lab/rds.py).
+            cur.execute(f"CREATE USER IF NOT EXISTS '{rds.ADMIN_USER}'@'%' IDENTIFIED BY '{c[f'admin_{s.role}']}'")
+            for stmt in rds.admin_grants(s.role):
+                cur.execute(stmt)
+            if done == len(ACCOUNTS) + 1:
                 return
             stmts = [
                 # The application: data only, no SUPER/READ_ONLY ADMIN, so read_only really fences it.
@@ -186,7 +207,7 @@ class Lab:
             ]
             for stmt in stmts:
                 cur.execute(stmt)
-        self.say(f"lab: created accounts app, repl, checker on {s.role}")
+        self.say(f"lab: created accounts app, repl, checker, {rds.ADMIN_USER} (RDS-style master) on {s.role}")
 
     def _has_tables(self, s: Server) -> bool:
         return s.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
@@ -246,7 +267,6 @@ class Lab:
                     cur.execute(stmt)
         if self.target.query("SHOW SLAVE STATUS"):
             raise RuntimeError("lab: the target replicates natively; DMS mode needs a fresh lab (lab reset)")
-        self.target.query("SET GLOBAL read_only = OFF")
         pos_file = self.dir / "dms-start-position"
         if pos_file.exists():
             self.say("lab: snapshot already copied to target (DMS mode)")
@@ -278,6 +298,37 @@ class Lab:
             time.sleep(0.2)
         raise RuntimeError(f"lab: DNS server did not answer (see {self.dir / 'dns.log'})")
 
+    def seed_aws(self) -> list[str]:
+        """What the emulated AWS must hold (idempotent): zone + record, RDS resources, secrets, parameter groups."""
+        return (self.aws.seed(self.secret_values())
+                + self.aws.seed_parameter_groups(self.source.read_only, self.target_read_only))
+
+    @property
+    def target_read_only(self) -> bool:
+        """The target's resting read_only: ON, except in DMS mode, where the DMS task writes it through an
+        ordinary login (as on Aurora; the application is kept off it by DNS and the account lock)."""
+        return self.target.read_only and self.m.replication.method != "dms"
+
+    def set_read_only(self, side: str, on: bool) -> None:
+        """Lab-internal (tests, repair): read_only through the parameter group AND on the server at once, as
+        rdsadmin would — so the control plane sees no drift. The product never does this."""
+        rds, c = self.aws.client("rds"), self.m.cutover
+        param = [{"ParameterName": "read_only", "ParameterValue": str(int(on)), "ApplyMethod": "immediate"}]
+        if side == "target":
+            rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName=c.target_parameter_group,
+                                                  Parameters=param)
+        else:
+            rds.modify_db_parameter_group(DBParameterGroupName=c.source_parameter_group, Parameters=param)
+        (self.target if side == "target" else self.source).query(f"SET GLOBAL read_only = {'ON' if on else 'OFF'}")
+
+    def _parameter_control_plane(self) -> None:
+        if procs.pid_of(self.dir, "params"):
+            self.say("lab: parameter-group control plane already running")
+            return
+        procs.start(self.dir, "params", [sys.executable, "-m", "aurora_cutover.lab.params", "--config", self.m.path])
+        self.say(f"lab: parameter-group control plane started (applies after "
+                 f"{self.m.lab.parameter_apply_delay_s:g} s, like RDS)")
+
     def _heartbeat_writer(self) -> None:
         if procs.pid_of(self.dir, "heartbeat"):
             return
@@ -303,7 +354,7 @@ class Lab:
         raise RuntimeError(f"lab: a row written on source did not reach target within {timeout_s:.0f}s")
 
     def down(self) -> None:
-        for name in ("heartbeat", "dms", "dns", "moto"):
+        for name in ("heartbeat", "dms", "params", "dns", "moto"):
             self.say(f"lab: {name} {'stopped' if procs.stop(self.dir, name) else 'was not running'}")
         for server in (self.target, self.source):
             self.say(f"lab: {server.role} mariadbd {'stopped' if server.stop() else 'was not running'}")

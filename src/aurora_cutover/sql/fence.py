@@ -35,6 +35,11 @@ def set_read_only(on: bool) -> str:
 
 READ_ONLY_STATE = "SELECT @@global.read_only"
 
+# RDS, Aurora and the lab have the mysql.rds_* procedures (the admin may EXECUTE them, so it sees them):
+# where they exist, KILL / replication control go through them, as the master user has no SUPER.
+HAS_RDS_PROCEDURES = ("SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'mysql' "
+                      "AND ROUTINE_NAME = 'rds_kill'")
+
 
 def read_only_bypass(flavour: Flavour) -> tuple[str, ...]:
     """Global privileges with which an account still writes while ``read_only = ON`` (so the read_only fence
@@ -62,6 +67,25 @@ def bypass_grants(flavour: Flavour, users: tuple[str, ...]) -> tuple[str, tuple[
     return q, args
 
 
+WRITE_PRIVILEGES = ("INSERT", "UPDATE", "DELETE", "ALL PRIVILEGES", "ALTER", "DROP", "CREATE")
+# Built-in accounts of the server or the service (RDS's rdsadmin; the lab's root plays it): not app writers.
+BUILTIN_ACCOUNTS = ("rdsadmin", "root", "mariadb.sys", "mysql.sys", "mysql.session", "mysql.infoschema")
+
+
+def write_grants(database: str, heartbeat_table: str) -> tuple[str, tuple[str, ...]]:
+    """(grantee, privilege, level) of every grant that can change ``database``'s data: global, on the schema,
+    or on one of its tables (the migration's heartbeat table aside)."""
+    pm = ", ".join(["%s"] * len(WRITE_PRIVILEGES))
+    q = (f"SELECT GRANTEE, PRIVILEGE_TYPE, '*.*' FROM information_schema.USER_PRIVILEGES "
+         f"WHERE PRIVILEGE_TYPE IN ({pm}) "
+         f"UNION SELECT GRANTEE, PRIVILEGE_TYPE, TABLE_SCHEMA FROM information_schema.SCHEMA_PRIVILEGES "
+         f"WHERE PRIVILEGE_TYPE IN ({pm}) AND TABLE_SCHEMA = %s "
+         f"UNION SELECT GRANTEE, PRIVILEGE_TYPE, CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) "
+         f"FROM information_schema.TABLE_PRIVILEGES WHERE PRIVILEGE_TYPE IN ({pm}) AND TABLE_SCHEMA = %s "
+         f"AND TABLE_NAME <> %s ORDER BY 1, 3, 2")
+    return q, (*WRITE_PRIVILEGES, *WRITE_PRIVILEGES, database, *WRITE_PRIVILEGES, database, heartbeat_table)
+
+
 def grantee(text: str) -> tuple[str, str]:
     """``'app'@'%'`` (information_schema's GRANTEE) -> ("app", "%")."""
     user, _, host = text.rpartition("@")
@@ -86,9 +110,18 @@ def sessions_of(users: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
             f"WHERE USER IN ({marks}) AND ID <> CONNECTION_ID() ORDER BY ID", tuple(users))
 
 
+def sessions_except(users: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """Client sessions of every other account (the server's own threads aside): who could still write."""
+    marks = ", ".join(["%s"] * len(users)) or "''"
+    return (f"SELECT ID, USER, HOST FROM information_schema.PROCESSLIST WHERE USER NOT IN ({marks}) "
+            "AND USER NOT IN ('system user', 'event_scheduler', 'unauthenticated user', 'rdsadmin') "
+            "AND COMMAND NOT IN ('Binlog Dump', 'Binlog Dump GTID', 'Daemon') AND ID <> CONNECTION_ID() "
+            "ORDER BY ID", tuple(users))
+
+
 def kill(flavour: Flavour, session_id: int, *, rds: bool) -> tuple[str, tuple[int]]:
-    """RDS/Aurora MySQL users cannot KILL other users' sessions: mysql.rds_kill does it for them."""
-    if rds and flavour.is_mysql:
+    """RDS/Aurora users cannot KILL other users' sessions: mysql.rds_kill does it for them."""
+    if rds:
         return "CALL mysql.rds_kill(%s)", (int(session_id),)
     return "KILL %s", (int(session_id),)
 
@@ -100,20 +133,20 @@ def _new_words(flavour: Flavour) -> bool:
 
 
 def stop_replica(flavour: Flavour, *, rds: bool = False) -> str:
-    if rds and flavour.is_mysql:
+    if rds:
         return "CALL mysql.rds_stop_replication"
     return "STOP REPLICA" if _new_words(flavour) else "STOP SLAVE"
 
 
 def start_replica(flavour: Flavour, *, rds: bool = False) -> str:
-    if rds and flavour.is_mysql:
+    if rds:
         return "CALL mysql.rds_start_replication"
     return "START REPLICA" if _new_words(flavour) else "START SLAVE"
 
 
 def reset_replica_all(flavour: Flavour, *, rds: bool = False) -> str:
-    if rds and flavour.is_mysql:
-        return ("CALL mysql.rds_reset_external_source" if flavour.mysql_at_least(8, 0, 23)
+    if rds:
+        return ("CALL mysql.rds_reset_external_source" if flavour.is_mysql and flavour.mysql_at_least(8, 0, 23)
                 else "CALL mysql.rds_reset_external_master")
     return "RESET REPLICA ALL" if _new_words(flavour) else "RESET SLAVE ALL"
 
@@ -127,7 +160,7 @@ class Statement:
 
 
 def change_source(flavour: Flavour, host: str, port: int, user: str, password: str, *,
-                  ssl: bool = True, rds: bool = False) -> Statement:
+                  ssl: bool = True, rds: bool = False, position: str = "") -> Statement:
     """Point this server's replication at ``host`` from the position it already has (GTID auto-position).
 
     MariaDB: ``MASTER_USE_GTID=slave_pos``, after :func:`set_replica_position` to the new primary's own
@@ -135,9 +168,17 @@ def change_source(flavour: Flavour, host: str, port: int, user: str, password: s
     position", whatever either binlog remembers from earlier rounds (``current_pos`` would also count this
     server's old local GTIDs and can ask for a position the other binlog never had). MySQL:
     ``*_AUTO_POSITION=1`` (GTID sets do this by themselves). RDS/Aurora MySQL: the
-    ``mysql.rds_set_external_*_with_auto_position`` procedure.
+    ``mysql.rds_set_external_*_with_auto_position`` procedure. RDS for MariaDB (and the lab, whose servers are
+    MariaDB with RDS's procedures): ``mysql.rds_set_external_master_gtid`` with ``position``, since nobody but
+    rdsadmin may ``SET GLOBAL gtid_slave_pos`` there.
     """
+    if rds and flavour.is_mariadb and not position:
+        raise ValueError("RDS for MariaDB: rds_set_external_master_gtid needs the GTID position")
+
     def build(pw: str) -> str:
+        if rds and flavour.is_mariadb:
+            return (f"CALL mysql.rds_set_external_master_gtid({_lit(host)}, {int(port)}, {_lit(user)}, {pw}, "
+                    f"{_lit(position)}, {1 if ssl else 0})")
         if rds and flavour.is_mysql:
             proc = ("mysql.rds_set_external_source_with_auto_position" if flavour.mysql_at_least(8, 0, 23)
                     else "mysql.rds_set_external_master_with_auto_position")
@@ -156,9 +197,10 @@ def change_source(flavour: Flavour, host: str, port: int, user: str, password: s
     return Statement(build(_lit(password)), build("'***'"))
 
 
-def set_replica_position(flavour: Flavour, position: str) -> tuple[str, tuple[str]] | None:
-    """MariaDB: where the next ``MASTER_USE_GTID=slave_pos`` replication starts (replica threads stopped)."""
-    return ("SET GLOBAL gtid_slave_pos = %s", (position,)) if flavour.is_mariadb else None
+def set_replica_position(flavour: Flavour, position: str, *, rds: bool = False) -> tuple[str, tuple[str]] | None:
+    """MariaDB: where the next ``MASTER_USE_GTID=slave_pos`` replication starts (replica threads stopped).
+    RDS: None — the position is an argument of :func:`change_source`'s procedure instead."""
+    return ("SET GLOBAL gtid_slave_pos = %s", (position,)) if flavour.is_mariadb and not rds else None
 
 
 def gtid_position(flavour: Flavour) -> str:

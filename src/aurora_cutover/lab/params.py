@@ -1,0 +1,144 @@
+"""The lab's parameter-group control plane: ``read_only`` changes only through the (emulated) RDS API.
+
+    python -m aurora_cutover.lab.params --config migration.toml      # started by `lab up`, supervised
+
+On RDS and Aurora nobody can ``SET GLOBAL read_only``: you change the DB parameter group (source) or the
+DB cluster parameter group (Aurora target) and RDS applies the dynamic parameter a little later. This
+process plays RDS for the lab: it polls the parameter groups held by moto and, ``lab.parameter_apply_delay_s``
+after a value changed there, applies it to the server as root (the lab's rdsadmin). The server's own
+``@@global.read_only`` is what the product polls, exactly as on AWS.
+
+MariaDB lets an account with READ ONLY ADMIN (the lab's Aurora-like admin) ``SET GLOBAL read_only``, which
+Aurora refuses. The parameter group is the truth here: a server value that drifts from it without a pending
+change is reverted and written to ``<lab dir>/parameter-violations.log``; ``lab status`` and the rehearsal
+fail on any violation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from aurora_cutover.config import Migration, load
+from aurora_cutover.lab.mariadb import Server
+
+PARAMETERS = ("read_only",)  # the dynamic parameters the product changes
+VIOLATIONS = "parameter-violations.log"
+
+
+def group_value(rds: Any, side: str, group: str, name: str) -> str | None:
+    """The value the parameter group holds (None = engine default), as describe_db_(cluster_)parameters says."""
+    if side == "target":
+        params = rds.describe_db_cluster_parameters(DBClusterParameterGroupName=group)["Parameters"]
+    else:
+        params = rds.describe_db_parameters(DBParameterGroupName=group)["Parameters"]
+    return next((str(p.get("ParameterValue")) for p in params
+                 if p.get("ParameterName") == name and p.get("ParameterValue") is not None), None)
+
+
+def as_bool(value: str | None) -> int | None:
+    if value is None:
+        return None
+    return 1 if value.strip().lower() in ("1", "on", "true") else 0
+
+
+@dataclass
+class Pending:
+    value: int
+    since: float
+
+
+@dataclass
+class SideState:
+    side: str
+    group: str
+    server: Server
+    applied: int | None = None
+    pending: Pending | None = None
+
+
+def step(st: SideState, desired: int | None, actual: int, now: float, delay_s: float) -> tuple[str, int] | None:
+    """Pure decision for one poll: ("apply", v) once a changed group value is ``delay_s`` old, ("revert", v)
+    when the server drifted from the group with no change pending, else None."""
+    if desired is None:
+        return None
+    if st.applied is None:  # first sight (lab up): the group's value is the boot value
+        st.applied = desired
+        return ("apply", desired) if actual != desired else None
+    if desired != st.applied:
+        if st.pending is None or st.pending.value != desired:
+            st.pending = Pending(desired, now)
+        if now - st.pending.since >= delay_s:
+            st.applied, st.pending = desired, None
+            return "apply", desired
+        return None
+    st.pending = None
+    if actual != st.applied:
+        return "revert", st.applied
+    return None
+
+
+def run(m: Migration, poll_s: float = 0.2, max_iterations: int | None = None) -> None:
+    lab_dir = Path(m.lab.dir)
+    rds = boto3.client("rds", endpoint_url=m.aws.endpoint_url, region_name=m.aws.region,
+                       aws_access_key_id="lab", aws_secret_access_key="lab")
+    states = [SideState("source", m.cutover.source_parameter_group,
+                        Server.source(lab_dir, m.source.host, m.source.port)),
+              SideState("target", m.cutover.target_parameter_group,
+                        Server.target(lab_dir, m.target.host, m.target.port))]
+    stop = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
+    n = 0
+    while not stop["now"] and (max_iterations is None or n < max_iterations):
+        n += 1
+        for st in states:
+            if not st.group:
+                continue
+            try:
+                # The server first, then the group: a lab repair writes the group before the server, so this
+                # order never mistakes a change in flight for drift.
+                actual = int(st.server.query("SELECT @@global.read_only")[0][0])
+                desired = as_bool(group_value(rds, st.side, st.group, "read_only"))
+            except Exception as exc:  # moto or the server restarting: try again next poll
+                print(f"params: {st.side}: {type(exc).__name__}: {str(exc)[:160]}", flush=True)
+                continue
+            decision = step(st, desired, actual, time.monotonic(), m.lab.parameter_apply_delay_s)
+            if decision is None:
+                continue
+            what, value = decision
+            st.server.query(f"SET GLOBAL read_only = {'ON' if value else 'OFF'}")
+            line = {"utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "side": st.side,
+                    "parameter_group": st.group, "read_only": value, "action": what}
+            if what == "revert":
+                line["seen"] = actual
+                with open(lab_dir / VIOLATIONS, "a") as f:
+                    f.write(json.dumps(line) + "\n")
+            print(f"params: {json.dumps(line)}", flush=True)
+        time.sleep(poll_s)
+
+
+def violations(lab_dir: Path) -> list[dict[str, Any]]:
+    p = lab_dir / VIOLATIONS
+    if not p.exists():
+        return []
+    return [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="aurora-lab-params")
+    p.add_argument("--config", required=True)
+    a = p.parse_args(argv)
+    run(load(a.config, resolve_secrets=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

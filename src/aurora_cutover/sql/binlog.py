@@ -1,0 +1,85 @@
+"""Reading a server's own binlog through SQL, for the fence's proof — pure builders and a parser, no I/O.
+
+    >>> events("binlog.000003", 4, 500)
+    ('SHOW BINLOG EVENTS IN %s FROM %s LIMIT %s', ('binlog.000003', 4, 500))
+    >>> writes_after([("binlog.000003", 90, "Table_map", 1, 150, "table_id: 41 (eduphoria.users)")],
+    ...              "eduphoria", lambda t: True, "_migration_heartbeat")[0].table
+    'users'
+
+The fence proves "once read_only is in effect, no in-scope write followed the drain barrier" by listing the
+events between the position read just before the barrier and the end of the binlog. Row events name
+their table in the Table_map event before them ("table_id: N (db.table)", the same on MySQL 5.7, 8.0 and
+MariaDB); DDL arrives as a Query event ("use `db`; ALTER TABLE ..."). RDS's own housekeeping
+(``mysql.rds_heartbeat2``, ``mysql.rds_sysinfo``) lives in ``mysql`` and is out of scope by database.
+SHOW BINLOG EVENTS needs REPLICATION SLAVE, which the RDS and Aurora master users hold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MASTER_STATUS = "SHOW MASTER STATUS"  # File, Position, ... (MySQL 5.7/8.0 and MariaDB alike)
+BINARY_LOGS = "SHOW BINARY LOGS"  # Log_name, File_size
+
+
+def events(file: str, pos: int, limit: int) -> tuple[str, tuple[str, int, int]]:
+    """One bounded page of events of ``file`` from ``pos``."""
+    return "SHOW BINLOG EVENTS IN %s FROM %s LIMIT %s", (file, int(pos), int(limit))
+
+
+_TABLE_MAP = re.compile(r"table_id:\s*\d+\s*\(`?([^.`]+)`?\.`?([^)`]+)`?\)")
+_USE_DB = re.compile(r"^\s*use\s+`?([^`;\s]+)`?\s*;\s*(.*)$", re.IGNORECASE | re.DOTALL)
+# Transaction control and account administration (the fence's own ACCOUNT LOCK) are not data writes.
+_HARMLESS = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|XA\s|SAVEPOINT|FLUSH\s|ALTER\s+USER|GRANT\s|REVOKE\s|"
+                       r"CREATE\s+USER|DROP\s+USER|SET\s+PASSWORD)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Write:
+    """An in-scope change found in the binlog: where it is, what table, what kind."""
+
+    file: str
+    pos: int
+    table: str
+    kind: str  # "rows" | "statement"
+    detail: str = ""
+
+    def __str__(self) -> str:
+        what = f"row change on {self.table}" if self.kind == "rows" else f"statement on {self.table}: {self.detail}"
+        return f"{what} at {self.file}:{self.pos}"
+
+
+def writes_after(rows: Sequence[Sequence[Any]], database: str, in_scope: Callable[[str], bool],
+                 heartbeat_table: str) -> list[Write]:
+    """In-scope writes among SHOW BINLOG EVENTS rows (Log_name, Pos, Event_type, Server_id, End_log_pos, Info).
+    The migration's own heartbeat/barrier table is tooling, not data."""
+    out: list[Write] = []
+    for row in rows:
+        file, pos, etype, info = str(row[0]), int(row[1]), str(row[2]), str(row[5] or "")
+        if etype == "Table_map":
+            mt = _TABLE_MAP.search(info)
+            if mt and mt.group(1) == database and mt.group(2) != heartbeat_table and in_scope(mt.group(2)):
+                out.append(Write(file, pos, mt.group(2), "rows"))
+        elif etype == "Query" and not _HARMLESS.match(info):
+            mu = _USE_DB.match(info)
+            stmt = mu.group(2) if mu else info
+            if _HARMLESS.match(stmt):
+                continue
+            if (mu and mu.group(1) == database) or f"`{database}`." in stmt or f" {database}." in stmt:
+                if heartbeat_table in stmt:
+                    continue
+                out.append(Write(file, pos, database, "statement", " ".join(stmt.split())[:120]))
+    return out
+
+
+def files_between(logs: Sequence[Sequence[Any]], first: str, last: str) -> list[str]:
+    """Binlog file names from ``first`` to ``last`` inclusive, in the server's order (rotation aware)."""
+    names = [str(r[0]) for r in logs]
+    if first not in names:  # purged under our feet: the proof cannot be made, never guessed
+        raise ValueError(f"binlog {first} is no longer on the server")
+    i = names.index(first)
+    j = names.index(last) if last in names else len(names) - 1
+    return names[i:j + 1]
