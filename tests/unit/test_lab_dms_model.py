@@ -96,6 +96,7 @@ def test_derived_dms_config_loads_with_dms_both_ways(tmp_path):
     assert m.replication.reverse_dms_task_arn.endswith(":task:EDUPHORIALABREVERSE")
     assert m.source.ca_file == str(ROOT / ".lab" / "tls" / "ca.pem")
     assert m.replication.heartbeat_table == "_migration_heartbeat"
+    assert "dms" in m.cutover.exempt_accounts
 
 
 def test_dms_endpoint_is_derived_in_one_place():

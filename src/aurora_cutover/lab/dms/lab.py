@@ -215,7 +215,11 @@ def derive_config(text: str, name: str, region: str, base_dir: Path) -> str:
             section = s.split("#", 1)[0].strip()
         if section == "[replication]" and re.match(r"(method|reverse_path|dms_task_arn|reverse_dms_task_arn)\s*=", s):
             continue
+        if section == "[cutover]" and re.match(r"exempt_accounts\s*=", s):
+            continue
         out.append(re.sub(r'"(\.[^"]*)"', lambda m: '"' + str((base_dir / m.group(1)).resolve()) + '"', line))
+        if s == "[cutover]":  # the DMS login writes both sides by design: exempt from the fence, named
+            out.append(f'exempt_accounts = {json.dumps(_exempt(text))}')
         if s == "[replication]":
             out += ['method = "dms"', f'dms_task_arn = "{fwd}"', 'reverse_path = "dms"',
                     f'reverse_dms_task_arn = "{rev}"']
@@ -223,3 +227,11 @@ def derive_config(text: str, name: str, region: str, base_dir: Path) -> str:
         out += ["", "[replication]", 'method = "dms"', f'dms_task_arn = "{fwd}"', 'reverse_path = "dms"',
                 f'reverse_dms_task_arn = "{rev}"']
     return "\n".join(out) + "\n"
+
+
+def _exempt(text: str) -> list[str]:
+    """The config's cutover.exempt_accounts plus the lab's dms login."""
+    import tomllib
+
+    have = list(tomllib.loads(text).get("cutover", {}).get("exempt_accounts", []))
+    return have + (["dms"] if "dms" not in have else [])
