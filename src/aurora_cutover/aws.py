@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from typing import Any
-from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
@@ -16,20 +15,21 @@ from aurora_cutover.config import Aws
 
 # Bounded: a hung AWS endpoint must not hang a session at 2 a.m.
 _BOTO_CONFIG = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts": 3, "mode": "standard"})
+# Route 53 answers in well under a second; a reply lost for 10 s is treated as lost (the flip then re-reads
+# the record before deciding). Throttling / PriorRequestNotComplete / 5xx are retried by botocore's standard
+# mode, and beyond that by the flip's own loop, bounded by the step's deadline (dns/flip.py).
+ROUTE53_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 
 
 def endpoint_url(aws: Aws, service: str) -> str:
-    """Where ``service`` is served. The emulated AWS serves DMS at its endpoint's port + 2 (the lab's DMS,
-    which moves rows; moto's only keeps records) — until the lab's proxy routes DMS by X-Amz-Target on the
-    one endpoint; then this is ``aws.endpoint_url`` for every service (one line)."""
-    if service == "dms" and aws.endpoint_url:
-        u = urlparse(aws.endpoint_url)
-        return f"{u.scheme}://{u.hostname}:{(u.port or 80) + 2}"
+    """Where ``service`` is served: the one endpoint for every service (the lab's AWS proxy routes DMS calls,
+    by X-Amz-Target, to the lab's DMS — which moves rows; moto's only keeps records)."""
     return aws.endpoint_url
 
 
 def client(aws: Aws, service: str) -> Any:
-    kwargs: dict[str, Any] = {"region_name": aws.region, "config": _BOTO_CONFIG}
+    kwargs: dict[str, Any] = {"region_name": aws.region,
+                              "config": ROUTE53_CONFIG if service == "route53" else _BOTO_CONFIG}
     if aws.endpoint_url:
         kwargs["endpoint_url"] = endpoint_url(aws, service)
         # An emulator accepts any key; don't make lab users configure fake AWS credentials.

@@ -3,11 +3,15 @@ writes its report + evidence and goes red naming a server that is down; lab-down
 
 from __future__ import annotations
 
+import re
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+
+import pytest
 
 from aurora_cutover.db import connect
 from aurora_cutover.dns.record import current
@@ -45,13 +49,16 @@ def test_dns_answers_follow_route53_changes(lab: Lab, m) -> None:
     assert resolve(m.dns).addresses == (m.source.host,)
     change = rec.as_change("UPSERT")
     change["ResourceRecordSet"]["ResourceRecords"] = [{"Value": m.target.dns_name}]
-    r53.change_resource_record_sets(HostedZoneId=rec.zone_id, ChangeBatch={"Changes": [change]})
+    cid = r53.change_resource_record_sets(HostedZoneId=rec.zone_id, ChangeBatch={"Changes": [change]})
     try:
+        lab.aws.wait_insync(cid["ChangeInfo"]["Id"], timeout_s=30)  # like Route 53: answers follow once INSYNC
         res = resolve(m.dns)
         assert res.addresses == (m.target.host,) and res.cname_chain[0] == m.target.dns_name
         assert res.ttl == m.dns.ttl
     finally:
-        r53.change_resource_record_sets(HostedZoneId=rec.zone_id, ChangeBatch={"Changes": [rec.as_change("UPSERT")]})
+        cid = r53.change_resource_record_sets(HostedZoneId=rec.zone_id,
+                                              ChangeBatch={"Changes": [rec.as_change("UPSERT")]})
+        lab.aws.wait_insync(cid["ChangeInfo"]["Id"], timeout_s=30)
     assert resolve(m.dns).addresses == (m.source.host,)
 
 
@@ -110,12 +117,16 @@ def test_lab_up_is_idempotent_and_down_leaves_no_process(tmp_path: Path) -> None
         first = _lab_cmd(cfg, "up")
         assert first.returncode == 0, first.stdout + first.stderr
         assert "127.0.9.2:3306 started" in first.stdout and "replication started" in first.stdout
+        assert re.search(r"aws-proxy +http://127\.0\.0\.1:4599 +UP +Route 53 propagation", first.stdout), first.stdout
         second = _lab_cmd(cfg, "up")
         assert second.returncode == 0, second.stdout + second.stderr
         assert "already running" in second.stdout and "started" not in second.stdout.replace("already", "")
         down = _lab_cmd(cfg, "down")
         assert down.returncode == 0
         assert _our_processes(tmp_path) == []
+        for port in (4599, 4600):  # the AWS proxy and moto behind it
+            with pytest.raises(OSError):
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
         status = _lab_cmd(cfg, "status")
         assert status.returncode != 0 and "DOWN" in status.stdout
         again = _lab_cmd(cfg, "up")

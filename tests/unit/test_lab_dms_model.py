@@ -104,6 +104,6 @@ def test_dms_endpoint_is_derived_in_one_place():
     from aurora_cutover.config import Aws
 
     lab = Aws(endpoint_url="http://127.0.0.1:4630")
-    assert endpoint_url(lab, "dms") == "http://127.0.0.1:4632"
+    assert endpoint_url(lab, "dms") == "http://127.0.0.1:4630"  # the AWS proxy routes DMS to the lab's DMS
     assert endpoint_url(lab, "cloudwatch") == "http://127.0.0.1:4630"
     assert endpoint_url(Aws(), "dms") == ""  # real AWS: boto3's own endpoint

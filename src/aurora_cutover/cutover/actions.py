@@ -32,12 +32,14 @@ def steps_for(action: str, ctx: Context) -> list[Step]:
 
 def after_flip_help(m: Migration, action: str) -> str:
     if action == "cutover":
-        return ("STATE: DNS → target (INSYNC); source FENCED (read_only, app accounts locked); forward replication "
+        return ("STATE: DNS → target (INSYNC or still propagating: see `flip`, record value and change status); "
+                "source FENCED (read_only, app accounts locked); forward replication "
                 f"STOPPED; target WRITABLE; reverse path: {m.replication.reverse_path}; cutover lock KEPT on the "
                 "source. Continue on the target: fix the cause, check by hand (docs/runbook-cutover.md, 'Stopped "
                 "after the flip'), then `python -m aurora_cutover.cutover unlock --name cutover`. Go back: "
                 "`pytest -m rollback --confirm`.")
-    return ("STATE: DNS → source (INSYNC); target FENCED; reverse path STOPPED; source WRITABLE; rollback lock KEPT "
+    return ("STATE: DNS → source (INSYNC or still propagating: see `flip`, record value and change status); "
+            "target FENCED; reverse path STOPPED; source WRITABLE; rollback lock KEPT "
             "on the target; the target replicates from the source again only if step resume_forward is done — else "
             "re-attach it from stop_reverse's forward_from in this evidence, or re-seed it. Continue on the source: "
             "fix the cause (docs/runbook-rollback.md, 'Stopped after the flip'), then "
@@ -143,6 +145,8 @@ def _timeline(ctx: Context) -> dict[str, Any]:
     if "record" in f:
         r = f["record"]
         out["record_before"] = f"{r.name} CNAME {r.value} TTL {r.ttl}"
+    if "flip" in f:
+        out["flip"] = f["flip"]
     if "flipped_to" in f:
         out["record_after"] = f"{f['flipped_to'].name} CNAME {f['flipped_to'].value}"
     return out

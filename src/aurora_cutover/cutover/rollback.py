@@ -22,6 +22,7 @@ from aurora_cutover.cutover.steps import (
     _dms,
     binlog_position,
     fence_side,
+    flip_state,
     flip_to,
     primary_position,
     refence_side,
@@ -212,7 +213,7 @@ def rollback_steps(ctx: Context) -> list[Step]:
         Step("seal", "Seal: read_only in effect on the target, no in-scope write after its fence in its binlog; "
              "source writable", _seal),
         Step("flip_back", "Compare-and-swap the CNAME back to the source; wait for INSYNC",
-             lambda x: flip_to(x, "source"), lambda x: unflip(x), point_of_no_return=True,
+             lambda x: flip_to(x, "source"), lambda x: unflip(x), point_of_no_return=True, maybe_done=flip_state,
              plan=lambda _c: {"from": m.target.dns_name, "to": m.source.dns_name, "ttl": m.dns.ttl}),
         Step("verify", "Verify: resolves to source, app lands there, canary write, no app sessions on target",
              _verify, plan=lambda _c: {"wait_s": f"TTL {m.dns.ttl} + grace {c.verify_grace_s}"}),

@@ -12,6 +12,7 @@ everything is in and which command continues or rolls back.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import traceback
 from collections.abc import Callable
@@ -30,6 +31,9 @@ class Step:
     undo: Callable[[Context], str] | None = None
     plan: Callable[[Context], dict[str, Any]] = lambda _ctx: {}
     point_of_no_return: bool = False
+    # For the point of no return: after a failure of this step, None when it is proven not done; else a
+    # description of what may already be visible (then nothing is undone: the run stops, as after the flip).
+    maybe_done: Callable[[Context], str | None] | None = None
 
 
 @dataclass
@@ -93,6 +97,25 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
         if res.steps and res.steps[-1]["outcome"] == "running":
             res.steps[-1].update(outcome="failed", ended_utc=iso(utc_now()), error=reason,
                                  trace=traceback.format_exception_only(type(exc), exc)[-1].strip()[:500])
+        maybe = None
+        if not res.flipped and current is not None and current.maybe_done is not None:
+            try:
+                maybe = current.maybe_done(ctx)
+            except Exception as mexc:  # unknown is not "not done"
+                maybe = f"its state cannot be read ({_safe(mexc)})"
+        if maybe:
+            res.flipped = True
+            if res.steps:
+                res.steps[-1]["may_be_visible"] = maybe
+            if "lock" in ctx.facts:
+                with contextlib.suppress(Exception):  # the message below still stops the run safely
+                    ctx.facts["lock"].step(f"flipped:{current.name}")  # type: ignore[union-attr]
+            res.state = "STOPPED AFTER FLIP"
+            res.message = (f"{res.failed_step} failed: {reason}. THE FLIP WAS SUBMITTED AND MAY BE VISIBLE: {maybe}. "
+                           "While a change propagates some clients already resolve the new value, so nothing was "
+                           f"flipped back and nothing unfenced. {after_flip_help}")
+            progress()
+            return res
         if res.flipped:
             res.state = "STOPPED AFTER FLIP"
             res.message = (f"{res.failed_step} failed after the DNS flip: {reason}. Nothing was flipped back. "

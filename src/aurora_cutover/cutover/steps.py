@@ -277,27 +277,84 @@ def start_native_replication(ctx: Context, replica_side: str, start_at: str | No
 
 
 def flip_to(ctx: Context, side: str) -> dict[str, Any]:
+    """CAS the record to ``side``, wait for INSYNC. The intent is recorded before anything is submitted: from
+    then on a failure may leave the change applied (and PENDING: some clients already resolve the new value),
+    so only a flip proven not applied (FlipNotApplied) may be undone — see :func:`flip_state`."""
     expected: dnsrecord.Record = ctx.facts["record"]
-    new_value = ctx.m.endpoint(side).dns_name
-    change_id = dnsflip.flip(ctx.route53, expected, new_value, comment=f"aurora-cutover {ctx.action} {ctx.run_id}")
-    ctx.facts["change_id"] = change_id
-    ctx.facts["flipped_to"] = dataclasses.replace(expected, value=dnsrecord.normalise(new_value))
-    waited = dnsflip.wait_insync(ctx.route53, change_id, ctx.bound(ctx.m.cutover.dns_sync_timeout_s))
+    new_value = dnsrecord.normalise(ctx.m.endpoint(side).dns_name)
+    sync = ctx.m.cutover.dns_sync_timeout_s
+
+    def intent() -> None:  # before each submit: from here on the change may be applied and visible
+        if "flip_submitted" in ctx.facts:
+            return
+        ctx.facts["flip_submitted"] = {"record": expected.name, "from": expected.value, "to": new_value,
+                                       "ttl": expected.ttl, "utc": iso(utc_now())}
+        if "lock" in ctx.facts:  # a run killed from here on is reported as past the flip
+            with contextlib.suppress(Exception):
+                ctx.facts["lock"].step(f"flipped:{'flip' if side == 'target' else 'flip_back'} (submitted)")
+
+    try:
+        out = dnsflip.flip(ctx.route53, expected, new_value, comment=f"aurora-cutover {ctx.action} {ctx.run_id}",
+                           timeout_s=ctx.bound(sync), on_submit=intent)
+    except dnsflip.FlipNotApplied:
+        ctx.facts.pop("flip_submitted", None)
+        raise
+    flip = ctx.facts["flip"] = {"change_id": out.change_id, "status": "PENDING", "attempts": out.attempts}
+    if out.recognised:
+        flip["recognised"] = out.recognised
+    ctx.facts["change_id"] = out.change_id
+    ctx.facts["flipped_to"] = dataclasses.replace(expected, value=new_value)
+    if out.change_id:
+        waited = dnsflip.wait_insync(ctx.route53, out.change_id, ctx.bound(sync))
+        flip["status"] = "INSYNC"
+    else:
+        # The id went with the lost reply and Route 53 cannot list changes: wait the configured sync bound
+        # (Route 53 normally propagates well within it), then let verify prove what clients resolve.
+        waited = ctx.bound(sync)
+        time.sleep(waited)
+        flip["status"] = f"UNCONFIRMED (change id lost with the reply; waited dns_sync_timeout_s = {sync:.0f}s)"
     ctx.facts["insync_at"] = time.monotonic()
-    return {"change_id": change_id, "from": expected.value, "to": new_value, "ttl": expected.ttl,
-            "insync_after_s": round(waited, 3)}
+    return {"change_id": out.change_id, "from": expected.value, "to": new_value, "ttl": expected.ttl,
+            "insync_after_s": round(waited, 3), "status": flip["status"], "attempts": out.attempts,
+            **({"recognised": out.recognised} if out.recognised else {})}
+
+
+def flip_state(ctx: Context) -> str | None:
+    """After a failed flip step: None when nothing was submitted (or it is proven not applied); else what the
+    record and the change say now — the flip may be visible to clients, so nothing may be undone."""
+    sub = ctx.facts.get("flip_submitted")
+    if sub is None:
+        return None
+    expected: dnsrecord.Record = ctx.facts["record"]
+    try:
+        now = dnsflip.read_now(ctx.route53, expected)
+        value = "no record" if now is None else now[0]
+        whose = ("OUR NEW VALUE" if value == sub["to"] else "still the old value" if value == sub["from"]
+                 else "SOMEONE ELSE'S VALUE")
+        shown = f"{sub['record']} CNAME {value} ({whose})"
+    except Exception as exc:  # the evidence must still be written
+        value, shown = "unknown", f"{sub['record']} cannot be read now ({dnsflip.error_code(exc)})"
+    flip = ctx.facts.setdefault("flip", {"change_id": None, "status": "no reply"})
+    cid = flip.get("change_id")
+    if cid:
+        try:
+            flip["status"] = dnsflip.change_status(ctx.route53, cid)
+        except Exception as exc:
+            flip["status"] = f"unknown ({dnsflip.error_code(exc)})"
+        change = f"change {cid} {flip['status']}"
+    else:
+        change = "no change id (no reply to the submit)"
+    flip.update(record_now=value, submitted=sub)
+    return f"{shown}; {change}; submitted {sub['utc']}: {sub['from']} -> {sub['to']}"
 
 
 def unflip(ctx: Context) -> str:
-    """Undo a flip that was accepted (maybe not yet INSYNC): the same CAS the other way."""
-    new = ctx.facts.get("flipped_to")
-    if new is None:
-        return "record not changed"
-    old: dnsrecord.Record = ctx.facts["record"]
-    cid = dnsflip.flip(ctx.route53, new, old.value, comment=f"aurora-cutover undo {ctx.run_id}")
-    dnsflip.wait_insync(ctx.route53, cid, max(5.0, ctx.m.cutover.dns_sync_timeout_s))
-    ctx.facts.pop("flipped_to", None)
-    return f"record back to {old.value} (change {cid})"
+    """Undo for a flip proven not applied: nothing to do. A flip that was (or may have been) applied is never
+    undone automatically — the runner stops instead (flip_state), since clients may already use the target."""
+    if ctx.facts.get("flipped_to") is not None or ctx.facts.get("flip_submitted") is not None:
+        raise StepFailed("the flip was submitted: not flipping back automatically (some clients may already "
+                         "use the new value) — see the runbook")
+    return "record not changed"
 
 
 # --------------------------------------------------------------------------- verify
@@ -311,6 +368,9 @@ def _expected_addresses(ctx: Context, side: str) -> set[str]:
         return {ep.host}
 
 
+VERIFY_ANSWERS = 3  # in a row on the new side: during propagation one answer proves nothing
+
+
 def verify_on(ctx: Context, side: str) -> dict[str, Any]:
     """The name resolves to ``side``, the app lands there and can write; no app session left on the other."""
     ep, other = ctx.m.endpoint(side), OTHER[side]
@@ -319,6 +379,7 @@ def verify_on(ctx: Context, side: str) -> dict[str, Any]:
     want = _expected_addresses(ctx, side)
     limit = time.monotonic() + ctx.bound(float(ttl) + ctx.m.cutover.verify_grace_s)
     got: tuple[str, ...] = ()
+    agreeing = 0  # consecutive answers: while a change propagates one answer may be old, the next new
     while True:
         try:
             got = dns_resolve(ctx.m.dns).addresses
@@ -326,11 +387,13 @@ def verify_on(ctx: Context, side: str) -> dict[str, Any]:
             got, err = (), str(exc)
         else:
             err = ""
-        if got and set(got) <= want:
+        agreeing = agreeing + 1 if got and set(got) <= want else 0
+        if agreeing >= VERIFY_ANSWERS:
             break
         if time.monotonic() > limit:
-            raise StepFailed(f"{ctx.m.dns.record_name} resolves to {list(got) or err}, not {side} {sorted(want)}")
-        time.sleep(0.2)
+            raise StepFailed(f"{ctx.m.dns.record_name} resolves to {list(got) or err}, not {side} {sorted(want)} "
+                             f"({VERIFY_ANSWERS} answers in a row needed)")
+        time.sleep(0.2 if agreeing == 0 else 0.05)
     login = app_login(ctx)
     server_id = int(ctx.one(side, "SELECT @@server_id"))
     try:
@@ -441,7 +504,10 @@ def _drain(ctx: Context) -> dict[str, Any]:
     cs, ct = probes.counts(ctx, "source", names), probes.counts(ctx, "target", sorted(set(names)))
     diffs = [[t, cs[t], ct[t]] for t in names if cs[t] != ct[t]]
     ctx.facts["final_counts"] = cs
-    if diffs:
+    if diffs and not ctx.m.cutover.fence:  # rehearsing the harm: writes never stopped, counts cannot agree
+        out["COUNTS_DIFFER"] = (f"FENCE DISABLED: {len(diffs)} table(s) differ while the source keeps writing: "
+                                + ", ".join(f"{t} source {a} target {b}" for t, a, b in diffs[:10]))
+    elif diffs:
         listed = ", ".join(f"{t} source {a} target {b}" for t, a, b in diffs[:10])
         raise probes.DrainError(f"row counts differ after drain: {listed}")
     out["tables_equal"] = len(names)
@@ -597,7 +663,7 @@ def cutover_steps(ctx: Context) -> list[Step]:
              plan=lambda _c: {"reverse_path": m.replication.reverse_path if m.replication.reverse_path != "none"
                               else NO_REVERSE}),
         Step("flip", "Compare-and-swap the CNAME to the target; wait for INSYNC", lambda x: flip_to(x, "target"),
-             lambda x: unflip(x), point_of_no_return=True,
+             lambda x: unflip(x), point_of_no_return=True, maybe_done=flip_state,
              plan=lambda _c: {"record": m.dns.record_name, "from": m.source.dns_name, "to": m.target.dns_name,
                               "ttl": m.dns.ttl, "dns_sync_timeout_s": c.dns_sync_timeout_s}),
         Step("verify", "Verify: resolves to target, app lands there, canary write, no app sessions on source",

@@ -5,26 +5,53 @@ batch atomically and refuses a DELETE that does not match exactly, so if anyone 
 since we read it, nothing changes and :class:`FlipRefused` says so.
 
     >>> expected = record.current(route53, m.dns)            # value source.lab..., TTL 1
-    >>> change_id = flip(route53, expected, m.target.dns_name)
-    >>> wait_insync(route53, change_id, timeout_s=60)
+    >>> out = flip(route53, expected, m.target.dns_name, timeout_s=60)
+    >>> wait_insync(route53, out.change_id, timeout_s=60)   # out.change_id is None when the reply was lost
+
+Throttling, PriorRequestNotComplete and 5xx are retried (botocore's standard mode, then this loop with
+backoff until ``timeout_s``). Every error after a submit is decided by re-reading the record: if it holds
+our new value, our change was applied (a lost reply, then a retry refused because the DELETE no longer
+matches) — that is not "someone else changed it". Only :class:`FlipNotApplied` (and its subclass
+:class:`FlipRefused`) proves the record was not changed by us; anything else may have been applied.
 """
 
 from __future__ import annotations
 
+import random
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
-from tenacity import RetryError, Retrying, retry_if_result, stop_after_delay, wait_exponential
+from botocore.exceptions import BotoCoreError, ClientError
 
 from aurora_cutover.dns.record import Record, normalise
 
+RETRYABLE = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded", "PriorRequestNotComplete",
+                       "ServiceUnavailable", "InternalFailure", "InternalError", "RequestTimeout"})
 
-class FlipRefused(Exception):
+
+class FlipNotApplied(Exception):
+    """Proven by reading the record: our change is not applied (safe to undo what came before)."""
+
+
+class FlipRefused(FlipNotApplied):
     """Route 53 refused the batch: the record is not what we expected (someone changed it)."""
 
 
 class FlipTimeout(Exception):
-    """The change was accepted but did not reach INSYNC in time."""
+    """The change was accepted but did not reach INSYNC in time (some clients may already see it)."""
+
+
+class FlipUncertain(Exception):
+    """A change was submitted and it cannot be proven whether Route 53 applied it."""
+
+
+@dataclass
+class FlipOutcome:
+    change_id: str | None  # None: applied, but the reply (and with it the id) was lost
+    attempts: list[str] = field(default_factory=list)
+    recognised: str = ""  # how an applied change was recognised when its reply did not say so
 
 
 def change_batch(expected: Record, new_value: str, comment: str = "") -> dict[str, Any]:
@@ -47,44 +74,114 @@ def read_now(route53: Any, expected: Record) -> tuple[str, int] | None:
     return None
 
 
-def flip(route53: Any, expected: Record, new_value: str, comment: str = "") -> str:
-    """Submit the CAS batch; returns the change id. Raises FlipRefused when Route 53 refuses it.
+def _response(exc: BaseException) -> dict[str, Any]:
+    resp = getattr(exc, "response", None)  # a ClientError's parsed reply; None on transport errors
+    return resp if isinstance(resp, dict) else {}
 
-    A read just before the batch refuses early with a clear message (the lab's emulator only checks that
-    a DELETE's value/TTL existed at some time, not that it is current); Route 53 itself applies the batch
+
+def error_code(exc: BaseException) -> str:
+    return str(_response(exc).get("Error", {}).get("Code", "")) or type(exc).__name__
+
+
+def _status(exc: BaseException) -> int:
+    return int(_response(exc).get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+
+
+def retryable(exc: BaseException) -> bool:
+    """Throttling, a prior request still processing, a 5xx, or no/lost reply: worth another try."""
+    if isinstance(exc, ClientError):
+        return error_code(exc) in RETRYABLE or _status(exc) >= 500
+    return isinstance(exc, BotoCoreError)
+
+
+def _describe(now: tuple[str, int] | None) -> str:
+    return "no record" if now is None else f"{now[0]} TTL {now[1]}"
+
+
+def _retries(obj: Any) -> int:
+    meta = (obj if isinstance(obj, dict) else _response(obj)).get("ResponseMetadata", {})
+    return int(meta.get("RetryAttempts") or 0)
+
+
+def flip(route53: Any, expected: Record, new_value: str, comment: str = "", *, timeout_s: float = 60.0,
+         on_submit: Callable[[], None] | None = None, sleep: Callable[[float], None] = time.sleep,
+         clock: Callable[[], float] = time.monotonic) -> FlipOutcome:
+    """Submit the CAS batch (retrying what is retryable until ``timeout_s``); see the module doc.
+    ``on_submit`` runs just before each submit: the caller records its intent there.
+
+    A read just before the batch refuses early with a clear message; Route 53 itself applies the batch
     atomically and refuses a non-matching DELETE, which closes the remaining race.
     """
+    new = normalise(new_value)
+    want_old, want_new = (normalise(expected.value), expected.ttl), (new, expected.ttl)
     now = read_now(route53, expected)
-    if now != (normalise(expected.value), expected.ttl):
+    if now != want_old:
         raise FlipRefused(f"{expected.name} changed since it was read: expected {expected.value} TTL "
-                          f"{expected.ttl}, Route 53 now has "
-                          f"{'no record' if now is None else f'{now[0]} TTL {now[1]}'} — someone else changed it")
-    try:
-        resp = route53.change_resource_record_sets(HostedZoneId=expected.zone_id,
-                                                   ChangeBatch=change_batch(expected, new_value, comment))
-    except Exception as exc:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
-        if code in ("InvalidChangeBatch", "InvalidInput", "PriorRequestNotComplete"):
-            msg = getattr(exc, "response", {}).get("Error", {}).get("Message", str(exc))
-            raise FlipRefused(f"Route 53 refused the compare-and-swap on {expected.name} (expected "
-                              f"{expected.value} TTL {expected.ttl}): {code}: {' '.join(str(msg).split())[:200]}"
-                              ) from None
-        raise
-    return str(resp["ChangeInfo"]["Id"])
+                          f"{expected.ttl}, Route 53 now has {_describe(now)} — someone else changed it")
+    deadline = clock() + timeout_s
+    attempts: list[str] = []
+    definitive = True  # every failure so far was a refusal Route 53 answered (nothing can be in flight)
+    for attempt in range(1, 50):  # bounded by count and by the deadline
+        if on_submit is not None:
+            on_submit()
+        try:
+            resp = route53.change_resource_record_sets(HostedZoneId=expected.zone_id,
+                                                       ChangeBatch=change_batch(expected, new_value, comment))
+        except (ClientError, BotoCoreError) as exc:
+            code, again = error_code(exc), retryable(exc)
+            n = _retries(exc)
+            attempts.append(f"attempt {attempt}: {code}" + (f" (botocore retried {n}x)" if n else ""))
+            # A 4xx answer means Route 53 did not take the batch; a 5xx or no answer may have been applied.
+            definitive &= isinstance(exc, ClientError) and 400 <= _status(exc) < 500 and n == 0
+            try:
+                now = read_now(route53, expected)
+            except (ClientError, BotoCoreError) as rexc:
+                raise FlipUncertain(f"{code} on the change of {expected.name}, then the record could not be read "
+                                    f"({error_code(rexc)}): whether the flip was applied is unknown") from None
+            if now == want_new:
+                return FlipOutcome(None, attempts, recognised=f"{code} after the submit, and the record holds our new "
+                                   f"value {new}: our change was applied (its reply was lost)")
+            if now != want_old:
+                raise FlipRefused(f"{expected.name}: after {code} Route 53 has {_describe(now)}, neither the expected "
+                                  f"{expected.value} nor our {new} — someone else changed it") from None
+            if not again:
+                msg = _response(exc).get("Error", {}).get("Message", str(exc))
+                raise FlipRefused(f"Route 53 refused the compare-and-swap on {expected.name} (expected "
+                                  f"{expected.value} TTL {expected.ttl}): {code}: {' '.join(str(msg).split())[:200]}"
+                                  ) from None
+            pause = min(5.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.5, 1.0)
+            if clock() + pause > deadline:
+                what = (FlipNotApplied if definitive else FlipUncertain)
+                raise what(f"Route 53 did not take the change of {expected.name} within {timeout_s:.0f}s "
+                           f"({'; '.join(attempts[-5:])}); the record still holds {expected.value}") from None
+            sleep(pause)
+            continue
+        n = _retries(resp)
+        attempts.append(f"attempt {attempt}: accepted" + (f" (botocore retried {n}x)" if n else ""))
+        return FlipOutcome(str(resp["ChangeInfo"]["Id"]), attempts)
+    raise FlipUncertain(f"{expected.name}: no answer after {len(attempts)} attempts")
 
 
-def wait_insync(route53: Any, change_id: str, timeout_s: float) -> float:
-    """Poll GetChange (backing off 0.2 s → 5 s) until INSYNC; returns seconds waited."""
-    t0 = time.monotonic()
+def change_status(route53: Any, change_id: str) -> str:
+    return str(route53.get_change(Id=change_id)["ChangeInfo"]["Status"])
 
-    def status() -> str:
-        return str(route53.get_change(Id=change_id)["ChangeInfo"]["Status"])
 
-    retrying = Retrying(stop=stop_after_delay(timeout_s), wait=wait_exponential(multiplier=0.2, max=5),
-                        retry=retry_if_result(lambda s: s != "INSYNC"))
-    try:
-        retrying(status)
-    except RetryError:
-        raise FlipTimeout(f"Route 53 change {change_id} not INSYNC after {timeout_s:.0f}s "
-                          "(cutover.dns_sync_timeout_s)") from None
-    return time.monotonic() - t0
+def wait_insync(route53: Any, change_id: str, timeout_s: float, *, sleep: Callable[[float], None] = time.sleep,
+                clock: Callable[[], float] = time.monotonic) -> float:
+    """Poll GetChange (backing off 0.2 s → 5 s, errors retried) until INSYNC; returns seconds waited."""
+    t0 = clock()
+    deadline, pause, last = t0 + timeout_s, 0.2, "not asked"
+    while True:
+        try:
+            last = change_status(route53, change_id)
+        except (ClientError, BotoCoreError) as exc:
+            if not retryable(exc):
+                raise
+            last = f"unknown ({error_code(exc)})"
+        if last == "INSYNC":
+            return clock() - t0
+        if clock() + pause > deadline:
+            raise FlipTimeout(f"Route 53 change {change_id} still {last} after {timeout_s:.0f}s "
+                              "(cutover.dns_sync_timeout_s)")
+        sleep(pause)
+        pause = min(5.0, pause * 2)

@@ -14,13 +14,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import boto3
 
 from aurora_cutover.aws import endpoint_url as aws_endpoint_url
 from aurora_cutover.config import Migration
-from aurora_cutover.lab import procs
+from aurora_cutover.lab import aws_proxy, faults, procs
 
 SOURCE_ID, CLUSTER_ID = "eduphoria-source", "eduphoria-aurora"
 
@@ -41,34 +40,66 @@ class LabAws:
     def record(self) -> str:
         return self.m.dns.record_name
 
-    @property
-    def dms_endpoint(self) -> str:
-        return aws_endpoint_url(self.m.aws, "dms")
-
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=aws_endpoint_url(self.m.aws, service), region_name=self.m.aws.region,
                             aws_access_key_id="lab", aws_secret_access_key="lab")
 
+    @property
+    def moto_endpoint(self) -> str:
+        """moto itself, lab-internal (endpoint port + 1); the config's endpoint is the AWS proxy in front."""
+        host, _port, moto, _dms = aws_proxy.ports(self.endpoint)
+        return f"http://{host}:{moto}"
+
+    @property
+    def dms_endpoint(self) -> str:
+        host, _port, _moto, dms = aws_proxy.ports(self.endpoint)
+        return f"http://{host}:{dms}"
+
+    @property
+    def propagation_s(self) -> float:
+        """Route 53 propagation of this lab: config [lab] route53_propagation_s."""
+        return float(self.m.lab.route53_propagation_s)
+
     def healthy(self) -> bool:
+        return _answers(self.endpoint) and _answers(self.moto_endpoint)
+
+    def proxy_status(self) -> dict[str, Any] | None:
         try:
-            with urllib.request.urlopen(f"{self.endpoint}/moto-api/", timeout=2) as r:
-                return r.status == 200
-        except OSError:
-            return False
+            return faults.status(self.endpoint)
+        except (OSError, ValueError):
+            return None
 
     def start(self, lab_dir: Path, timeout_s: float = 30) -> bool:
-        if self.healthy():
-            return False
-        u = urlparse(self.endpoint)
-        procs.start(lab_dir, "moto", [sys.executable, "-m", "moto.server", "-H", u.hostname or "127.0.0.1",
-                                      "-p", str(u.port or 4566)])
+        started = False
+        host, port, moto_port, _dms = aws_proxy.ports(self.endpoint)
+        if not _answers(self.moto_endpoint):
+            procs.start(lab_dir, "moto", [sys.executable, "-m", "moto.server", "-H", host, "-p", str(moto_port)])
+            started = True
+        if procs.pid_of(lab_dir, "aws-proxy") is None:
+            if _answers(self.endpoint):
+                raise RuntimeError(f"something answers on {self.endpoint} that is not this lab's AWS proxy (a lab "
+                                   "started by older code?): run `lab down`, then `lab up`")
+            procs.start(lab_dir, "aws-proxy", [sys.executable, "-m", "aurora_cutover.lab.aws_proxy",
+                                               "--moto", self.moto_endpoint, "--dms", self.dms_endpoint,
+                                               "--propagation-s", str(self.propagation_s),
+                                               "--listen", f"{host}:{port}"])
+            started = True
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.healthy():
-                return True
+                return started
             time.sleep(0.2)
-        raise RuntimeError(f"moto server did not answer on {self.endpoint} within {timeout_s:.0f}s "
-                           f"(see {lab_dir / 'moto.log'})")
+        raise RuntimeError(f"lab AWS (moto {self.moto_endpoint} behind the proxy {self.endpoint}) did not answer "
+                           f"within {timeout_s:.0f}s (see {lab_dir / 'moto.log'}, {lab_dir / 'aws-proxy.log'})")
+
+    def wait_insync(self, change_id: str, timeout_s: float = 60) -> None:
+        """Bounded wait for one of the lab's own changes (seeding) to propagate, as Route 53 makes us."""
+        r53 = self.client("route53")
+        deadline = time.monotonic() + timeout_s
+        while r53.get_change(Id=change_id)["ChangeInfo"]["Status"] != "INSYNC":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"lab: Route 53 change {change_id} not INSYNC after {timeout_s:.0f}s")
+            time.sleep(0.2)
 
     def zone_id(self) -> str | None:
         zones = self.client("route53").list_hosted_zones_by_name(DNSName=self.zone)["HostedZones"]
@@ -90,7 +121,8 @@ class LabAws:
                 _rr(m.source.dns_name, "A", m.source.host, 60),
                 _rr(m.target.dns_name, "A", m.target.host, 60),
             ]
-            r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": changes})
+            cid = r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Changes": changes})
+            self.wait_insync(cid["ChangeInfo"]["Id"], timeout_s=max(30.0, 3 * self.propagation_s))
             created.append(f"route53 zone {self.zone} ({zid}) with {self.record} CNAME {m.source.dns_name} "
                            f"TTL {m.dns.ttl}")
         existing = {d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]}
@@ -155,6 +187,14 @@ class LabAws:
             if rr["Name"].rstrip(".") == self.record and rr["Type"] == "CNAME":
                 return rr["ResourceRecords"][0]["Value"].rstrip("."), int(rr["TTL"])
         return None
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/moto-api/", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
 
 
 def _rr(name: str, rtype: str, value: str, ttl: int) -> dict[str, Any]:

@@ -53,6 +53,11 @@ def status(lab: Lab) -> int:
     rec = aws.current_record() if moto_up else None
     line("moto", aws.endpoint, moto_up,
          f"{aws.record} CNAME {rec[0]} TTL {rec[1]}" if rec else "no answer" if not moto_up else "no record")
+    px = aws.proxy_status()
+    line("aws-proxy", aws.endpoint, px is not None,
+         f"Route 53 propagation {px['propagation_s']:g}s, {len(px['pending'])} name(s) PENDING, "
+         f"{len(px['faults'])} fault(s), moto {px['moto']}, DMS {px['dms']}"
+         f"{' (listening)' if px['dms_listening'] else ' (not listening: moto)'}" if px else "not answering")
     if labdms.uses_dms(lab):
         healthy, detail = labdms.status(lab)
         line("dms", lab.aws.dms_endpoint, healthy, detail)

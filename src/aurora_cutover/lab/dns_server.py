@@ -4,14 +4,21 @@
     python -m aurora_cutover.lab.dns_server --port 10053 --aws-endpoint http://127.0.0.1:4566
 
 CNAMEs are chased inside the hosted zones (like a recursive resolver would), with the TTL of each
-record as stored in Route 53.
+record as stored in Route 53. While a change to a name is PENDING (the lab's AWS proxy lists those at
+``/_lab/route53/pending``), each query gets the old or the new value at random — what clients see while
+some of Route 53's authoritative servers have the change and some do not. After INSYNC: only the new one.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import random
 import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -22,16 +29,40 @@ log = logging.getLogger("lab-dns")
 RDATA = {"A": A, "CNAME": CNAME, "TXT": TXT}
 
 
+Pending = dict[tuple[str, str], dict[str, Any]]
+
+
+def pending_from(endpoint: str) -> Callable[[], Pending]:
+    """Reads the AWS proxy's list of names still propagating; {} from a plain emulator without the proxy."""
+    def read() -> Pending:
+        try:
+            with urllib.request.urlopen(f"{endpoint}/_lab/route53/pending", timeout=2) as r:
+                doc = json.loads(r.read())
+        except urllib.error.HTTPError:
+            return {}
+        return {(p["name"], p["type"]): p for p in doc.get("pending", [])}
+    return read
+
+
 class Route53Resolver(BaseResolver):
-    def __init__(self, route53: Any) -> None:
+    def __init__(self, route53: Any, pending: Callable[[], Pending] = dict, rng: random.Random | None = None) -> None:
         self.r53 = route53
+        self.pending = pending
+        self.rng = rng or random.Random()
 
     def _zones(self) -> list[tuple[str, str]]:
         zones = self.r53.list_hosted_zones()["HostedZones"]
         return [(z["Name"].rstrip(".").lower(), z["Id"].split("/")[-1]) for z in zones]
 
-    def _lookup(self, name: str, rtype: str) -> dict[str, Any] | None:
+    def _lookup(self, name: str, rtype: str, pending: Pending | None = None) -> dict[str, Any] | None:
         name = name.rstrip(".").lower()
+        p = (pending or {}).get((name, rtype))
+        if p is not None and self.rng.random() < 0.5:  # this query reached a server without the change yet
+            old = p["old"]
+            if old is None:
+                return None
+            return {"Name": name, "Type": rtype, "TTL": old["ttl"], "ResourceRecords": [{"Value": v}
+                                                                                       for v in old["values"]]}
         for zname, zid in self._zones():
             if name != zname and not name.endswith("." + zname):
                 continue
@@ -46,10 +77,11 @@ class Route53Resolver(BaseResolver):
         """Pure-ish core: records for (qname, qtype), chasing CNAMEs; second value = name exists."""
         answers: list[RR] = []
         name, found = qname, False
+        pending = self.pending()
         for _ in range(8):  # bounded CNAME chain
-            rr = self._lookup(name, qtype)
+            rr = self._lookup(name, qtype, pending)
             if rr is None and qtype != "CNAME":
-                rr = self._lookup(name, "CNAME")
+                rr = self._lookup(name, "CNAME", pending)
             if rr is None:
                 break
             found = True
@@ -88,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     r53 = boto3.client("route53", endpoint_url=a.aws_endpoint, region_name=a.region,
                        aws_access_key_id="lab", aws_secret_access_key="lab")
-    resolver = Route53Resolver(r53)
+    resolver = Route53Resolver(r53, pending_from(a.aws_endpoint))
     quiet = DNSLogger(log="-request,-reply,-truncated,-data", prefix=False)
     servers = [DNSServer(resolver, port=a.port, address=a.address, logger=quiet),
                DNSServer(resolver, port=a.port, address=a.address, tcp=True, logger=quiet)]

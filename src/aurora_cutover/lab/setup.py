@@ -154,7 +154,8 @@ class Lab:
         else:
             self._replication()
         started = self.aws.start(self.dir)
-        self.say(f"lab: moto server {self.aws.endpoint} {'started' if started else 'already running'}")
+        self.say(f"lab: moto server {self.aws.moto_endpoint} behind the AWS proxy {self.aws.endpoint} (Route 53 "
+                 f"propagation {self.aws.propagation_s:g}s) {'started' if started else 'already running'}")
         for what in self.seed_aws():
             self.say(f"lab: created {what}")
         self._parameter_control_plane()
@@ -354,7 +355,7 @@ class Lab:
         raise RuntimeError(f"lab: a row written on source did not reach target within {timeout_s:.0f}s")
 
     def down(self) -> None:
-        for name in ("heartbeat", "dms", "params", "dns", "moto"):
+        for name in ("heartbeat", "dms", "params", "dns", "aws-proxy", "moto"):
             self.say(f"lab: {name} {'stopped' if procs.stop(self.dir, name) else 'was not running'}")
         for server in (self.target, self.source):
             self.say(f"lab: {server.role} mariadbd {'stopped' if server.stop() else 'was not running'}")

@@ -27,6 +27,7 @@ from typing import Any
 
 from aurora_cutover.config import ConfigError, load
 from aurora_cutover.evidence.record import iso, new_stem, utc_now
+from aurora_cutover.lab import params
 from aurora_cutover.lab.setup import ROOT, Lab, lab_config
 from aurora_cutover.rehearsal.report import render_html
 from aurora_cutover.rehearsal.verify import Switch, verify
@@ -175,8 +176,14 @@ class Rehearsal:
         rows = dict(final.query("SELECT id, body FROM submissions WHERE id >= %s AND id < %s",
                                 (base, base + 1_000_000), database=lab.database))
         m = load(self.config)
-        result = verify(records, rows, self.switches(), ttl_s=m.dns.ttl)
+        result = verify(records, rows, self.switches(), ttl_s=m.dns.ttl, propagation_s=m.lab.route53_propagation_s)
         result["final_primary"] = final.role
+        result.update(replication_method=m.replication.method, reverse_path=m.replication.reverse_path,
+                      ttl_s=m.dns.ttl, route53_propagation_s=m.lab.route53_propagation_s,
+                      parameter_apply_delay_s=m.lab.parameter_apply_delay_s,
+                      parameter_violations=len(params.violations(Path(m.lab.dir))))
+        # A lab that had to revert a forbidden SET GLOBAL proves nothing about AWS.
+        result["targets_met"] = result["targets_met"] and not result["parameter_violations"]
         result["records"] = len(records)
         self._records = records
         return result
@@ -188,7 +195,6 @@ class Rehearsal:
         doc = {
             "phase": "rehearsal", "outcome": "passed" if met else "failed",
             "started_utc": iso(started), "finished_utc": iso(utc_now()), "config": self.config,
-            "replication_method": load(self.config, resolve_secrets=False).replication.method,
             "phases": [vars(p) for p in self.phases], **summary,
         }
         if not phases_ok:
