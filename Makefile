@@ -52,5 +52,6 @@ bench: $(VENV)               ## checksum benchmark on 1 M rows vs pt-table-check
 	$(PY) -m aurora_cutover.lab up
 	$(PY) bench/checksum_bench.py
 
-rehearsal: $(VENV)           ## full migration rehearsal under live load on the lab
-	$(PY) -m aurora_cutover.rehearsal
+REPLICATION ?= native
+rehearsal: $(VENV)           ## full migration rehearsal under live load on the lab (REPLICATION=dms: via the lab's DMS)
+	$(PY) -m aurora_cutover.rehearsal --replication=$(REPLICATION)

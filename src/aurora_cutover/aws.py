@@ -21,11 +21,17 @@ _BOTO_CONFIG = Config(connect_timeout=5, read_timeout=15, retries={"max_attempts
 ROUTE53_CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 3, "mode": "standard"})
 
 
+def endpoint_url(aws: Aws, service: str) -> str:
+    """Where ``service`` is served: the one endpoint for every service (the lab's AWS proxy routes DMS calls,
+    by X-Amz-Target, to the lab's DMS — which moves rows; moto's only keeps records)."""
+    return aws.endpoint_url
+
+
 def client(aws: Aws, service: str) -> Any:
     kwargs: dict[str, Any] = {"region_name": aws.region,
                               "config": ROUTE53_CONFIG if service == "route53" else _BOTO_CONFIG}
     if aws.endpoint_url:
-        kwargs["endpoint_url"] = aws.endpoint_url
+        kwargs["endpoint_url"] = endpoint_url(aws, service)
         # An emulator accepts any key; don't make lab users configure fake AWS credentials.
         if not (os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE")):
             kwargs.update(aws_access_key_id="lab", aws_secret_access_key="lab")

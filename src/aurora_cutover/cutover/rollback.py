@@ -19,6 +19,8 @@ from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.runner import Step
 from aurora_cutover.cutover.steps import (
     StepFailed,
+    _dms,
+    binlog_position,
     fence_side,
     flip_state,
     flip_to,
@@ -28,6 +30,7 @@ from aurora_cutover.cutover.steps import (
     replica,
     seal_side,
     set_accounts_locked,
+    start_dms_into,
     start_native_replication,
     unfence_side,
     unflip,
@@ -35,6 +38,7 @@ from aurora_cutover.cutover.steps import (
     wait_read_only,
 )
 from aurora_cutover.dns import record as dnsrecord
+from aurora_cutover.replication import dms
 from aurora_cutover.sql import fence
 
 
@@ -104,10 +108,13 @@ def _drain_reverse(ctx: Context) -> dict[str, Any]:
 
 def _stop_reverse(ctx: Context) -> dict[str, Any]:
     out = _stop_reverse_path(ctx)
+    # Both sides are fenced and equal now: the forward path resumes from here after the flip, so every write
+    # the source takes once it is writable again reaches the target (resuming costs no write time). DMS: the
+    # source's binlog position, past every change the reverse task applied, so nothing loops back.
     if ctx.m.replication.method == "native":
-        # Both sides are fenced and equal now: the forward path resumes from here after the flip, so every write
-        # the source takes once it is writable again reaches the target (resuming costs no write time).
         ctx.facts["forward_from"] = out["forward_from"] = primary_position(ctx, "source")
+    elif ctx.m.replication.method == "dms":
+        ctx.facts["forward_from"] = out["forward_from"] = binlog_position(ctx, "source")
     return out
 
 
@@ -118,9 +125,8 @@ def _stop_reverse_path(ctx: Context) -> dict[str, Any]:
         ctx.query("source", fence.stop_replica(fl, rds=ctx.rds("source")))
         return {"reverse": f"source: {fence.stop_replica(fl, rds=ctx.rds('source'))}"}
     if how == "dms" and ctx.facts.get("reverse_running"):
-        assert ctx.aws is not None
-        ctx.aws("dms").stop_replication_task(ReplicationTaskArn=ctx.m.replication.reverse_dms_task_arn)
-        return {"reverse": "reverse DMS task stopped"}
+        return {"reverse": _dms(ctx, lambda d: dms.stop_task(d, ctx.m.replication.reverse_dms_task_arn,
+                                                             ctx.bound(60.0)))}
     return {"reverse": "none running"}
 
 
@@ -130,10 +136,8 @@ def _undo_stop_reverse(ctx: Context) -> str:
         ctx.query("source", fence.start_replica(fl, rds=ctx.rds("source")))
         return "source: reverse replication started again"
     if ctx.m.replication.reverse_path == "dms" and ctx.facts.get("reverse_running"):
-        assert ctx.aws is not None
-        ctx.aws("dms").start_replication_task(ReplicationTaskArn=ctx.m.replication.reverse_dms_task_arn,
-                                              StartReplicationTaskType="resume-processing")
-        return "reverse DMS task resumed"
+        return _dms(ctx, lambda d: dms.start_task(d, ctx.m.replication.reverse_dms_task_arn,
+                                                  max(10.0, ctx.bound(60.0)), "resume-processing"))
     return "nothing to restart"
 
 
@@ -145,8 +149,13 @@ def _resume_forward(ctx: Context) -> dict[str, Any]:
         out = start_native_replication(ctx, "target", ctx.facts["forward_from"])
         ctx.facts["forward_resumed"] = True
         return {"forward": "native: target replicates from source again", **out}
-    # A DMS task resumed now would replay the reverse task's changes back into the target (a loop).
-    return {"forward": "DMS: NOT RESUMED — re-run the forward task with reload-target before a new attempt"}
+    if ctx.m.replication.method == "dms" and ctx.facts.get("forward_from"):
+        # From the source position noted after the reverse task stopped: the reverse task's changes are before
+        # it (no loop), the application's writes since the flip after it (none lost).
+        out = start_dms_into(ctx, "target", ctx.m.replication.dms_task_arn, ctx.facts["forward_from"])
+        ctx.facts["forward_resumed"] = True
+        return {"forward": "DMS: forward task running again from the source position noted while fenced", **out}
+    return {"forward": "NOT RESUMED: no source position was noted (no reverse path ran)"}
 
 
 def _seal(ctx: Context) -> dict[str, Any]:
@@ -179,7 +188,9 @@ def _cleanup(ctx: Context) -> dict[str, Any]:
         cutover_lock.force_release(ctx.admin("source"), "cutover")
         ctx.drop("source")  # that session has sql_log_bin = 0 now; do not reuse it for data
         out["released_cutover_lock"] = held
-    out["target_state"] = ("fenced (read_only, app accounts locked); " + (
+    fenced = ("app accounts locked, read_only OFF for the DMS task" if ctx.facts.get("target_read_only_lifted_for_dms")
+              else "read_only, app accounts locked")
+    out["target_state"] = (f"fenced ({fenced}); " + (
         "replicating from the source again (forward path resumed)" if ctx.facts.get("forward_resumed")
         else "NOT replicating: re-seed it before a new attempt"))
     return out

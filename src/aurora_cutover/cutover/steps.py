@@ -29,7 +29,8 @@ from aurora_cutover.dns.resolve import ResolveError
 from aurora_cutover.dns.resolve import resolve as dns_resolve
 from aurora_cutover.evidence.record import iso, utc_now
 from aurora_cutover.guardrails import probes as guard
-from aurora_cutover.sql import fence, heartbeat, replica_status
+from aurora_cutover.replication import dms
+from aurora_cutover.sql import dms_apply, fence, heartbeat, replica_status
 
 
 class StepFailed(Exception):
@@ -481,7 +482,9 @@ def _recheck(ctx: Context) -> dict[str, Any]:
     if rogue:
         listed = ", ".join(f"{s['id']} {s['user']}@{s['host']}" for s in rogue[:10])
         raise StepFailed(f"application sessions already on the target (rogue writers): {listed}")
-    local, _facts = guard.local_writes_on_target(src, tgt)
+    # Under DMS every applied change is a local transaction of the target: only native replication tells
+    # rogue writes apart by GTID origin (DMS: the app-session check above).
+    local = guard.local_writes_on_target(src, tgt)[0] if ctx.m.replication.method == "native" else []
     if local:
         raise StepFailed(f"the target holds transactions the source does not (rogue writes): {', '.join(local[:10])}")
     return {"barrier_round_trip_s": round(lag, 3), "long_transactions": 0, "ddl_in_progress": 0,
@@ -527,9 +530,7 @@ def _stop_forward(ctx: Context) -> dict[str, Any]:
         ctx.query("target", fence.stop_replica(fl, rds=ctx.rds("target")))
         out["forward"] = f"target: {fence.stop_replica(fl, rds=ctx.rds('target'))}"
     else:
-        assert ctx.aws is not None
-        ctx.aws("dms").stop_replication_task(ReplicationTaskArn=ctx.m.replication.dms_task_arn)
-        out["forward"] = f"DMS stop_replication_task {ctx.m.replication.dms_task_arn}"
+        out["forward"] = _dms(ctx, lambda d: dms.stop_task(d, ctx.m.replication.dms_task_arn, ctx.bound(60.0)))
     if ctx.facts.get("target_was_read_only"):  # applied while the seal waits for the source's read_only
         ctx.facts["read_only_lift:target"] = out["target_read_only"] = submit_read_only(ctx, "target", False)
     if "lock_accounts" in ctx.m.cutover.fence:  # an ACCOUNT LOCK replicated from the source must not stick
@@ -554,11 +555,47 @@ def _undo_stop_forward(ctx: Context) -> str:
         ctx.query("target", fence.start_replica(fl, rds=ctx.rds("target")))
         done.append(f"target: {fence.start_replica(fl, rds=ctx.rds('target'))}")
     else:
-        assert ctx.aws is not None
-        ctx.aws("dms").start_replication_task(ReplicationTaskArn=ctx.m.replication.dms_task_arn,
-                                              StartReplicationTaskType="resume-processing")
-        done.append("DMS resume-processing")
+        done.append(_dms(ctx, lambda d: dms.start_task(d, ctx.m.replication.dms_task_arn,
+                                                       max(10.0, ctx.bound(60.0)), "resume-processing")))
     return "; ".join(done)
+
+
+def _dms(ctx: Context, call: Any) -> Any:
+    """A DMS control call with the migration's client; its error is the step's one-line failure."""
+    assert ctx.aws is not None
+    try:
+        return call(ctx.aws("dms"))
+    except dms.DmsError as exc:
+        raise StepFailed(str(exc)) from None
+
+
+def binlog_position(ctx: Context, side: str) -> str:
+    """``side``'s native binlog ``file:pos`` now — a DMS CdcStartPosition (read it while both sides are fenced
+    and equal, so the task starts exactly after the last change the other side holds)."""
+    rows = ctx.query(side, dms_apply.binlog_status(ctx.flavour(side)))
+    try:
+        return dms_apply.position_of(rows[0] if rows else ())
+    except ValueError as exc:
+        raise StepFailed(f"{side}: {exc}") from None
+
+
+def start_dms_into(ctx: Context, side: str, arn: str, position: str) -> dict[str, Any]:
+    """Start the DMS task that writes ``side`` from ``position`` and wait for ``running``.
+
+    The task writes through an ordinary login, which read_only stops; so read_only on ``side`` is lifted
+    and ``side`` stays fenced by the application accounts' lock (the DMS login is not one of them).
+    Without the account lock that would unfence ``side``: refused."""
+    fences = ctx.m.cutover.fence
+    if fences and "lock_accounts" not in fences:
+        raise StepFailed(f"a DMS task writing the {side} needs read_only OFF there, so the {side} must be fenced "
+                         "by cutover.fence 'lock_accounts' too — refused (it would be writable for the app)")
+    out: dict[str, Any] = {}
+    if int(ctx.one(side, fence.READ_ONLY_STATE)) == 1:
+        out[f"{side}_read_only"] = set_read_only(ctx, side, False)
+        ctx.facts[f"{side}_read_only_lifted_for_dms"] = True
+    out["task"] = _dms(ctx, lambda d: dms.start_task(d, arn, ctx.bound(60.0), "start-replication", position))
+    out["start_position"] = position
+    return out
 
 
 NO_REVERSE = ("NO REVERSE PATH (replication.reverse_path = \"none\"): WRITES ON THE TARGET AFTER CUTOVER "
@@ -571,11 +608,12 @@ def _reverse(ctx: Context) -> dict[str, Any]:
         ctx.facts["reverse_path"] = NO_REVERSE
         return {"reverse_path": NO_REVERSE}
     if how == "dms":
-        assert ctx.aws is not None
-        ctx.aws("dms").start_replication_task(ReplicationTaskArn=ctx.m.replication.reverse_dms_task_arn,
-                                              StartReplicationTaskType="start-replication")
-        ctx.facts["reverse_path"] = f"DMS task {ctx.m.replication.reverse_dms_task_arn} started"
-        return {"reverse_path": ctx.facts["reverse_path"]}
+        # Forward stopped, source fenced, drained: the target's position now is exactly "after everything".
+        pos = binlog_position(ctx, "target")
+        ctx.facts["reverse_from"] = pos
+        out = start_dms_into(ctx, "source", ctx.m.replication.reverse_dms_task_arn, pos)
+        ctx.facts["reverse_path"] = f"DMS task {ctx.m.replication.reverse_dms_task_arn} running from target {pos}"
+        return {"reverse_path": ctx.facts["reverse_path"], **out}
     out = start_native_replication(ctx, "source")
     ctx.facts["reverse_path"] = "native: source replicates from target (running)"
     return {"reverse_path": ctx.facts["reverse_path"], **out}
@@ -586,9 +624,11 @@ def _undo_reverse(ctx: Context) -> str:
     if how == "native":
         return remove_replication(ctx, "source")
     if how == "dms":
-        assert ctx.aws is not None
-        ctx.aws("dms").stop_replication_task(ReplicationTaskArn=ctx.m.replication.reverse_dms_task_arn)
-        return "reverse DMS task stopped"
+        done = [_dms(ctx, lambda d: dms.stop_task(d, ctx.m.replication.reverse_dms_task_arn,
+                                                  max(10.0, ctx.bound(60.0))))]
+        if ctx.facts.pop("source_read_only_lifted_for_dms", False):
+            done.append(set_read_only(ctx, "source", True))
+        return "; ".join(done)
     return "no reverse path"
 
 

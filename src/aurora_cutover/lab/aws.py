@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 
+from aurora_cutover.aws import endpoint_url as aws_endpoint_url
 from aurora_cutover.config import Migration
 from aurora_cutover.lab import aws_proxy, faults, procs
 
@@ -40,7 +41,7 @@ class LabAws:
         return self.m.dns.record_name
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.m.aws.region,
+        return boto3.client(service, endpoint_url=aws_endpoint_url(self.m.aws, service), region_name=self.m.aws.region,
                             aws_access_key_id="lab", aws_secret_access_key="lab")
 
     @property

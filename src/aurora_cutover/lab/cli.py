@@ -10,6 +10,7 @@ import pymysql
 
 from aurora_cutover.config import ConfigError
 from aurora_cutover.lab import params, procs
+from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.setup import Lab, lab_config
 
 
@@ -29,7 +30,11 @@ def status(lab: Lab) -> int:
         version, gtid, ro = s.query("SELECT @@version, @@gtid_current_pos, @@read_only")[0]
         detail = f"{version}, gtid {gtid or '-'}, read_only={'ON' if ro else 'OFF'}"
         healthy = True
-        if s.role == "target":
+        if s.role == "target" and lab.m.replication.method == "dms":
+            rows = s.query("SHOW SLAVE STATUS")
+            healthy = not rows  # DMS mode: rows arrive through the DMS task, never replica threads
+            detail += "; no replica threads (DMS)" if not rows else "; UNEXPECTED native replication configured"
+        elif s.role == "target":
             rows = s.query("SHOW SLAVE STATUS")
             if not rows:
                 healthy, detail = False, detail + "; replication NOT CONFIGURED"
@@ -53,6 +58,9 @@ def status(lab: Lab) -> int:
          f"Route 53 propagation {px['propagation_s']:g}s, {len(px['pending'])} name(s) PENDING, "
          f"{len(px['faults'])} fault(s), moto {px['moto']}, DMS {px['dms']}"
          f"{' (listening)' if px['dms_listening'] else ' (not listening: moto)'}" if px else "not answering")
+    if labdms.uses_dms(lab):
+        healthy, detail = labdms.status(lab)
+        line("dms", lab.aws.dms_endpoint, healthy, detail)
     answer = lab.resolve()
     line("dns", lab.m.dns.resolver, bool(answer), f"{aws.record} -> {answer}" if answer else "no answer")
     pg = procs.pid_of(lab.dir, "params")

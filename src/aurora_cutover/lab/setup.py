@@ -23,6 +23,7 @@ from pathlib import Path
 from aurora_cutover.config import ConfigError, Migration, load
 from aurora_cutover.lab import procs, rds, tls
 from aurora_cutover.lab.aws import LabAws
+from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.mariadb import Server, find_binary, mariadbd_binary
 from aurora_cutover.sql import heartbeat
 
@@ -97,10 +98,20 @@ class Lab:
             path.write_text(json.dumps(creds))
         return creds
 
+    def dms_password(self) -> str:
+        """The dms login's password, added to an existing lab's credentials file when first needed."""
+        c = self.credentials()
+        if "dms" not in c:
+            c["dms"] = secrets.token_urlsafe(18)
+            (self.dir / "credentials.json").write_text(json.dumps(c))
+        return c["dms"]
+
     def secret_values(self) -> dict[str, dict[str, str]]:
         c = self.credentials()
         out = {"lab/app": {"username": "app", "password": c["app"]},
                "lab/repl": {"username": "repl", "password": c["repl"]}}
+        if labdms.uses_dms(self):
+            out[labdms.SECRET] = {"username": "dms", "password": self.dms_password()}
         for side in ("source", "target"):
             ep = self.m.endpoint(side)
             if ep.credentials.secret_id:
@@ -138,13 +149,25 @@ class Lab:
         for server in (self.source, self.target):
             self._accounts(server)
         self._baseline()
-        self._replication()
+        if self.m.replication.method == "dms":
+            position = self._dms_snapshot()
+        else:
+            self._replication()
         started = self.aws.start(self.dir)
         self.say(f"lab: moto server {self.aws.moto_endpoint} behind the AWS proxy {self.aws.endpoint} (Route 53 "
                  f"propagation {self.aws.propagation_s:g}s) {'started' if started else 'already running'}")
         for what in self.seed_aws():
             self.say(f"lab: created {what}")
         self._parameter_control_plane()
+        if not self.target_read_only and self.target.query("SELECT @@global.read_only")[0][0]:
+            # Through the parameter group, as on Aurora: DMS writes the target with an ordinary login.
+            self.set_read_only("target", False)
+            self.say("lab: target read_only OFF (parameter group): the DMS task writes it")
+        if labdms.uses_dms(self):
+            d = labdms.LabDms(self)
+            self.say(f"lab: DMS service {d.endpoint} {'started' if d.start_service() else 'already running'}")
+            for what in d.ensure(position if self.m.replication.method == "dms" else "", self.dms_password()):
+                self.say(f"lab: created {what}")
         self._dns()
         self._heartbeat_writer()
         self.wait_replicated()
@@ -233,6 +256,34 @@ class Lab:
             self.target.query(stmt)
         self.say(f"lab: snapshot copied to target at GTID {gtid or '(empty)'}; replication started")
 
+    def _dms_snapshot(self) -> str:
+        """DMS mode: the dms logins, the snapshot copy (the full load) and its binlog position; no native
+        replication. The target is writable: DMS writes it through an ordinary login, which read_only stops."""
+        pw = self.dms_password()
+        for s in (self.source, self.target):
+            with s.admin() as conn, conn.cursor() as cur:
+                cur.execute("SET SESSION sql_log_bin = 0")
+                cur.execute(f"CREATE USER IF NOT EXISTS 'dms'@'%' IDENTIFIED BY '{pw}'")
+                for stmt in labdms.grants(self.database):
+                    cur.execute(stmt)
+        if self.target.query("SHOW SLAVE STATUS"):
+            raise RuntimeError("lab: the target replicates natively; DMS mode needs a fresh lab (lab reset)")
+        pos_file = self.dir / "dms-start-position"
+        if pos_file.exists():
+            self.say("lab: snapshot already copied to target (DMS mode)")
+            return pos_file.read_text().strip()
+        dump = self.dir / "snapshot.sql"
+        cmd = [find_binary("mariadb-dump") or "mariadb-dump", f"--socket={self.source.socket}",
+               "--single-transaction", "--master-data=2", "--routines", "--triggers", "--events",
+               "--hex-blob", "--databases", self.database]
+        with open(dump, "wb") as out:
+            subprocess.run(cmd, stdout=out, check=True, timeout=600)
+        position = labdms.snapshot_position(dump)
+        self.target.run_sql_file(dump, "mysql", log_bin=False)
+        pos_file.write_text(position)
+        self.say(f"lab: snapshot copied to target at binlog {position} (the DMS task's CdcStartPosition)")
+        return position
+
     def _dns(self) -> None:
         host, port = self.dns_address
         if procs.pid_of(self.dir, "dns"):
@@ -251,7 +302,13 @@ class Lab:
     def seed_aws(self) -> list[str]:
         """What the emulated AWS must hold (idempotent): zone + record, RDS resources, secrets, parameter groups."""
         return (self.aws.seed(self.secret_values())
-                + self.aws.seed_parameter_groups(self.source.read_only, self.target.read_only))
+                + self.aws.seed_parameter_groups(self.source.read_only, self.target_read_only))
+
+    @property
+    def target_read_only(self) -> bool:
+        """The target's resting read_only: ON, except in DMS mode, where the DMS task writes it through an
+        ordinary login (as on Aurora; the application is kept off it by DNS and the account lock)."""
+        return self.target.read_only and self.m.replication.method != "dms"
 
     def set_read_only(self, side: str, on: bool) -> None:
         """Lab-internal (tests, repair): read_only through the parameter group AND on the server at once, as
@@ -298,7 +355,7 @@ class Lab:
         raise RuntimeError(f"lab: a row written on source did not reach target within {timeout_s:.0f}s")
 
     def down(self) -> None:
-        for name in ("heartbeat", "params", "dns", "aws-proxy", "moto"):
+        for name in ("heartbeat", "dms", "params", "dns", "aws-proxy", "moto"):
             self.say(f"lab: {name} {'stopped' if procs.stop(self.dir, name) else 'was not running'}")
         for server in (self.target, self.source):
             self.say(f"lab: {server.role} mariadbd {'stopped' if server.stop() else 'was not running'}")

@@ -266,7 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-readiness", action="store_true",
                    help="do not run readiness; the cutover's gate judges the evidence already in --reports-dir "
                         "(to show what a configuration readiness refuses would do; the rehearsal then fails)")
+    p.add_argument("--replication", choices=("native", "dms"), default=os.environ.get("REPLICATION") or "native",
+                   help="dms: the same rehearsal with replication.method = reverse_path = 'dms' (a derived config)")
     a = p.parse_args(argv)
+    if a.replication == "dms":
+        a.config = str(_dms_config(Path(a.config), Path(a.reports_dir)))
     if a.rows < 0 or a.rate <= 0 or a.on_target < 0:
         print("rehearsal: --rows must be >= 0, --rate > 0, --on-target >= 0", file=sys.stderr)
         return 2
@@ -279,6 +283,19 @@ def main(argv: list[str] | None = None) -> int:
                   rate=a.rate, on_target_s=a.on_target, rollback=not a.no_rollback, fresh=not a.keep_lab,
                   readiness=not a.skip_readiness)
     return r.run()
+
+
+def _dms_config(path: Path, reports: Path) -> Path:
+    """The given lab config with DMS replication both ways (the lab's DMS moves the rows)."""
+    from aurora_cutover.lab.dms.lab import derive_config
+
+    m = load(path, resolve_secrets=False)
+    if m.replication.method == "dms" and m.replication.reverse_path == "dms":
+        return path
+    reports.mkdir(parents=True, exist_ok=True)
+    out = reports.resolve() / f"{path.stem}-dms.toml"
+    out.write_text(derive_config(path.read_text(), m.migration.name, m.aws.region, path.resolve().parent))
+    return out
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ moto (tasks, CloudWatch) and botocore's Stubber (describe_table_statistics, whic
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -192,3 +193,56 @@ def latency_problems(lat: Latency, max_lag_s: float) -> list[str]:
         elif v > max_lag_s:
             out.append(f"{name}: {v:g}s > max_lag_s {max_lag_s:g}s (max over {lat.window})")
     return out
+
+
+# --------------------------------------------------------------------------- task control (cutover / rollback)
+
+def wait_status(dms: Any, arn: str, want: str, timeout_s: float, poll_s: float = 0.5) -> Task:
+    """Poll until the task is ``want``; bounded by time and count. A task that fails meanwhile is an error
+    naming its failure; so is one that is still elsewhere at the deadline."""
+    deadline = time.monotonic() + timeout_s
+    task = describe_task(dms, arn)
+    for _ in range(int(timeout_s / poll_s) + 2):
+        if task.status == want:
+            return task
+        if task.status == "failed" and want != "failed":
+            break
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(poll_s)
+        task = describe_task(dms, arn)
+    why = "; ".join(x for x in (task.stop_reason, task.last_failure) if x)
+    raise DmsError(f"DMS task {task.identifier or arn}: status {task.status!r}, not {want!r} after "
+                   f"{timeout_s:.0f}s" + (f" ({why})" if why else ""))
+
+
+def stop_task(dms: Any, arn: str, timeout_s: float) -> str:
+    """Stop (if moving) and wait for ``stopped``; returns what happened."""
+    task = describe_task(dms, arn)
+    if task.status in ("stopped", "ready", "failed"):
+        return f"DMS task {task.identifier}: already {task.status}"
+    if task.status != "stopping":
+        try:
+            dms.stop_replication_task(ReplicationTaskArn=arn)
+        except Exception as exc:
+            raise DmsError(f"stop_replication_task({arn}): {_code(exc)}") from None
+    t0 = time.monotonic()
+    wait_status(dms, arn, "stopped", timeout_s)
+    return f"DMS task {task.identifier}: stopped (waited {time.monotonic() - t0:.1f}s)"
+
+
+def start_task(dms: Any, arn: str, timeout_s: float, kind: str = "start-replication",
+               position: str = "") -> str:
+    """Start (``kind``, from the native binlog ``position`` if given) and wait for ``running``."""
+    kwargs: dict[str, Any] = {"ReplicationTaskArn": arn, "StartReplicationTaskType": kind}
+    if position:
+        kwargs["CdcStartPosition"] = position
+    try:
+        dms.start_replication_task(**kwargs)
+    except Exception as exc:
+        raise DmsError(f"start_replication_task({arn}, {kind}): {_code(exc)}: "
+                       f"{getattr(exc, 'response', {}).get('Error', {}).get('Message', '')}"[:300]) from None
+    t0 = time.monotonic()
+    task = wait_status(dms, arn, "running", timeout_s)
+    return (f"DMS task {task.identifier}: {kind}" + (f" from {position}" if position else "")
+            + f", running after {time.monotonic() - t0:.1f}s")
