@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-unit test-integration lint bench rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-dms test-unit test-integration lint bench rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -33,9 +33,17 @@ lab-reset: $(VENV)           ## stop and delete all lab data; the next lab-up st
 readiness: $(VENV)
 	$(PY) -m pytest -m readiness
 
-test: $(VENV) tools lint           ## the project's own tests: unit, then integration against the running lab
+test: $(VENV) tools lint           ## the project's own tests: unit + integration on the lab, then the DMS lab's
 	$(PY) -m aurora_cutover.lab up
-	$(PY) -m pytest tests -q
+	$(PY) -m pytest tests -q -m "not dms_lab"
+	$(MAKE) --no-print-directory test-dms
+
+DMS_LAB := .dms-lab/migration.toml
+test-dms: $(VENV)    ## DMS integration tests on a fresh DMS lab of their own (127.0.30.x), stopped afterwards
+	$(PY) scripts/dms-lab-config.py $(DMS_LAB)
+	$(PY) -m aurora_cutover.lab up --fresh --config $(DMS_LAB)
+	MIGRATION_CONFIG=$(DMS_LAB) $(PY) -m pytest tests/integration -q -m dms_lab; rc=$$?; \
+	  $(PY) -m aurora_cutover.lab down --config $(DMS_LAB) >/dev/null; exit $$rc
 
 test-unit: $(VENV)
 	$(PY) -m pytest tests/unit -q

@@ -23,9 +23,15 @@ from aurora_cutover.lab.setup import Lab, lab_config
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# Files that need a lab with replication.method = "dms" (make test runs them on a DMS lab of their own).
+DMS_FILES = ("test_lab_dms.py", "test_cutover_dms.py", "test_replication_dms_product.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.lab)
+        if item.path.name in DMS_FILES:
+            item.add_marker(pytest.mark.dms_lab)
 
 
 @pytest.fixture(scope="session")

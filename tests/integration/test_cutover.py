@@ -70,7 +70,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(restored, tmp_path):
     assert data["plan: current_value"].startswith(restored.m.source.dns_name)
     assert data["plan: new_value"].startswith(restored.m.target.dns_name)
     steps = [r[1] for r in data["tables"][0]["rows"]]
-    assert steps == ["preflight", "recheck", "fence", "drain", "stop_forward", "reverse", "seal", "flip", "verify"]
+    assert steps == ["preflight", "recheck", "fence", "drain", "stop_forward", "seal", "reverse", "flip", "verify"]
     _unchanged(restored)
 
 

@@ -1,6 +1,6 @@
 """The cutover's steps (each with do/undo) and the side-generic pieces the rollback reuses.
 
-    >>> steps = cutover_steps(ctx)      # preflight, recheck, fence, drain, stop_forward, reverse, seal, flip, verify
+    >>> steps = cutover_steps(ctx)      # preflight, recheck, fence, drain, stop_forward, seal, reverse, flip, verify
     >>> [s.name for s in steps]
 
 Fence/unfence and verify take a side, so the rollback is the same code pointed the other way.
@@ -657,11 +657,11 @@ def cutover_steps(ctx: Context) -> list[Step]:
              plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s, "method": m.replication.method}),
         Step("stop_forward", "Stop replication into the target; make the target writable", _stop_forward,
              _undo_stop_forward, plan=lambda _c: {"method": m.replication.method}),
+        Step("seal", "Seal: read_only in effect on the source, no in-scope write after the fence in its binlog; "
+             "target writable", _seal, plan=lambda _c: {"read_only_apply_timeout_s": c.read_only_apply_timeout_s}),
         Step("reverse", "Start the reverse path target → source (for rollback)", _reverse, _undo_reverse,
              plan=lambda _c: {"reverse_path": m.replication.reverse_path if m.replication.reverse_path != "none"
                               else NO_REVERSE}),
-        Step("seal", "Seal: read_only in effect on the source, no in-scope write after the fence in its binlog; "
-             "target writable", _seal, plan=lambda _c: {"read_only_apply_timeout_s": c.read_only_apply_timeout_s}),
         Step("flip", "Compare-and-swap the CNAME to the target; wait for INSYNC", lambda x: flip_to(x, "target"),
              lambda x: unflip(x), point_of_no_return=True, maybe_done=flip_state,
              plan=lambda _c: {"record": m.dns.record_name, "from": m.source.dns_name, "to": m.target.dns_name,
