@@ -32,6 +32,28 @@ from aurora_cutover.lab.mariadb import Server
 
 PARAMETERS = ("read_only",)  # the dynamic parameters the product changes
 VIOLATIONS = "parameter-violations.log"
+REPAIRS = "parameter-repairs.json"  # lab-internal repairs (Lab.set_read_only): {side: [value, until_epoch]}
+
+
+def note_repair(lab_dir: Path, side: str, value: int, for_s: float = 10.0) -> None:
+    """The lab's own rdsadmin sets the server and the group together (tests, repair): not a violation."""
+    p = lab_dir / REPAIRS
+    try:
+        data = json.loads(p.read_text()) if p.exists() else {}
+    except ValueError:
+        data = {}
+    data[side] = [int(value), time.time() + for_s]
+    tmp = p.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data))
+    tmp.replace(p)
+
+
+def repair_of(lab_dir: Path, side: str) -> int | None:
+    try:
+        value, until = json.loads((lab_dir / REPAIRS).read_text())[side]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return int(value) if time.time() < float(until) else None
 
 
 def group_value(rds: Any, side: str, group: str, name: str) -> str | None:
@@ -109,6 +131,10 @@ def run(m: Migration, poll_s: float = 0.2, max_iterations: int | None = None) ->
                 desired = as_bool(group_value(rds, st.side, st.group, "read_only"))
             except Exception as exc:  # moto or the server restarting: try again next poll
                 print(f"params: {st.side}: {type(exc).__name__}: {str(exc)[:160]}", flush=True)
+                continue
+            repaired = repair_of(lab_dir, st.side)
+            if repaired is not None and repaired == actual == desired:  # the lab set both itself: adopt it
+                st.applied, st.pending = repaired, None
                 continue
             decision = step(st, desired, actual, time.monotonic(), m.lab.parameter_apply_delay_s)
             if decision is None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aurora_cutover.config import ConfigError, Migration, load
-from aurora_cutover.lab import procs, rds, tls
+from aurora_cutover.lab import params, procs, rds, tls
 from aurora_cutover.lab.aws import LabAws
 from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.mariadb import Server, find_binary, mariadbd_binary
@@ -320,6 +320,7 @@ class Lab:
                                                   Parameters=param)
         else:
             rds.modify_db_parameter_group(DBParameterGroupName=c.source_parameter_group, Parameters=param)
+        params.note_repair(self.dir, side, int(on))
         (self.target if side == "target" else self.source).query(f"SET GLOBAL read_only = {'ON' if on else 'OFF'}")
 
     def _parameter_control_plane(self) -> None:
