@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-dms test-unit test-integration lint bench rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -33,9 +33,13 @@ lab-reset: $(VENV)           ## stop and delete all lab data; the next lab-up st
 readiness: $(VENV)
 	$(PY) -m pytest -m readiness
 
-test: $(VENV) tools lint           ## the project's own tests: unit + integration on the lab, then the DMS lab's
+test: $(VENV) tools lint           ## the project's own tests: unit, then integration against the running lab
 	$(PY) -m aurora_cutover.lab up
-	$(PY) -m pytest tests -q -m "not dms_lab"
+	$(PY) -m pytest tests -q -m "not dms_lab and not slow"
+
+test-slow: $(VENV)   ## the long matrices CI also runs: Route 53 faults on the lab, then the DMS lab's tests
+	$(PY) -m aurora_cutover.lab up
+	$(PY) -m pytest tests/integration -q -m "slow and not dms_lab"
 	$(MAKE) --no-print-directory test-dms
 
 DMS_LAB := .dms-lab/migration.toml
