@@ -331,6 +331,12 @@ def _check_semantics(m: Migration) -> None:
     if m.replication.reverse_path == "dms" and not m.replication.reverse_dms_task_arn:
         raise ConfigError("replication.reverse_dms_task_arn: required when replication.reverse_path = 'dms'")
     _check_reverse_engine(m)
+    for side in ("source", "target"):  # Aurora refuses SET GLOBAL read_only: only its cluster group can fence it
+        eng = engine_version(f"{side}.engine", m.endpoint(side).engine)
+        group = m.cutover.source_parameter_group if side == "source" else m.cutover.target_parameter_group
+        if eng and eng[0] == "aurora-mysql" and "read_only" in m.cutover.fence and not group:
+            raise ConfigError(f"cutover.{side}_parameter_group: required for {m.endpoint(side).engine} with a "
+                              "read_only fence (Aurora refuses SET GLOBAL read_only)")
     if m.cutover.read_only_apply_timeout_s <= 0:
         raise ConfigError("cutover.read_only_apply_timeout_s: must be > 0")
     if m.lab.parameter_apply_delay_s < 0 or m.lab.route53_propagation_s < 0:

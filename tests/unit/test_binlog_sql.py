@@ -79,8 +79,26 @@ def test_events_page_is_bound():
                                                       ("binlog.000003", 4, 500))
 
 
-def test_events_that_arrived_through_replication_are_not_this_servers_writers():
-    rows = [("binlog.000002", 70, "Table_map", 2, 120, "table_id: 31 (eduphoria.enrollments)"),
-            ("binlog.000002", 170, "Table_map", 1, 220, "table_id: 31 (eduphoria.users)")]
-    assert [w.table for w in binlog.writes_after(rows, DB, scope, HB, server_id=1)] == ["users"]
-    assert len(binlog.writes_after(rows, DB, scope, HB)) == 2
+def test_events_replicated_in_count_too():
+    rows = [("binlog.000002", 70, "Table_map", 2, 120, "table_id: 31 (eduphoria.enrollments)")]
+    assert [w.table for w in binlog.writes_after(rows, DB, scope, HB)] == ["enrollments"]
+
+
+@pytest.mark.parametrize("etype, info", [
+    ("Execute_load_query", "use `eduphoria`; LOAD DATA INFILE '/tmp/x' INTO TABLE users"),
+    ("Query_compressed", "use `eduphoria`; UPDATE users SET x = 1"),
+    ("Transaction_payload", "compression='ZSTD', decompressed_size=1234 bytes"),
+])
+def test_events_the_proof_cannot_read_fail_closed(etype, info):
+    found = binlog.writes_after([ev(etype, info)], DB, scope, HB)
+    assert found and "cannot read" in found[0].detail
+
+
+@pytest.mark.parametrize("stmt", ["DROP DATABASE eduphoria", "UPDATE a,eduphoria.t SET x = 1",
+                                  "UPDATE `eduphoria`.`_migration_heartbeat`, eduphoria.users SET x = 1"])
+def test_statements_naming_the_database_anywhere_are_writes(stmt):
+    assert binlog.writes_after([ev("Query", f"use `mysql`; {stmt}")], DB, scope, HB)
+
+
+def test_statements_on_other_databases_with_a_similar_name_are_not():
+    assert binlog.writes_after([ev("Query", "use `other`; UPDATE eduphoria_archive.t SET x = 1")], DB, scope, HB) == []

@@ -160,7 +160,7 @@ def test_native_reverse_path_from_aurora_8_to_mysql_57_is_refused_in_one_line():
         parse(text + '[replication]\nreverse_path = "native"\n')
     msg = str(exc.value)
     assert msg.startswith("replication.reverse_path:") and "aurora-mysql-8.0" in msg and "\n" not in msg
-    parse(text + '[replication]\nreverse_path = "none"\n')  # no native way back: accepted
+    parse(text + '[replication]\nreverse_path = "none"\n[cutover]\ntarget_parameter_group = "g"\n')  # accepted
     # the lab: MariaDB both sides (same version) may replicate back natively
     lab = _with(_with(GOOD, "source", 'engine = "mariadb-10.11"'), "target", 'engine = "mariadb-10.11"')
     parse(lab + '[replication]\nreverse_path = "native"\n')
@@ -185,3 +185,10 @@ def test_lab_section_is_optional_validated_and_not_part_of_the_fingerprint():
 def test_admin_socket_is_gone():
     with pytest.raises(ConfigError, match=r"^source.admin_socket: unknown key"):
         parse(_with(GOOD, "source", 'admin_socket = "/tmp/x.sock"'))
+
+
+def test_an_aurora_side_with_a_read_only_fence_needs_its_cluster_parameter_group():
+    text = _with(_with(GOOD, "source", 'engine = "mysql-5.7"'), "target", 'engine = "aurora-mysql-8.0"')
+    with pytest.raises(ConfigError, match=r"^cutover.target_parameter_group: required for aurora-mysql-8.0"):
+        parse(text + '[replication]\nreverse_path = "none"\n')
+    parse(text + '[replication]\nreverse_path = "none"\n[cutover]\ntarget_parameter_group = "g"\n')

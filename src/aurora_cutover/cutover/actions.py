@@ -16,7 +16,7 @@ from typing import Any
 
 from aurora_cutover.config import Migration
 from aurora_cutover.cutover.context import Context
-from aurora_cutover.cutover.lock import Lock, LockHeld, describe, journal_step
+from aurora_cutover.cutover.lock import Lock, LockHeld, describe, holder, journal_name
 from aurora_cutover.cutover.rollback import rollback_steps
 from aurora_cutover.cutover.runner import Result, Step, run
 from aurora_cutover.cutover.steps import NO_REVERSE, cutover_steps
@@ -125,11 +125,15 @@ def _with_journal(m: Migration, action: str, other: str, exc: LockHeld) -> LockH
     except ConnectError:
         return exc
     try:
-        step = journal_step(conn, action)
+        journal = holder(conn, journal_name(action))
+    except Exception:
+        journal = None
     finally:
         conn.close()
-    if not step or step == exc.info.get("step"):
+    # Only the journal of the run that holds the lock: an older run's row must not speak for this one.
+    if not journal or journal["run_id"] != exc.info.get("run_id") or journal["step"] == exc.info.get("step"):
         return exc
+    step = str(journal["step"])
     info = {**exc.info, "step": step, "journal": f"{other}: {step}"}
     return LockHeld(describe(action, info, m.cutover.timeout_s), info)
 

@@ -54,6 +54,11 @@ class Context:
             raise CutoverTimeout(f"total timeout cutover.timeout_s = {self.m.cutover.timeout_s:.0f}s used up")
         return max(0.05, min(seconds, left))
 
+    def undo_bound(self, seconds: float) -> float:
+        """An undo's own budget: undos run exactly when the total deadline may be used up, and each must still
+        be attempted, bounded (the result lists what was and was not undone)."""
+        return seconds
+
     def admin(self, side: str) -> Any:
         c = self._conns.get(side)
         if c is not None:

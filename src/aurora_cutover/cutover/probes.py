@@ -97,7 +97,6 @@ def writes_since(ctx: Context, side: str, start: tuple[str, int], page: int = 20
     except ValueError as exc:
         raise DrainError(f"{side}: {exc}: the fence cannot be proven") from None
     db = ctx.m.endpoint(side).database
-    server_id = int(ctx.one(side, binlog.SERVER_ID))
     found: list[binlog.Write] = []
     pages = 0
     for f in files:
@@ -109,8 +108,7 @@ def writes_since(ctx: Context, side: str, start: tuple[str, int], page: int = 20
                 raise DrainError(f"{side}: more than {max_pages * page} binlog events since the fence: not proven")
             q, args = binlog.events(f, pos, page)
             rows = ctx.query(side, q, args)
-            found += binlog.writes_after(rows, db, ctx.m.tables.in_scope, ctx.m.replication.heartbeat_table,
-                                         server_id)
+            found += binlog.writes_after(rows, db, ctx.m.tables.in_scope, ctx.m.replication.heartbeat_table)
             if len(rows) < page or (f == end[0] and int(rows[-1][4]) >= end[1]):
                 break
             pos = int(rows[-1][4])
@@ -127,13 +125,27 @@ def unfenced_sessions(ctx: Context, side: str) -> list[str]:
     return [f"{r[0]} {r[1]}@{r[2]}" for r in ctx.query(side, q, args)]
 
 
-def app_sessions(ctx: Context, side: str) -> list[dict[str, Any]]:
+def app_sessions(ctx: Context, side: str, *, include_killed: bool = False) -> list[dict[str, Any]]:
     users = ctx.m.cutover.app_accounts
     if not users:
         return []
     q, args = fence.sessions_of(users)
     return [{"id": int(r[0]), "user": r[1], "host": r[2], "db": r[3], "command": r[4], "time_s": r[5]}
-            for r in ctx.query(side, q, args) if r[4] not in ("Killed",)]
+            for r in ctx.query(side, q, args) if include_killed or r[4] not in ("Killed",)]
+
+
+def wait_sessions_gone(ctx: Context, side: str, timeout_s: float) -> list[str]:
+    """Poll until no application session is left on ``side`` (killing any that logged in meanwhile); returns
+    the ones still there when the time is up."""
+    limit = time.monotonic() + timeout_s
+    left: list[dict[str, Any]] = []
+    for _ in range(1000):
+        left = app_sessions(ctx, side, include_killed=True)
+        if not left or time.monotonic() > limit:
+            break
+        kill_sessions(ctx, side, [s for s in left if s["command"] != "Killed"])
+        time.sleep(0.05)
+    return [f"{s['id']} {s['user']}@{s['host']}" for s in left]
 
 
 def kill_sessions(ctx: Context, side: str, sessions: list[dict[str, Any]]) -> list[int]:

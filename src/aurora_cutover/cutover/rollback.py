@@ -137,7 +137,7 @@ def _undo_stop_reverse(ctx: Context) -> str:
         return "source: reverse replication started again"
     if ctx.m.replication.reverse_path == "dms" and ctx.facts.get("reverse_running"):
         return _dms(ctx, lambda d: dms.start_task(d, ctx.m.replication.reverse_dms_task_arn,
-                                                  max(10.0, ctx.bound(60.0)), "resume-processing"))
+                                                  ctx.undo_bound(60.0), "resume-processing"))
     return "nothing to restart"
 
 

@@ -146,6 +146,11 @@ def fence_side(ctx: Context, side: str) -> dict[str, Any]:
     sessions = probes.app_sessions(ctx, side)
     out["sessions_killed"] = [f"{s['id']} {s['user']}@{s['host']}" for s in sessions
                               if s["id"] in probes.kill_sessions(ctx, side, sessions)]
+    # KILL is asynchronous (rds_kill too): a killed session may still commit. Wait until none is left, so the
+    # position read next is after every application write.
+    left = probes.wait_sessions_gone(ctx, side, ctx.bound(5.0))
+    if left:
+        raise StepFailed(f"{side}: application session(s) still there after KILL: {', '.join(left[:10])}")
     ctx.facts["fenced_at"] = time.monotonic()
     ctx.facts["fenced_utc"] = iso(utc_now())
     ctx.facts[f"fence_from:{side}"] = out["binlog_from"] = probes.binlog_position(ctx, side)
@@ -178,12 +183,13 @@ def seal_side(ctx: Context, side: str) -> dict[str, Any]:
 
 
 def refence_side(ctx: Context, side: str) -> str:
-    """An undo that fences ``side`` again and waits until read_only is in effect (its own budget)."""
-    out = fence_side(ctx, side)
-    how = ctx.facts.get(f"read_only_asked:{side}")
-    if how:
-        out["read_only"] = wait_read_only(ctx, side, True, how, undo=True)
-    return f"{side}: fenced again: {out}"
+    """Undo of the rollback's unfence_source: read_only = 1 again and waited for (its own budget). The app
+    accounts are still locked (they are unlocked only once read_only is off), so no ALTER USER or barrier is
+    needed — both would be refused on an RDS source whose read_only is still on."""
+    ctx.facts.pop(f"unlock_after_read_only:{side}", None)
+    if "read_only" not in ctx.m.cutover.fence:
+        return f"{side}: " + "locked " + ", ".join(set_accounts_locked(ctx, side, True))
+    return f"{side}: fenced again: " + set_read_only(ctx, side, True, undo=True)
 
 
 def unfence_side(ctx: Context, side: str, *, wait: bool = True) -> str:
@@ -556,7 +562,7 @@ def _undo_stop_forward(ctx: Context) -> str:
         done.append(f"target: {fence.start_replica(fl, rds=ctx.rds('target'))}")
     else:
         done.append(_dms(ctx, lambda d: dms.start_task(d, ctx.m.replication.dms_task_arn,
-                                                       max(10.0, ctx.bound(60.0)), "resume-processing")))
+                                                       ctx.undo_bound(60.0), "resume-processing")))
     return "; ".join(done)
 
 
@@ -625,9 +631,9 @@ def _undo_reverse(ctx: Context) -> str:
         return remove_replication(ctx, "source")
     if how == "dms":
         done = [_dms(ctx, lambda d: dms.stop_task(d, ctx.m.replication.reverse_dms_task_arn,
-                                                  max(10.0, ctx.bound(60.0))))]
+                                                  ctx.undo_bound(60.0)))]
         if ctx.facts.pop("source_read_only_lifted_for_dms", False):
-            done.append(set_read_only(ctx, "source", True))
+            done.append(set_read_only(ctx, "source", True, undo=True))
         return "; ".join(done)
     return "no reverse path"
 
