@@ -93,6 +93,13 @@ def test_target_is_a_protected_writer(migration, servers, evidence):
                            "write grants can change it behind replication (SET GLOBAL read_only = ON)")
 
 
+def test_the_parameter_groups_the_fence_changes_belong_to_this_migration_alone(migration, aws, evidence):
+    problems, facts = probes.fence_group_problems(aws("rds"), migration)
+    for key, value in facts.items():
+        evidence.record(key, value)
+    assert not problems, "; ".join(problems)
+
+
 def test_aurora_cluster_has_an_available_writer_and_readers(migration, servers, aws, evidence):
     cluster = migration.target.rds_id
     if not cluster:

@@ -12,6 +12,7 @@ output "migration_toml" {
     port                      = local.mysql_port
     ca_file                   = var.client_ca_file
     source_host               = aws_db_instance.source.address
+    source_instance_id        = aws_db_instance.source.identifier
     source_dns_name           = aws_db_instance.source.address
     source_checker_secret_arn = aws_secretsmanager_secret.checker["source"].arn
     source_master_secret_arn  = aws_db_instance.source.master_user_secret[0].secret_arn

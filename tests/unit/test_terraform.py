@@ -465,6 +465,7 @@ def _sample_values(module: tf.Module) -> dict[str, Any]:
         "port": 3306,
         "ca_file": tf.var_default(module, "client_ca_file"),
         "source_host": "eduphoria-prod-mysql57.abc.us-east-1.rds.amazonaws.com",
+        "source_instance_id": "eduphoria-aurora-production-source",
         "source_dns_name": "eduphoria-prod-mysql57.abc.us-east-1.rds.amazonaws.com",
         "source_checker_secret_arn": arn + "eduphoria/source/checker-AbCdEf",
         "source_master_secret_arn": arn + "rds!db-1234-AbCdEf",

@@ -87,6 +87,37 @@ def dns_problems(route53: Any, m: Migration) -> tuple[list[str], dns_record.Reco
     return out, rec
 
 
+def fence_group_problems(rds: Any, m: Migration) -> tuple[list[str], dict[str, Any]]:
+    """The parameter groups the fence changes belong to this migration alone: the source's DB parameter group
+    is attached to the source instance and to no other instance, the target's cluster group to the Aurora
+    cluster and no other cluster. A shared group would make every database on it read-only at the fence."""
+    c, out, facts = m.cutover, [], {}
+    if "read_only" not in c.fence:
+        return [], {"not applicable": "the fence does not use read_only"}
+    try:
+        if c.source_parameter_group:
+            users = [i["DBInstanceIdentifier"] for i in _all(rds, "describe_db_instances", "DBInstances")
+                     if any(g.get("DBParameterGroupName") == c.source_parameter_group
+                            for g in i.get("DBParameterGroups", []))]
+            facts["source_parameter_group"] = {c.source_parameter_group: users}
+            out += sql.group_attachment_problems("source", "DB parameter group", c.source_parameter_group,
+                                                 m.source.rds_id, users)
+        if c.target_parameter_group:
+            users = [x["DBClusterIdentifier"] for x in _all(rds, "describe_db_clusters", "DBClusters")
+                     if x.get("DBClusterParameterGroup") == c.target_parameter_group]
+            facts["target_parameter_group"] = {c.target_parameter_group: users}
+            out += sql.group_attachment_problems("target", "DB cluster parameter group", c.target_parameter_group,
+                                                 m.target.rds_id, users)
+    except Exception as exc:  # botocore ClientError: name the code, one line
+        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        return [f"cannot read the fence's parameter groups: {code}"], facts
+    return out, facts
+
+
+def _all(rds: Any, op: str, key: str) -> list[dict[str, Any]]:
+    return [x for page in rds.get_paginator(op).paginate() for x in page[key]]
+
+
 def aurora_cluster_problems(rds: Any, cluster_id: str) -> tuple[list[str], list[list[Any]]]:
     """The cluster is available, has exactly one writer and at least one reader, every member available."""
     try:

@@ -238,3 +238,19 @@ def fence_problems(side: str, fence: tuple[str, ...], app_accounts: tuple[str, .
             problems.append(f"{user}@{host} on the {side} holds {priv}, which writes through read_only = ON, and "
                             "the fence does not lock accounts: add lock_accounts to cutover.fence or revoke it")
     return problems
+
+
+def group_attachment_problems(side: str, kind: str, group: str, rds_id: str, attached: list[str]) -> list[str]:
+    """The fence's parameter group must be attached to ``rds_id`` and to nothing else (pure)."""
+    if not rds_id:
+        return [f"{side}.rds_id: not configured — cannot prove the {kind} {group!r} the fence changes belongs to "
+                f"the {side} alone"]
+    out = []
+    if rds_id not in attached:
+        out.append(f"{kind} {group!r} is not attached to the {side} {rds_id!r} (attached to: "
+                   f"{', '.join(attached) or 'nothing'}): the fence's read_only would never reach it")
+    others = [a for a in attached if a != rds_id]
+    if others:
+        out.append(f"{kind} {group!r} is shared with {', '.join(others[:10])}: the fence would make them "
+                   "read-only too — give the migration a group of its own")
+    return out

@@ -130,14 +130,16 @@ class LabAws:
             rds.create_db_instance(DBInstanceIdentifier=SOURCE_ID, Engine="mysql", EngineVersion="5.7.44",
                                    DBInstanceClass="db.r5.large", AllocatedStorage=100, StorageEncrypted=True,
                                    MasterUsername="admin", MasterUserPassword="lab-not-used-1",
-                                   BackupRetentionPeriod=7, DeletionProtection=True)
+                                   BackupRetentionPeriod=7, DeletionProtection=True,
+                                   DBParameterGroupName=m.cutover.source_parameter_group)
             created.append(f"rds instance {SOURCE_ID} (mysql 5.7.44)")
         clusters = {c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]}
         if CLUSTER_ID not in clusters:
             rds.create_db_cluster(DBClusterIdentifier=CLUSTER_ID, Engine="aurora-mysql",
                                   EngineVersion="8.0.mysql_aurora.3.05.2", MasterUsername="admin",
                                   MasterUserPassword="lab-not-used-1", StorageEncrypted=True,
-                                  DeletionProtection=True)
+                                  DeletionProtection=True,
+                                  DBClusterParameterGroupName=m.cutover.target_parameter_group)
             for suffix in ("writer", "reader"):
                 rds.create_db_instance(DBInstanceIdentifier=f"{CLUSTER_ID}-{suffix}", Engine="aurora-mysql",
                                        DBInstanceClass="db.r6g.large", DBClusterIdentifier=CLUSTER_ID)

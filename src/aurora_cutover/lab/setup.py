@@ -301,8 +301,9 @@ class Lab:
 
     def seed_aws(self) -> list[str]:
         """What the emulated AWS must hold (idempotent): zone + record, RDS resources, secrets, parameter groups."""
-        return (self.aws.seed(self.secret_values())
-                + self.aws.seed_parameter_groups(self.source.read_only, self.target_read_only))
+        # Groups first: the instance and the cluster are created attached to them, as Terraform does.
+        groups = self.aws.seed_parameter_groups(self.source.read_only, self.target_read_only)
+        return self.aws.seed(self.secret_values()) + groups
 
     @property
     def target_read_only(self) -> bool:
