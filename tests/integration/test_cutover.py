@@ -150,10 +150,12 @@ def test_cutover_killed_after_the_flip_is_detected_and_not_flipped_twice(restore
                 step = journal_step(journal, "cutover") or (holder(conn, "cutover") or {}).get("step")
             except pymysql.MySQLError:
                 step = None
-            if step and step.startswith("flipped"):
+            # The journal says "flipped" from the moment the change is about to be sent (intent first): wait
+            # until Route 53 holds it, then the operator's laptop dies.
+            if step and step.startswith("flipped") and record_value(restored) == m.target.dns_name:
                 break
             time.sleep(0.05)
-        os.killpg(proc.pid, signal.SIGKILL)  # the operator's laptop dies
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
     finally:
         conn.close()
