@@ -176,7 +176,8 @@ class Rehearsal:
         rows = dict(final.query("SELECT id, body FROM submissions WHERE id >= %s AND id < %s",
                                 (base, base + 1_000_000), database=lab.database))
         m = load(self.config)
-        result = verify(records, rows, self.switches(), ttl_s=m.dns.ttl, propagation_s=m.lab.route53_propagation_s)
+        result = verify(records, rows, self.switches(), ttl_s=m.dns.ttl, propagation_s=m.lab.route53_propagation_s,
+                        apply_delay_s=m.lab.parameter_apply_delay_s)
         result["final_primary"] = final.role
         result.update(replication_method=m.replication.method, reverse_path=m.replication.reverse_path,
                       ttl_s=m.dns.ttl, route53_propagation_s=m.lab.route53_propagation_s,
