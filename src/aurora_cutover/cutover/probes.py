@@ -81,8 +81,8 @@ def gtid_drain(ctx: Context, src: str, dst: str, timeout_s: float) -> str:
 
 
 def binlog_position(ctx: Context, side: str) -> tuple[str, int]:
-    rows = ctx.query(side, binlog.MASTER_STATUS)
-    if not rows:
+    rows = ctx.query(side, binlog.status(ctx.flavour(side)))
+    if not rows or not rows[0][0]:
         raise DrainError(f"{side}: SHOW MASTER STATUS is empty (binary logging off?): the fence cannot be proven")
     return str(rows[0][0]), int(rows[0][1])
 

@@ -142,7 +142,6 @@ def fence_side(ctx: Context, side: str) -> dict[str, Any]:
         return out
     if "lock_accounts" in ctx.m.cutover.fence:
         out["accounts_locked"] = set_accounts_locked(ctx, side, True)
-    ctx.facts[f"fence_started:{side}"] = True
     sessions = probes.app_sessions(ctx, side)
     out["sessions_killed"] = [f"{s['id']} {s['user']}@{s['host']}" for s in sessions
                               if s["id"] in probes.kill_sessions(ctx, side, sessions)]
@@ -578,11 +577,10 @@ def _dms(ctx: Context, call: Any) -> Any:
 def binlog_position(ctx: Context, side: str) -> str:
     """``side``'s native binlog ``file:pos`` now — a DMS CdcStartPosition (read it while both sides are fenced
     and equal, so the task starts exactly after the last change the other side holds)."""
-    rows = ctx.query(side, dms_apply.binlog_status(ctx.flavour(side)))
     try:
-        return dms_apply.position_of(rows[0] if rows else ())
-    except ValueError as exc:
-        raise StepFailed(f"{side}: {exc}") from None
+        return dms_apply.position_of(probes.binlog_position(ctx, side))
+    except probes.DrainError as exc:
+        raise StepFailed(str(exc)) from None
 
 
 def start_dms_into(ctx: Context, side: str, arn: str, position: str) -> dict[str, Any]:

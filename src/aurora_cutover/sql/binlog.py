@@ -21,7 +21,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-MASTER_STATUS = "SHOW MASTER STATUS"  # File, Position, ... (MySQL 5.7/8.0 and MariaDB alike)
+from aurora_cutover.db.flavour import Flavour
+
+
+def status(flavour: Flavour) -> str:
+    """The server's current binlog file and position: File, Position, ... (MySQL 8.2+ renamed the statement)."""
+    if not flavour.is_mariadb and flavour.version >= (8, 2, 0):
+        return "SHOW BINARY LOG STATUS"
+    return "SHOW MASTER STATUS"
+
+
 BINARY_LOGS = "SHOW BINARY LOGS"  # Log_name, File_size
 
 

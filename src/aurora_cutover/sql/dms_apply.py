@@ -16,15 +16,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aurora_cutover.db.flavour import Flavour
+from aurora_cutover.sql import binlog
 from aurora_cutover.sql.ident import qualified, quote_ident
 
-
-def binlog_status(flavour: Flavour) -> str:
-    """The server's current binlog file and position (MySQL 8.2+ renamed the statement)."""
-    if not flavour.is_mariadb and flavour.version >= (8, 2, 0):
-        return "SHOW BINARY LOG STATUS"
-    return "SHOW MASTER STATUS"
+binlog_status = binlog.status  # one builder for the position, shared with the fence's proof
 
 
 def gtid_at_position(file: str, pos: int) -> tuple[str, tuple[str, int]]:
