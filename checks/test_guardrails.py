@@ -54,10 +54,16 @@ def test_nobody_but_replication_writes_the_target(migration, servers, aws, evide
             pytest.fail(f"cannot tell the DMS writer from a rogue one: {exc}", pytrace=False)
     evidence.record("writers allowed", sorted(allowed))
     trxs = probes.transactions(servers.conn("target"))
+    problems = probes.sql.rogue_writers(trxs, frozenset(allowed))
+    if migration.replication.method == "dms":
+        # DMS writes the target under the target's own GTIDs: they cannot tell DMS from a stray writer. What
+        # keeps the application off is the account lock (the fence check on the target), and parity finds rows.
+        evidence.record("history", "not judged by GTID under DMS; see the target's fence check and parity")
+        assert not problems, "; ".join(problems)
+        return
     local, facts = probes.local_writes_on_target(servers.conn("source"), servers.conn("target"))
     for k, v in facts.items():
         evidence.record(k, v)
-    problems = probes.sql.rogue_writers(trxs, frozenset(allowed))
     if local:
         problems.append("transactions on the target that did not come from the source (local writes): "
                         + ", ".join(local))

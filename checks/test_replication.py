@@ -105,8 +105,28 @@ def test_dms_cdc_latency_is_within_max_lag(migration, aws, evidence):
         lat = dms.latency(aws("cloudwatch"), task, dms.instance_identifier(aws("dms"), task.instance_arn))
     except dms.DmsError as exc:
         pytest.fail(str(exc), pytrace=False)
-    evidence.record("CDCLatencySource max s", lat.source_s)
-    evidence.record("CDCLatencyTarget max s", lat.target_s)
+    evidence.record("CDCLatencySource now s (newest 1-min max)", lat.source_s)
+    evidence.record("CDCLatencyTarget now s (newest 1-min max)", lat.target_s)
+    evidence.record("CDCLatencySource max over the window s", lat.source_max_s)
+    evidence.record("CDCLatencyTarget max over the window s", lat.target_max_s)
     evidence.record("window", lat.window)
     problems = dms.latency_problems(lat, migration.thresholds.max_lag_s)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.replication_method("dms")
+def test_no_trigger_fires_again_on_the_rows_dms_applies_to_the_target(migration, servers, evidence):
+    found = dms.applied_side_triggers(servers.conn("target"), migration.target.database, migration.tables.in_scope)
+    evidence.record("triggers on the target", [f"{t}.{n}" for t, n in found] or "none")
+    assert not found, (f"{len(found)} trigger(s) on the DMS target fire again on every row DMS applies (their rows "
+                       f"arrive twice): {', '.join(f'{t}.{n}' for t, n in found)} — drop them there; the cutover "
+                       "creates the source's triggers on the target once the DMS task stops")
+
+
+@pytest.mark.replication_method("dms")
+def test_the_cutover_can_create_the_source_triggers_where_the_application_will_write(migration, servers, evidence):
+    triggers = dms.applied_side_triggers(servers.conn("source"), migration.source.database, migration.tables.in_scope)
+    evidence.record("source triggers the cutover moves", [f"{t}.{n}" for t, n in triggers] or "none")
+    sides = ["target"] + (["source"] if migration.replication.reverse_path == "dms" else [])  # rollback: back
+    problems = [p for side in sides if triggers and (p := dms.trigger_creation_problem(servers.conn(side), side))]
     assert not problems, "; ".join(problems)

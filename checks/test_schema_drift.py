@@ -31,6 +31,9 @@ def test_target_schema_matches_the_source(result, evidence):
     if accepted:
         evidence.table("Accepted differences ([schema] accept)", [*cols, "reason"],
                        [[d.ref, d.kind, d.attribute, d.source, d.target, d.accepted] for d in accepted])
+    if result.deferred:
+        evidence.table("Triggers the cutover creates on the target (DMS: none may fire where DMS applies)",
+                       ["trigger", "table"], [[d.name, d.table] for d in result.deferred])
     if result.unused_accepts:
         evidence.record("accept entries matching nothing", result.unused_accepts)
     if real:

@@ -33,6 +33,13 @@ resource "aws_rds_cluster_parameter_group" "target" {
     value = "NONE"
   }
 
+  # With DMS the cutover moves the triggers (a trigger where DMS applies fires twice) as the master user,
+  # who has no SUPER: creating a trigger with binlog on needs this (else error 1419).
+  parameter {
+    name  = "log_bin_trust_function_creators"
+    value = "1"
+  }
+
   parameter {
     name  = "require_secure_transport"
     value = "ON"

@@ -448,8 +448,9 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
     lab_dir = m.lab.dir if Path(m.lab.dir).is_absolute() else str((p.parent / m.lab.dir).resolve())
     m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
                             lab=dataclasses.replace(m.lab, dir=lab_dir))
-    if not resolve_secrets:
+    if not resolve_secrets:  # the lab: it creates the files the config names
         return m
+    _check_files(m, p)
     sides = {}
     for side in ("source", "target"):
         ep: Endpoint = getattr(m, side)
@@ -461,6 +462,21 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
     if app.credentials is not None:
         app = dataclasses.replace(app, login=resolve("application.credentials", app.credentials, m.aws, env))
     return dataclasses.replace(m, application=app, **sides)
+
+
+def _check_files(m: Migration, path: Path) -> None:
+    """Every file the config names exists and is readable now — one line naming the key and the resolved path
+    (not a bare FileNotFoundError at the first connection)."""
+    for side in ("source", "target"):
+        ca = m.endpoint(side).ca_file
+        if not ca:
+            continue
+        f = Path(ca)
+        if not f.is_file():
+            raise ConfigError(f"{side}.ca_file: {f}: no such file (relative paths resolve against the config "
+                              f"file's folder, {path.parent.resolve()})")
+        if not os.access(f, os.R_OK):
+            raise ConfigError(f"{side}.ca_file: {f}: not readable")
 
 
 def _anchor(ep: Endpoint, base: Path) -> Endpoint:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 
 import pytest
 
@@ -31,6 +32,31 @@ def _status(d: LabDms, arn: str) -> str:
         "ReplicationTasks"][0]["Status"]
 
 
+def _triggers(lab, side: str) -> set[str]:
+    return {r[0] for r in getattr(lab, side).query(
+        "SELECT TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s", (lab.database,))}
+
+
+def _audit_rows_after_status_change(lab, side: str) -> tuple[int, int]:
+    """Change one enrollment's status on ``side`` (its trigger appends to activity_log) and return how many
+    audit rows for it each side then holds (source, target), once the replication path carried it."""
+    course, student, status = lab.source.query(
+        "SELECT course_id, student_id, status FROM enrollments ORDER BY course_id, student_id LIMIT 1",
+        database=lab.database)[0]
+    new = "dropped" if status != "dropped" else "active"
+    count = ("SELECT COUNT(*) FROM activity_log WHERE event_type = 'enrollment.status_changed' "
+             "AND entity_id = %s AND JSON_VALUE(details, '$.to') = %s")
+    before = [getattr(lab, s).query(count, (student, new), database=lab.database)[0][0] for s in ("source", "target")]
+    getattr(lab, side).query("UPDATE enrollments SET status = %s, status_changed_at = NOW(6) "
+                             "WHERE course_id = %s AND student_id = %s", (new, course, student), database=lab.database)
+    other = "target" if side == "source" else "source"
+    wait_for(lambda: getattr(lab, other).query(count, (student, new), database=lab.database)[0][0] > before[1 if
+             other == "target" else 0], 15)
+    time.sleep(1.0)  # a doubled row (the other side's trigger firing again) would arrive with it
+    after = [getattr(lab, s).query(count, (student, new), database=lab.database)[0][0] for s in ("source", "target")]
+    return after[0] - before[0], after[1] - before[1]
+
+
 def _restore(lab, d: LabDms) -> None:
     """Back to pre-cutover for DMS: reverse stopped, forward running, DNS → source, both writable, unlocked."""
     r = lab.m.replication
@@ -44,8 +70,12 @@ def _restore(lab, d: LabDms) -> None:
     for server in (lab.source, lab.target):
         with server.admin() as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
-            cur.execute("ALTER USER 'app'@'%' ACCOUNT UNLOCK")
+            # the DMS target at rest: app locked (read_only is off for DMS); the source open
+            cur.execute(f"ALTER USER 'app'@'%' ACCOUNT {'LOCK' if server is lab.target else 'UNLOCK'}")
             cur.execute("DROP TABLE IF EXISTS _aurora_cutover.cutover_lock")
+    if _triggers(lab, "source"):  # triggers only where the application writes (DMS would fire them again)
+        for name in _triggers(lab, "target"):
+            lab.target.query(f"DROP TRIGGER IF EXISTS `{lab.database}`.`{name}`")
     if _status(d, r.dms_task_arn) != "running":
         d.wait_status_any(r.dms_task_arn, ("stopped", "failed"), 20)
         d.client().start_replication_task(ReplicationTaskArn=r.dms_task_arn,
@@ -63,9 +93,14 @@ def test_dms_cutover_and_rollback_carry_writes_both_ways(lab, tmp_path):
     write_readiness_evidence(reports, cfg)
     m = load(cfg)
     tok = secrets.token_hex(3)
+    moved = _triggers(lab, "source")
+    assert moved and not _triggers(lab, "target"), "the DMS lab must start with triggers on the source only"
     try:
         rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=240)
         assert doc is not None and rc == 0, (failure_messages(doc) if doc else "") or out[-3000:]
+        # The triggers moved with the writes: on the target now, gone from the source the reverse task applies to.
+        assert _triggers(lab, "target") == moved and _triggers(lab, "source") == set()
+        assert _audit_rows_after_status_change(lab, "target") == (1, 1), "an audit row doubled or went missing"
         assert _status(d, r.dms_task_arn) == "stopped"
         assert _status(d, r.reverse_dms_task_arn) == "running"
         assert lab.target.query("SHOW ALL SLAVES STATUS") == [] and lab.source.query("SHOW ALL SLAVES STATUS") == []
@@ -78,6 +113,8 @@ def test_dms_cutover_and_rollback_carry_writes_both_ways(lab, tmp_path):
         assert doc is not None and rc == 0, (failure_messages(doc) if doc else "") or out[-3000:]
         assert _status(d, r.reverse_dms_task_arn) == "stopped"
         assert _status(d, r.dms_task_arn) == "running"
+        assert _triggers(lab, "source") == moved and _triggers(lab, "target") == set()
+        assert _audit_rows_after_status_change(lab, "source") == (1, 1), "an audit row doubled or went missing"
         on_source = f"dms-after-rollback:{tok}"
         assert app_write_rows(m, on_source, 3) == 1
         assert wait_for(lambda: rows_with(lab, "target", on_source) == 3, 15), "forward task did not resume"

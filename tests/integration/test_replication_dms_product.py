@@ -47,3 +47,40 @@ def test_dms_checks_run_against_the_labs_moving_task(lab, tmp_path):
     finally:
         d.client().start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="resume-processing")
         d.wait_status(arn, "running", 20)
+
+
+def test_a_trigger_or_an_open_app_account_on_the_dms_target_is_red_naming_it(lab, tmp_path):
+    """Green on the DMS lab as built (no trigger on the target, app locked there); red once a trigger is created
+    on the target (it would fire again on every applied row) and once the app account is unlocked there."""
+    if lab.m.replication.method != "dms":
+        pytest.fail(f"{lab.m.path}: needs a DMS lab (replication.method = 'dms')", pytrace=False)
+    trig, fence, create = ("test_no_trigger_fires_again_on_the_rows_dms_applies_to_the_target",
+                           "test_the_fence_will_stop_the_application_on_each_side[target]",
+                           "test_the_cutover_can_create_the_source_triggers_where_the_application_will_write")
+    args = ["-m", "readiness", "checks/test_replication.py", "checks/test_guardrails.py", "checks/test_schema_drift.py"]
+    rc, doc, out = run_product(args, tmp_path / "green", config=lab.m.path, timeout_s=120)
+    assert doc is not None, out[-2000:]
+    t = _outcomes(doc)
+    assert all(t[x]["outcome"] == "passed" for x in (trig, fence, create)), (t[trig], t[fence], t[create])
+    drift = t["test_target_schema_matches_the_source"]
+    assert drift["outcome"] == "passed", drift.get("message")  # the source's triggers: deferred, not drift
+    db = lab.database
+    with lab.target.admin(database=db) as conn, conn.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("CREATE TRIGGER h11_stray BEFORE INSERT ON users FOR EACH ROW SET @h11 = 1")
+        cur.execute("ALTER USER 'app'@'%' ACCOUNT UNLOCK")
+    lab.target.query("SET GLOBAL log_bin_trust_function_creators = 0")  # RDS's default
+    try:
+        rc, doc, out = run_product(args, tmp_path / "red", config=lab.m.path, timeout_s=120)
+        assert doc is not None and rc == 1, out[-2000:]
+        t = _outcomes(doc)
+        assert t[trig]["outcome"] == "failed" and "users.h11_stray" in t[trig]["message"], t[trig]
+        assert t[fence]["outcome"] == "failed" and "app@%" in t[fence]["message"], t[fence]
+        assert t[create]["outcome"] == "failed" and "target: log_bin_trust_function_creators = 0" in t[create][
+            "message"], t[create]
+    finally:
+        lab.target.query("SET GLOBAL log_bin_trust_function_creators = 1")
+        with lab.target.admin(database=db) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("DROP TRIGGER IF EXISTS h11_stray")
+            cur.execute("ALTER USER 'app'@'%' ACCOUNT LOCK")

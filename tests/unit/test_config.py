@@ -192,3 +192,18 @@ def test_an_aurora_side_with_a_read_only_fence_needs_its_cluster_parameter_group
     with pytest.raises(ConfigError, match=r"^cutover.target_parameter_group: required for aurora-mysql-8.0"):
         parse(text + '[replication]\nreverse_path = "none"\n')
     parse(text + '[replication]\nreverse_path = "none"\n[cutover]\ntarget_parameter_group = "g"\n')
+
+
+def test_a_missing_ca_file_is_one_line_naming_the_key_and_the_resolved_path(tmp_path: Path) -> None:
+    text = GOOD.replace('dns_name = "src.example"',
+                        'dns_name = "src.example"\ntls = "verify-ca"\nca_file = "tls/ca.pem"')
+    (tmp_path / "conf").mkdir()
+    cfg = tmp_path / "conf" / "migration.toml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load(cfg, env=ENV)
+    msg = str(err.value)
+    assert "\n" not in msg and msg.startswith("source.ca_file: ") and str(tmp_path / "conf" / "tls" / "ca.pem") in msg
+    (tmp_path / "conf" / "tls").mkdir()
+    (tmp_path / "conf" / "tls" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    assert load(cfg, env=ENV).source.ca_file == str(tmp_path / "conf" / "tls" / "ca.pem")  # relative to the config

@@ -61,3 +61,17 @@ def test_old_primary_writes_after_the_next_switch_fenced_the_other_side_are_not_
     back = Switch("rollback", 2, 1, fence_t=20.0, flip_t=21.0, verified_t=22.0)
     recs = [w(1, "insert", 1, 15.0, sid=1), w(2, "insert", 2, 20.5, sid=1), w(3, "insert", 3, 20.6, sid=2)]
     assert [(b["switch"], b["seq"]) for b in split_brain(recs, [cut, back])] == [("cutover", 1), ("rollback", 3)]
+
+
+def test_an_undone_switch_counts_old_primary_writes_as_split_brain_only_until_its_fence_is_undone() -> None:
+    from aurora_cutover.rehearsal.run import undo_started
+
+    doc = {"phase": "cutover", "cutover": {"undo": [
+        {"step": "stop_forward", "started_utc": "2026-12-01T10:00:05.000000Z"},
+        {"step": "fence", "started_utc": "2026-12-01T10:00:06.000000Z"}]}}
+    unfenced = undo_started(doc, "fence")
+    assert unfenced is not None and undo_started(doc, "flip") is None
+    s = Switch("cutover", 1, 2, fence_t=unfenced - 3, flip_t=unfenced - 3, verified_t=unfenced - 3,
+               fence_start_t=unfenced - 4, until_t=unfenced)
+    recs = [w(1, "insert", 10, unfenced - 1), w(2, "insert", 11, unfenced + 1)]  # fenced source wrote: red
+    assert [b["seq"] for b in split_brain(recs, [s])] == [1]

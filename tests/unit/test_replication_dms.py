@@ -134,6 +134,22 @@ def test_cdc_latency_from_cloudwatch(aws):
     assert msg.startswith("CDCLatencyTarget: 3.5s > max_lag_s 2s")
 
 
+def test_cdc_latency_judges_now_and_keeps_an_earlier_spike_as_history(aws):
+    client = aws("dms")
+    task = dms.describe_task(client, make_task(client))
+    cw = aws("cloudwatch")
+    now = datetime.now(UTC)
+    dims = [{"Name": "ReplicationInstanceIdentifier", "Value": "mig-ri"},
+            {"Name": "ReplicationTaskIdentifier", "Value": task.resource_id}]
+    for i, v in enumerate([9.0, 0.3]):  # a bulk load's spike three minutes ago, caught up since
+        cw.put_metric_data(Namespace="AWS/DMS", MetricData=[
+            {"MetricName": m, "Dimensions": dims, "Timestamp": now - timedelta(minutes=3 - 2 * i), "Value": v,
+             "Unit": "Seconds"} for m in ("CDCLatencySource", "CDCLatencyTarget")])
+    lat = dms.latency(cw, task, "mig-ri", minutes=5, now=now + timedelta(seconds=1))
+    assert (lat.source_s, lat.source_max_s) == (0.3, 9.0)
+    assert dms.latency_problems(lat, max_lag_s=2) == []
+
+
 def test_no_datapoints_is_unknown_and_red(aws):
     client = aws("dms")
     task = dms.describe_task(client, make_task(client))

@@ -20,6 +20,9 @@ from aurora_cutover.cutover.runner import Step
 from aurora_cutover.cutover.steps import (
     StepFailed,
     _dms,
+    _triggers_off,
+    _triggers_on,
+    _undo_triggers_on,
     binlog_position,
     fence_side,
     flip_state,
@@ -152,7 +155,8 @@ def _resume_forward(ctx: Context) -> dict[str, Any]:
     if ctx.m.replication.method == "dms" and ctx.facts.get("forward_from"):
         # From the source position noted after the reverse task stopped: the reverse task's changes are before
         # it (no loop), the application's writes since the flip after it (none lost).
-        out = start_dms_into(ctx, "target", ctx.m.replication.dms_task_arn, ctx.facts["forward_from"])
+        out = start_dms_into(ctx, "target", ctx.m.replication.dms_task_arn, ctx.facts["forward_from"],
+                             lambda: {"target_triggers_dropped": _triggers_off(ctx, "target", kept_on="source")})
         ctx.facts["forward_resumed"] = True
         return {"forward": "DMS: forward task running again from the source position noted while fenced", **out}
     return {"forward": "NOT RESUMED: no source position was noted (no reverse path ran)"}
@@ -208,6 +212,10 @@ def rollback_steps(ctx: Context) -> list[Step]:
              _drain_reverse, plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s}),
         Step("stop_reverse", "Stop the reverse path so nothing overwrites new source writes; note the source's "
              "position", _stop_reverse, _undo_stop_reverse),
+        *([Step("triggers", "Create the target's triggers on the source again: the reverse DMS task has stopped, "
+                "so they fire only for the application's writes from now on",
+                lambda x: {"source": _triggers_on(x, "target", "source")},
+                lambda x: _undo_triggers_on(x, "source", "target"))] if m.replication.reverse_path == "dms" else []),
         Step("unfence_source", "Make the source writable again (read_only asked through its parameter group)",
              lambda x: {"source": unfence_side(x, "source", wait=False)}, lambda x: refence_side(x, "source")),
         Step("seal", "Seal: read_only in effect on the target, no in-scope write after its fence in its binlog; "

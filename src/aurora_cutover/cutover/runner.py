@@ -127,14 +127,15 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
         for step in to_undo:
             if step.undo is None:
                 continue
-            t0 = time.monotonic()
+            t0, started = time.monotonic(), iso(utc_now())
             try:
                 what = step.undo(ctx)
-                res.undo.append({"step": step.name, "outcome": "undone", "detail": what,
-                                 "duration_s": round(time.monotonic() - t0, 3)})
+                res.undo.append({"step": step.name, "outcome": "undone", "detail": what, "started_utc": started,
+                                 "ended_utc": iso(utc_now()), "duration_s": round(time.monotonic() - t0, 3)})
             except Exception as uexc:  # keep undoing the rest; report each failure
                 all_undone = False
                 res.undo.append({"step": step.name, "outcome": "UNDO FAILED", "detail": _safe(uexc),
+                                 "started_utc": started, "ended_utc": iso(utc_now()),
                                  "duration_s": round(time.monotonic() - t0, 3)})
         res.state = "undone" if all_undone else "UNDO INCOMPLETE"
         failed_undo = "; ".join(f"{u['step']}: {u['detail']}" for u in res.undo if u["outcome"] != "undone")

@@ -12,12 +12,13 @@ import contextlib
 import dataclasses
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pymysql
 
 from aurora_cutover.config import Credentials, CredentialSource, resolve
-from aurora_cutover.cutover import probes
+from aurora_cutover.cutover import probes, triggers
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.lock import no_binlog
 from aurora_cutover.cutover.runner import Step
@@ -560,6 +561,9 @@ def _undo_stop_forward(ctx: Context) -> str:
         ctx.query("target", fence.start_replica(fl, rds=ctx.rds("target")))
         done.append(f"target: {fence.start_replica(fl, rds=ctx.rds('target'))}")
     else:
+        if "lock_accounts" in ctx.m.cutover.fence:  # a DMS target at rest keeps the application out by the lock
+            done.append("target: app accounts locked again: "
+                        + ", ".join(set_accounts_locked(ctx, "target", True)))
         done.append(_dms(ctx, lambda d: dms.start_task(d, ctx.m.replication.dms_task_arn,
                                                        ctx.undo_bound(60.0), "resume-processing")))
     return "; ".join(done)
@@ -583,12 +587,14 @@ def binlog_position(ctx: Context, side: str) -> str:
         raise StepFailed(str(exc)) from None
 
 
-def start_dms_into(ctx: Context, side: str, arn: str, position: str) -> dict[str, Any]:
+def start_dms_into(ctx: Context, side: str, arn: str, position: str,
+                   before_start: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
     """Start the DMS task that writes ``side`` from ``position`` and wait for ``running``.
 
     The task writes through an ordinary login, which read_only stops; so read_only on ``side`` is lifted
     and ``side`` stays fenced by the application accounts' lock (the DMS login is not one of them).
-    Without the account lock that would unfence ``side``: refused."""
+    Without the account lock that would unfence ``side``: refused. ``before_start`` runs once ``side`` is
+    writable and before the task applies anything (the triggers leave ``side`` there)."""
     fences = ctx.m.cutover.fence
     if fences and "lock_accounts" not in fences:
         raise StepFailed(f"a DMS task writing the {side} needs read_only OFF there, so the {side} must be fenced "
@@ -597,6 +603,8 @@ def start_dms_into(ctx: Context, side: str, arn: str, position: str) -> dict[str
     if int(ctx.one(side, fence.READ_ONLY_STATE)) == 1:
         out[f"{side}_read_only"] = set_read_only(ctx, side, False)
         ctx.facts[f"{side}_read_only_lifted_for_dms"] = True
+    if before_start is not None:
+        out.update(before_start())
     out["task"] = _dms(ctx, lambda d: dms.start_task(d, arn, ctx.bound(60.0), "start-replication", position))
     out["start_position"] = position
     return out
@@ -615,7 +623,8 @@ def _reverse(ctx: Context) -> dict[str, Any]:
         # Forward stopped, source fenced, drained: the target's position now is exactly "after everything".
         pos = binlog_position(ctx, "target")
         ctx.facts["reverse_from"] = pos
-        out = start_dms_into(ctx, "source", ctx.m.replication.reverse_dms_task_arn, pos)
+        out = start_dms_into(ctx, "source", ctx.m.replication.reverse_dms_task_arn, pos,
+                             lambda: {"source_triggers_dropped": _triggers_off(ctx, "source", kept_on="target")})
         ctx.facts["reverse_path"] = f"DMS task {ctx.m.replication.reverse_dms_task_arn} running from target {pos}"
         return {"reverse_path": ctx.facts["reverse_path"], **out}
     out = start_native_replication(ctx, "source")
@@ -630,10 +639,42 @@ def _undo_reverse(ctx: Context) -> str:
     if how == "dms":
         done = [_dms(ctx, lambda d: dms.stop_task(d, ctx.m.replication.reverse_dms_task_arn,
                                                   ctx.undo_bound(60.0)))]
+        if ctx.facts.get("triggers_dropped:source"):  # before read_only: DDL is refused once it is on
+            done.append(f"source: triggers back: {_triggers_on(ctx, 'target', 'source')}")
         if ctx.facts.pop("source_read_only_lifted_for_dms", False):
             done.append(set_read_only(ctx, "source", True, undo=True))
         return "; ".join(done)
     return "no reverse path"
+
+
+def _triggers_off(ctx: Context, side: str, *, kept_on: str) -> list[str]:
+    """DMS is about to apply to ``side``: its triggers go (``kept_on`` holds them), journaled first."""
+    try:
+        ctx.facts[f"triggers_dropped:{side}"] = triggers.names(ctx, side)
+        return triggers.remove(ctx, side, kept_on=kept_on)
+    except triggers.TriggerError as exc:
+        raise StepFailed(str(exc)) from None
+
+
+def _triggers_on(ctx: Context, src: str, dst: str) -> dict[str, Any]:
+    """The application is about to write ``dst`` (no DMS applies there any more): ``src``'s triggers too."""
+    try:
+        out = triggers.copy(ctx, src, dst)
+    except triggers.TriggerError as exc:
+        raise StepFailed(str(exc)) from None
+    ctx.facts[f"triggers_created:{dst}"] = out["created"]
+    ctx.facts.pop(f"triggers_dropped:{dst}", None)
+    return out
+
+
+def _undo_triggers_on(ctx: Context, dst: str, kept_on: str) -> str:
+    created = ctx.facts.pop(f"triggers_created:{dst}", None)
+    if not created:
+        return f"{dst}: no trigger was created"
+    try:
+        return f"{dst}: dropped trigger(s) {', '.join(triggers.remove(ctx, dst, kept_on=kept_on, only=created))}"
+    except triggers.TriggerError as exc:
+        raise StepFailed(str(exc)) from None
 
 
 def _verify(ctx: Context) -> dict[str, Any]:
@@ -663,6 +704,10 @@ def cutover_steps(ctx: Context) -> list[Step]:
              _undo_stop_forward, plan=lambda _c: {"method": m.replication.method}),
         Step("seal", "Seal: read_only in effect on the source, no in-scope write after the fence in its binlog; "
              "target writable", _seal, plan=lambda _c: {"read_only_apply_timeout_s": c.read_only_apply_timeout_s}),
+        *([Step("triggers", "Create the source's triggers on the target: the forward DMS task has stopped, so they "
+                "fire only for the application's writes from now on",
+                lambda x: {"target": _triggers_on(x, "source", "target")},
+                lambda x: _undo_triggers_on(x, "target", "source"))] if m.replication.method == "dms" else []),
         Step("reverse", "Start the reverse path target → source (for rollback)", _reverse, _undo_reverse,
              plan=lambda _c: {"reverse_path": m.replication.reverse_path if m.replication.reverse_path != "none"
                               else NO_REVERSE}),

@@ -78,11 +78,12 @@ def connect(m: Migration, side: Side, *, admin: bool = False, database: bool = T
         raise ConnectError(f"{where}: {_reason(exc)}") from None
     except (OSError, ssl.SSLError) as exc:
         raise ConnectError(f"{where}: {type(exc).__name__}: {exc}") from None
-    if ep.tls != "disabled" and ep.tls != "preferred":
+    if ep.tls != "disabled":  # PyMySQL silently talks plaintext to a server without TLS: refuse that
         state = describe_tls(conn, ep)
         if not state.enabled:
             conn.close()
-            raise ConnectError(f"{where}: tls = {ep.tls!r} but the server did not negotiate TLS")
+            raise ConnectError(f"{where}: tls = {ep.tls!r} but the server did not negotiate TLS — plaintext is "
+                               f"used only with an explicit {side}.tls = 'disabled'")
     return conn
 
 

@@ -178,4 +178,26 @@ def fence_readiness(admin: Any, side: str, m: Migration) -> tuple[list[str], dic
              "exempt_accounts": list(m.cutover.exempt_accounts),
              "writers": sorted({u for u, _p, _l in grants})}
     problems = sql.fence_problems(side, tuple(m.cutover.fence), users, accounts, bypass)
+    if side == "target" and m.replication.method == "dms":
+        problems += _dms_target_closed(admin, accounts, facts)
     return problems + sql.unfenced_writers(side, grants, covered), facts
+
+
+def _dms_target_closed(admin: Any, accounts: list[tuple[str, str]], facts: dict[str, Any]) -> list[str]:
+    """Before the cutover a DMS target is writable (read_only OFF: the DMS login is an ordinary one), so the
+    application's accounts must be locked there — else a stray write lands on it and nothing tells it from
+    DMS's own (both carry the target's GTIDs). The cutover unlocks them; the rollback locks them again."""
+    with admin.cursor() as cur:
+        cur.execute(fence.READ_ONLY_STATE)
+        if int(cur.fetchone()[0]) == 1:
+            facts["DMS target"] = "read_only ON (the DMS login writes through it)"
+            return []
+        open_ = []
+        for user, host in accounts:
+            cur.execute(fence.show_create_user(user, host))
+            if not fence.is_locked(sql._s(cur.fetchone()[0])):
+                open_.append(f"{user}@{host}")
+    facts["DMS target"] = "read_only OFF; application accounts " + ("unlocked: " + ", ".join(open_) if open_
+                                                                    else "locked")
+    return [f"{a} can log in to the DMS target and write it (read_only is OFF there so DMS can apply): lock it "
+            "until the cutover (ALTER USER ... ACCOUNT LOCK; the cutover unlocks it)" for a in open_]

@@ -93,6 +93,8 @@ class Server:
             # MariaDB's default (and RDS for MariaDB's): a fenced side's own tooling writes (the cutover lock,
             # which replication ignores) may sit after the position the other side replicates from.
             "gtid-strict-mode = OFF",
+            # as infra/terraform's parameter groups: a non-SUPER admin may create triggers with binlog on
+            "log-bin-trust-function-creators = 1",
             f"log-bin = {self.dir / 'binlog' / 'binlog'}",
             "binlog-format = ROW",
             "binlog-row-image = FULL",

@@ -221,6 +221,10 @@ class Lab:
         for name in BASELINE:
             self.source.run_sql_file(ROOT / "sql" / "baseline" / name, self.database)
         self.say(f"lab: loaded {', '.join(BASELINE)} into {self.database} on source")
+        if self.m.replication.method == "dms":  # the changes readiness asks for before a DMS migration
+            for path in sorted((ROOT / "sql" / "baseline" / "dms").glob("*.sql")):
+                self.source.run_sql_file(path, self.database)
+                self.say(f"lab: DMS mode: applied {path.relative_to(ROOT)} on source (see its header)")
 
     def _replication(self) -> None:
         status = self.target.query("SHOW SLAVE STATUS")
@@ -274,12 +278,23 @@ class Lab:
             return pos_file.read_text().strip()
         dump = self.dir / "snapshot.sql"
         cmd = [find_binary("mariadb-dump") or "mariadb-dump", f"--socket={self.source.socket}",
-               "--single-transaction", "--master-data=2", "--routines", "--triggers", "--events",
+               "--single-transaction", "--master-data=2", "--routines", "--skip-triggers", "--events",
                "--hex-blob", "--databases", self.database]
+        # No triggers on the target: DMS applies rows as SQL, so a trigger there would fire again on every
+        # applied row. DMS's full load creates none either; the cutover creates them (cutover/triggers.py).
         with open(dump, "wb") as out:
             subprocess.run(cmd, stdout=out, check=True, timeout=600)
         position = labdms.snapshot_position(dump)
         self.target.run_sql_file(dump, "mysql", log_bin=False)
+        # read_only is OFF for the DMS login, so the application's accounts are what keeps writers out of the
+        # target until the cutover unlocks them (readiness checks it: guardrails.probes._dms_target_closed).
+        with self.target.admin() as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            for user in self.m.cutover.app_accounts:
+                cur.execute("SELECT Host FROM mysql.user WHERE User = %s", (user,))
+                for (host,) in cur.fetchall():
+                    cur.execute(f"ALTER USER '{user}'@'{host}' ACCOUNT LOCK")
+        self.say(f"lab: application accounts {', '.join(self.m.cutover.app_accounts)} locked on the DMS target")
         pos_file.write_text(position)
         self.say(f"lab: snapshot copied to target at binlog {position} (the DMS task's CdcStartPosition)")
         return position

@@ -110,6 +110,8 @@ class Rehearsal:
             self.say("rehearsal: running 003_insert_during_migration.sql on the source while CDC is live")
             lab.source.run_sql_file(ROOT / "sql" / "baseline" / "003_insert_during_migration.sql", lab.database)
             lab.wait_replicated()
+            if lab.m.replication.method == "dms":
+                self._wait_cdc_latency_settled(lab)
             ready = self.product("readiness", ["-m", "readiness"]) if self.readiness else self.skipped(
                 "readiness", "not run (--skip-readiness): the cutover's gate judged the evidence already in the "
                 "reports dir")
@@ -131,6 +133,26 @@ class Rehearsal:
             # After the rollback the target is a replica of the source again: both must hold the same rows.
             self.product("final-data-checks", ["-m", "readiness", "checks/test_data_parity.py"])
         return self.write(started, summary)
+
+    def _wait_cdc_latency_settled(self, lab: Lab, timeout_s: float = 150.0) -> None:
+        """What an operator does after a bulk load under DMS: wait until CloudWatch's newest 1-minute CDC
+        latency is within max_lag_s again (the spike of the rows just generated stays in it up to a minute).
+        Bounded; readiness then judges the latency itself — this wait never turns it green."""
+        from aurora_cutover import aws
+        from aurora_cutover.replication import dms
+
+        m, t0 = lab.m, time.monotonic()
+        task = dms.describe_task(aws.client(m.aws, "dms"), m.replication.dms_task_arn)
+        instance = dms.instance_identifier(aws.client(m.aws, "dms"), task.instance_arn)
+        lat = None
+        while time.monotonic() - t0 < timeout_s:
+            lat = dms.latency(aws.client(m.aws, "cloudwatch"), task, instance)
+            if not dms.latency_problems(lat, m.thresholds.max_lag_s):
+                break
+            time.sleep(5.0)
+        now = f"{lat.source_s}s / {lat.target_s}s" if lat else "unknown"
+        self.say(f"rehearsal: DMS CDC latency (newest 1-minute max, source/target) {now} after "
+                 f"{time.monotonic() - t0:.0f}s of waiting for it to settle")
 
     def _generate(self, lab: Lab) -> None:
         from aurora_cutover.lab.datagen import generate
@@ -154,10 +176,12 @@ class Rehearsal:
             if "fence" not in t:
                 continue
             old, new = ("source", "target") if p.name == "cutover" else ("target", "source")
-            out.append(Switch(p.name, sid[old], sid[new], fence_t=t["fence"][1], fence_start_t=t["fence"][0],
-                              flip_t=t.get("flip", t["fence"])[1], verified_t=t.get("verify", t["fence"])[1]))
+            sw = Switch(p.name, sid[old], sid[new], fence_t=t["fence"][1], fence_start_t=t["fence"][0],
+                        flip_t=t.get("flip", t["fence"])[1], verified_t=t.get("verify", t["fence"])[1])
+            unfenced = undo_started(doc, "fence")  # an undone switch: the old primary takes writes again
+            out.append(dataclasses.replace(sw, until_t=unfenced) if unfenced is not None else sw)
         for i in range(len(out) - 1):
-            out[i] = dataclasses.replace(out[i], until_t=out[i + 1].fence_t)
+            out[i] = dataclasses.replace(out[i], until_t=min(out[i].until_t, out[i + 1].fence_t))
         return out
 
     def judge(self, lab: Lab, journal: Path) -> dict[str, Any]:
@@ -242,6 +266,16 @@ def step_times(doc: dict[str, Any]) -> dict[str, tuple[float, float]]:
         if key and s.get("started_utc") and s.get("ended_utc") and key not in out:
             out[key] = (_epoch(s["started_utc"]), _epoch(s["ended_utc"]))
     return out
+
+
+def undo_started(doc: dict[str, Any], step: str) -> float | None:
+    """When the undo of ``step`` began (epoch seconds), if the action was undone: from then on the side that
+    step fenced is legitimately writable again."""
+    action = doc.get(doc.get("phase", ""), {})
+    for u in action.get("undo") or doc.get("undo") or []:
+        if u.get("step") == step and u.get("started_utc"):
+            return _epoch(u["started_utc"])
+    return None
 
 
 def _epoch(stamp: str) -> float:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aurora_cutover.sql import triggers as tsql
+
 
 class DmsError(Exception):
     """The DMS API could not answer; the message names the call and the AWS error code."""
@@ -146,10 +148,16 @@ def table_problems(stats: list[dict[str, Any]], in_scope: list[str], schema: str
 
 @dataclass(frozen=True)
 class Latency:
-    source_s: float | None  # max over the window; None = no datapoints (unknown)
+    """CDC latency now — the newest 1-minute maximum CloudWatch holds (None = no datapoints: unknown) — and
+    the maximum over the window. Readiness judges now: a spike minutes ago (a bulk load) that the task has
+    caught up on is history for the evidence, not a reason to keep the gate shut."""
+
+    source_s: float | None
     target_s: float | None
     window: str
     datapoints: dict[str, list[float]] = field(default_factory=dict)
+    source_max_s: float | None = None
+    target_max_s: float | None = None
 
 
 def instance_identifier(dms: Any, instance_arn: str) -> str:
@@ -180,8 +188,29 @@ def latency(cloudwatch: Any, task: Task, instance_id: str, minutes: int = 5,
         dps = sorted(resp.get("Datapoints", []), key=lambda d: d["Timestamp"])
         points[metric] = [float(d["Maximum"]) for d in dps]
     src, tgt = points["CDCLatencySource"], points["CDCLatencyTarget"]
-    return Latency(max(src) if src else None, max(tgt) if tgt else None,
-                   f"{start.isoformat(timespec='seconds')}..{now.isoformat(timespec='seconds')}", points)
+    return Latency(src[-1] if src else None, tgt[-1] if tgt else None,
+                   f"{start.isoformat(timespec='seconds')}..{now.isoformat(timespec='seconds')}", points,
+                   max(src) if src else None, max(tgt) if tgt else None)
+
+
+def applied_side_triggers(conn: Any, database: str, in_scope: Any) -> list[tuple[str, str]]:
+    """(table, trigger) for every in-scope trigger on a side a DMS task writes: DMS applies rows as ordinary
+    SQL, so each fires again on every applied row (its rows arrive twice)."""
+    with conn.cursor() as cur:
+        cur.execute(*tsql.listing(database))
+        return [(str(t), str(n)) for n, t, _ in cur.fetchall() if in_scope(str(t))]
+
+
+def trigger_creation_problem(conn: Any, side: str) -> str | None:
+    """The cutover (or the rollback) will create triggers on ``side`` as the master user, who has no SUPER:
+    with the binlog on that needs log_bin_trust_function_creators = 1, or the step fails (1419)."""
+    with conn.cursor() as cur:
+        cur.execute(tsql.CREATE_SETTINGS)
+        log_bin, trust = (int(x) for x in cur.fetchone())
+    if log_bin and not trust:
+        return (f"{side}: log_bin_trust_function_creators = 0 with the binlog on: the master user cannot create "
+                "the triggers the cutover moves there (error 1419) — set it to 1 in the parameter group")
+    return None
 
 
 def latency_problems(lat: Latency, max_lag_s: float) -> list[str]:
@@ -191,7 +220,7 @@ def latency_problems(lat: Latency, max_lag_s: float) -> list[str]:
             out.append(f"{name}: no datapoints in {lat.window} — latency unknown (task idle, stopped, or the "
                        "metric is not published)")
         elif v > max_lag_s:
-            out.append(f"{name}: {v:g}s > max_lag_s {max_lag_s:g}s (max over {lat.window})")
+            out.append(f"{name}: {v:g}s > max_lag_s {max_lag_s:g}s (newest 1-minute maximum, in {lat.window})")
     return out
 
 

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,9 @@ class DriftResult:
     invalid_accepts: list[str]
     unused_accepts: list[str]
     headroom: list[autoinc.Headroom]
+    # DMS: triggers only on the source are not drift — the cutover creates them on the target once the forward
+    # task stops (a trigger on the side DMS applies to fires again on every applied row).
+    deferred: list[compare.Difference] = dataclasses.field(default_factory=list)
 
     @property
     def failing(self) -> list[compare.Difference]:
@@ -37,5 +41,11 @@ def run(source: Any, target: Any, m: Migration) -> DriftResult:
     diffs += compare.compare_definitions(snapshot.create_tables(source, src.database, both),
                                          snapshot.create_tables(target, tgt.database, both),
                                          src.flavour, tgt.flavour, explained)
+    deferred = [d for d in diffs if m.replication.method == "dms" and _source_only_trigger(d)]
+    diffs = [d for d in diffs if d not in deferred]
     diffs, invalid, unused = compare.accept(diffs, m.schema.accept)
-    return DriftResult(src, tgt, diffs, invalid, unused, autoinc.headroom(target, src, tgt))
+    return DriftResult(src, tgt, diffs, invalid, unused, autoinc.headroom(target, src, tgt), deferred)
+
+
+def _source_only_trigger(d: compare.Difference) -> bool:
+    return d.kind == "trigger" and not d.attribute and d.target is None

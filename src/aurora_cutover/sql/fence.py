@@ -14,6 +14,7 @@ a live 5.7/8.0 server: the lab runs MariaDB.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from aurora_cutover.db.flavour import Flavour
@@ -101,6 +102,18 @@ def account_hosts(users: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
 def account_lock(user: str, host: str, lock: bool) -> str:
     """``ACCOUNT LOCK`` exists in MySQL >= 5.7.6 and MariaDB >= 10.4: new logins are refused."""
     return f"ALTER USER {_lit(user)}@{_lit(host)} ACCOUNT {'LOCK' if lock else 'UNLOCK'}"
+
+
+def show_create_user(user: str, host: str) -> str:
+    """Its text says ``ACCOUNT LOCK`` when the account is locked (MySQL 5.7.6+, 8.0, MariaDB 10.4+)."""
+    return f"SHOW CREATE USER {_lit(user)}@{_lit(host)}"
+
+
+def is_locked(show_create_user_text: str) -> bool:
+    """>>> is_locked("CREATE USER `app`@`%` IDENTIFIED BY PASSWORD '*..' ACCOUNT LOCK")
+    True
+    """
+    return bool(re.search(r"\bACCOUNT\s+LOCK\b", show_create_user_text, re.I))
 
 
 def sessions_of(users: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
