@@ -198,6 +198,7 @@ class LabSettings:
     dir: str = ".lab"  # relative to the config file
     parameter_apply_delay_s: float = 2.0  # like RDS applying a dynamic parameter
     route53_propagation_s: float = 3.0  # a change stays PENDING this long (Route 53: tens of seconds)
+    dms_state_delay_s: float = 1.5  # a DMS task's state change (stop, start) takes this long (AWS: tens of s)
 
 
 @dataclass(frozen=True)
@@ -339,8 +340,8 @@ def _check_semantics(m: Migration) -> None:
                               "read_only fence (Aurora refuses SET GLOBAL read_only)")
     if m.cutover.read_only_apply_timeout_s <= 0:
         raise ConfigError("cutover.read_only_apply_timeout_s: must be > 0")
-    if m.lab.parameter_apply_delay_s < 0 or m.lab.route53_propagation_s < 0:
-        raise ConfigError("lab.parameter_apply_delay_s/route53_propagation_s: must be >= 0")
+    if m.lab.parameter_apply_delay_s < 0 or m.lab.route53_propagation_s < 0 or m.lab.dms_state_delay_s < 0:
+        raise ConfigError("lab.parameter_apply_delay_s/route53_propagation_s/dms_state_delay_s: must be >= 0")
     if not m.dns.zone_id and not m.dns.zone_name:
         raise ConfigError("dns.zone_id: missing (or give dns.zone_name)")
     if m.dns.resolver != "system":

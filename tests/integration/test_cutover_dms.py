@@ -67,11 +67,11 @@ def _restore(lab, d: LabDms) -> None:
     reset_route53(lab)  # the record back to the source; parameter groups re-seeded (DMS mode: both writable)
     for side in ("source", "target"):
         lab.set_read_only(side, False)
-    for server in (lab.source, lab.target):
+    for side, server in (("source", lab.source), ("target", lab.target)):
         with server.admin() as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
             # the DMS target at rest: app locked (read_only is off for DMS); the source open
-            cur.execute(f"ALTER USER 'app'@'%' ACCOUNT {'LOCK' if server is lab.target else 'UNLOCK'}")
+            cur.execute(f"ALTER USER 'app'@'%' ACCOUNT {'LOCK' if side == 'target' else 'UNLOCK'}")
             cur.execute("DROP TABLE IF EXISTS _aurora_cutover.cutover_lock")
     if _triggers(lab, "source"):  # triggers only where the application writes (DMS would fire them again)
         for name in _triggers(lab, "target"):
@@ -114,6 +114,7 @@ def test_dms_cutover_and_rollback_carry_writes_both_ways(lab, tmp_path):
         assert _status(d, r.reverse_dms_task_arn) == "stopped"
         assert _status(d, r.dms_task_arn) == "running"
         assert _triggers(lab, "source") == moved and _triggers(lab, "target") == set()
+        assert "ACCOUNT LOCK" in lab.target.query("SHOW CREATE USER 'app'@'%'")[0][0]  # the DMS target at rest
         assert _audit_rows_after_status_change(lab, "source") == (1, 1), "an audit row doubled or went missing"
         on_source = f"dms-after-rollback:{tok}"
         assert app_write_rows(m, on_source, 3) == 1

@@ -56,6 +56,22 @@ def test_a_short_rehearsal_loses_no_write_and_keeps_one_primary(lab_dir: Path, t
     assert "REHEARSAL" in out and "lost writes: 0" in out
     html = next(tmp_path.glob("*-rehearsal.html")).read_text()
     assert "data:image/png;base64," in html and "-cutover.html" in html
+    assert_no_secret_leaked(lab_dir / "migration.toml", tmp_path, out)
+
+
+def assert_no_secret_leaked(config: Path, reports: Path, output: str) -> None:
+    """No password of any lab login (Secrets Manager's values) appears in any report, evidence file, journal,
+    the lab's process logs or the run's output — readiness, cutover and rollback all ran."""
+    from aurora_cutover.lab.setup import Lab, lab_config
+
+    lab = Lab(lab_config(str(config)))
+    values = {v["password"] for v in lab.secret_values().values()}
+    assert values and all(len(v) >= 12 for v in values), "lab secrets too short to search for"
+    files = [p for p in reports.rglob("*") if p.is_file()] + sorted(Path(lab.dir).glob("*.log"))
+    assert any(p.suffix == ".html" for p in files) and any(p.suffix == ".log" for p in files), files
+    leaks = [str(p) for p in files if any(v in p.read_text(errors="replace") for v in values)]
+    leaks += ["the rehearsal's output"] if any(v in output for v in values) else []
+    assert not leaks, f"a secret value appears in: {leaks}"
 
 
 def test_without_a_fence_the_rehearsal_shows_split_brain_and_lost_writes(lab_dir: Path, tmp_path: Path) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aurora_cutover.rehearsal.verify import Switch, availability, lost_writes, split_brain, verify
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def w(seq: int, op: str, row_id: int, t: float, ok: bool = True, sid: int = 1, ambiguous: bool = False):
@@ -75,3 +79,23 @@ def test_an_undone_switch_counts_old_primary_writes_as_split_brain_only_until_it
                fence_start_t=unfenced - 4, until_t=unfenced)
     recs = [w(1, "insert", 10, unfenced - 1), w(2, "insert", 11, unfenced + 1)]  # fenced source wrote: red
     assert [b["seq"] for b in split_brain(recs, [s])] == [1]
+
+
+def test_the_gap_target_adds_each_wait_aws_imposes_inside_the_window_by_name() -> None:
+    import dataclasses
+
+    from aurora_cutover.config import parse
+    from aurora_cutover.rehearsal.run import window_waits
+
+    m = parse((ROOT / "migration.toml").read_text())
+    native = window_waits(m)
+    assert native == {"cutover": {"source read_only applied (the seal waits for it)": 2.0},
+                      "rollback": {"target read_only applied (the seal waits for it)": 2.0}}
+    dms = window_waits(dataclasses.replace(m, replication=dataclasses.replace(
+        m.replication, method="dms", reverse_path="dms")))
+    assert sum(dms["cutover"].values()) == 2.0 + 1.5 + 2.0 + 1.5 and sum(dms["rollback"].values()) == 3.5
+    recs = [w(1, "insert", 10, 0.0), w(2, "insert", 11, 9.0, sid=2)]  # a 9 s gap around the switch
+    s = Switch("cutover", 1, 2, fence_t=1.0, flip_t=4.0, verified_t=8.0, fence_start_t=0.5)
+    assert not verify(recs, {10: "tok1", 11: "tok2"}, [s], ttl_s=1, propagation_s=3, waits_s=native)["targets_met"]
+    got = verify(recs, {10: "tok1", 11: "tok2"}, [s], ttl_s=1, propagation_s=3, waits_s=dms)
+    assert got["targets_met"] and got["switches"]["cutover"]["target_max_write_gap_s"] == 12.0

@@ -134,6 +134,14 @@ def app_sessions(ctx: Context, side: str, *, include_killed: bool = False) -> li
             for r in ctx.query(side, q, args) if include_killed or r[4] not in ("Killed",)]
 
 
+def other_sessions(ctx: Context, side: str) -> list[str]:
+    """Client sessions on ``side`` of every account but the application's and the admin's (replication
+    threads and the server's own aside): batch jobs, BI, a DMS task — who still uses the old primary."""
+    admin = ctx.m.endpoint(side).admin_login
+    q, args = fence.sessions_except(tuple(ctx.m.cutover.app_accounts) + ((admin.user,) if admin else ()))
+    return [f"{r[0]} {r[1]}@{r[2]}" for r in ctx.query(side, q, args)][:50]
+
+
 def wait_sessions_gone(ctx: Context, side: str, timeout_s: float) -> list[str]:
     """Poll until no application session is left on ``side`` (killing any that logged in meanwhile); returns
     the ones still there when the time is up."""

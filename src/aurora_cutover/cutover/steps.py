@@ -22,8 +22,7 @@ from aurora_cutover.cutover import probes, triggers
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.lock import no_binlog
 from aurora_cutover.cutover.runner import Step
-from aurora_cutover.db import connect
-from aurora_cutover.db.connect import _ssl_args
+from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.dns import flip as dnsflip
 from aurora_cutover.dns import record as dnsrecord
 from aurora_cutover.dns.resolve import ResolveError
@@ -380,7 +379,8 @@ VERIFY_ANSWERS = 3  # in a row on the new side: during propagation one answer pr
 def verify_on(ctx: Context, side: str) -> dict[str, Any]:
     """The name resolves to ``side``, the app lands there and can write; no app session left on the other."""
     ep, other = ctx.m.endpoint(side), OTHER[side]
-    ttl = ctx.m.dns.ttl
+    rec = ctx.facts.get("record")  # resolvers cache for the record's own TTL, whatever the config says
+    ttl = max(ctx.m.dns.ttl, int(getattr(rec, "ttl", 0) or 0))
     time.sleep(ctx.bound(float(ttl)))  # resolvers may serve the old answer for one TTL
     want = _expected_addresses(ctx, side)
     limit = time.monotonic() + ctx.bound(float(ttl) + ctx.m.cutover.verify_grace_s)
@@ -402,13 +402,14 @@ def verify_on(ctx: Context, side: str) -> dict[str, Any]:
         time.sleep(0.2 if agreeing == 0 else 0.05)
     login = app_login(ctx)
     server_id = int(ctx.one(side, "SELECT @@server_id"))
+    # The name points to ``side`` (above); the canary session goes to the endpoint itself through db.connect, so
+    # its TLS checks what the config asks (verify-identity: RDS/Aurora certificates name the instance/cluster
+    # endpoints, never a custom CNAME such as the switch name).
     try:
-        app = pymysql.connect(host=got[0], port=ep.port, user=login.user, password=login.password.reveal(),
-                              database=ep.database, connect_timeout=ep.connect_timeout_s, read_timeout=10,
-                              write_timeout=10, autocommit=True, **_ssl_args(ep))
-    except pymysql.MySQLError as exc:
-        raise StepFailed(f"app login {login.user} through {ctx.m.dns.record_name} ({got[0]}) refused: "
-                         f"{exc.args[1] if len(exc.args) > 1 else exc}") from None
+        app = connect(ctx.m, side, login=login, read_timeout_s=10)  # type: ignore[arg-type]
+    except ConnectError as exc:
+        raise StepFailed(f"app login {login.user} on {side} ({ctx.m.dns.record_name} → {got[0]}) refused: "
+                         f"{exc}") from None
     canary = f"canary:{ctx.action}:{ctx.run_id}"[:64]
     try:
         with app.cursor() as cur:
@@ -442,7 +443,9 @@ def verify_on(ctx: Context, side: str) -> dict[str, Any]:
     ctx.facts["verified_at"] = time.monotonic()
     ctx.facts["verified_utc"] = iso(utc_now())
     out = {"resolves_to": list(got), "server_id": server_id, "canary": canary, "app_login": login.user,
-           "stragglers_killed": killed}
+           "waited_ttl_s": ttl, "stragglers_killed": killed,
+           # not the application's, not fenced: listed so the operator sees who still talks to the old primary
+           "other_sessions_on_old_primary": probes.other_sessions(ctx, other)}
     if stragglers:
         listed = ", ".join(f"{s['id']} {s['user']}@{s['host']}" for s in stragglers[:10])
         raise StepFailed(f"{len(stragglers)} application session(s) still on {other} after TTL + grace: {listed}")

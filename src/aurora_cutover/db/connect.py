@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import pymysql
 
-from aurora_cutover.config import Endpoint, Migration
+from aurora_cutover.config import Credentials, Endpoint, Migration
 
 Side = Literal["source", "target"]
 
@@ -52,7 +52,8 @@ def _ssl_args(ep: Endpoint) -> dict[str, Any]:
 
 
 def connect(m: Migration, side: Side, *, admin: bool = False, database: bool = True,
-            autocommit: bool = True, read_timeout_s: float | None = None) -> pymysql.connections.Connection:
+            autocommit: bool = True, read_timeout_s: float | None = None,
+            login: Credentials | None = None) -> pymysql.connections.Connection:
     ep: Endpoint = m.endpoint(side)
     kwargs: dict[str, Any] = {
         "connect_timeout": ep.connect_timeout_s,
@@ -66,7 +67,7 @@ def connect(m: Migration, side: Side, *, admin: bool = False, database: bool = T
     if database:
         kwargs["database"] = ep.database
     # The admin is the RDS/Aurora master user over TCP + TLS like every other login: no socket, no SUPER.
-    login = ep.admin_login if admin else ep.login
+    login = login or (ep.admin_login if admin else ep.login)
     if login is None:
         which = "admin_credentials" if admin else "credentials"
         raise ConnectError(f"{side}: no {which} configured ({side}.{which})")

@@ -201,11 +201,12 @@ class Rehearsal:
                                 (base, base + 1_000_000), database=lab.database))
         m = load(self.config)
         result = verify(records, rows, self.switches(), ttl_s=m.dns.ttl, propagation_s=m.lab.route53_propagation_s,
-                        apply_delay_s=m.lab.parameter_apply_delay_s)
+                        apply_delay_s=m.lab.parameter_apply_delay_s, waits_s=window_waits(m))
         result["final_primary"] = final.role
         result.update(replication_method=m.replication.method, reverse_path=m.replication.reverse_path,
                       ttl_s=m.dns.ttl, route53_propagation_s=m.lab.route53_propagation_s,
                       parameter_apply_delay_s=m.lab.parameter_apply_delay_s,
+                      dms_state_delay_s=m.lab.dms_state_delay_s,
                       parameter_violations=len(params.violations(Path(m.lab.dir))))
         # A lab that had to revert a forbidden SET GLOBAL proves nothing about AWS.
         result["targets_met"] = result["targets_met"] and not result["parameter_violations"]
@@ -266,6 +267,21 @@ def step_times(doc: dict[str, Any]) -> dict[str, tuple[float, float]]:
         if key and s.get("started_utc") and s.get("ended_utc") and key not in out:
             out[key] = (_epoch(s["started_utc"]), _epoch(s["ended_utc"]))
     return out
+
+
+def window_waits(m: Any) -> dict[str, dict[str, float]]:
+    """The waits AWS imposes between the fence and the flip, by switch — the lab's delays standing in for
+    RDS applying a parameter and DMS changing a task's state (both far longer on AWS)."""
+    apply, dms, r = m.lab.parameter_apply_delay_s, m.lab.dms_state_delay_s, m.replication
+    cut = {"source read_only applied (the seal waits for it)": apply}
+    back = {"target read_only applied (the seal waits for it)": apply}
+    if r.method == "dms":
+        cut["forward DMS task stopped"] = dms
+    if r.reverse_path == "dms":
+        cut["source read_only lifted for the reverse DMS task"] = apply
+        cut["reverse DMS task running before the flip"] = dms
+        back["reverse DMS task stopped"] = dms
+    return {"cutover": cut, "rollback": back}
 
 
 def undo_started(doc: dict[str, Any], step: str) -> float | None:

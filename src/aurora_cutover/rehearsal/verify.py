@@ -124,17 +124,22 @@ def availability(records: list[dict[str, Any]], s: Switch, margin_s: float = 5.0
 
 
 def verify(records: list[dict[str, Any]], final_rows: dict[int, str], switches: list[Switch],
-           ttl_s: float, propagation_s: float = 0.0, apply_delay_s: float = 0.0) -> dict[str, Any]:
+           ttl_s: float, propagation_s: float = 0.0, apply_delay_s: float = 0.0,
+           waits_s: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """``propagation_s``: how long a Route 53 change stays PENDING; ``apply_delay_s``: how long RDS takes to
     apply the fence's read_only (both the lab's settings, longer on AWS). The flip waits for the second (the
     seal), clients may see the old answer through the first, then one TTL: the gap target is
-    1 s + TTL + propagation + apply delay."""
+    1 s + TTL + propagation + apply delay. ``waits_s``: per switch, every wait AWS imposes inside the window
+    by name (DMS: the tasks' state changes, read_only lifted for the reverse task) — replaces the apply delay
+    for that switch, and each is listed beside the target."""
     lost = lost_writes(records, final_rows)
     brain = split_brain(records, switches)
     per_switch = {s.name: availability(records, s) for s in switches}
-    target = round(1.0 + ttl_s + propagation_s + apply_delay_s, 3)
     for name, a in per_switch.items():
+        waits = (waits_s or {}).get(name) or {"read_only applied (the seal waits for it)": apply_delay_s}
+        target = round(1.0 + ttl_s + propagation_s + sum(waits.values()), 3)
         a["target_max_write_gap_s"] = target
+        a["target_waits_s"] = waits
         a["meets_gap_target"] = a["max_write_gap_s"] <= target
         a["split_brain_writes"] = sum(1 for b in brain if b["switch"] == name)
     writes = [r for r in records if r.get("op") in WRITE_OPS]

@@ -100,6 +100,7 @@ class LabDms:
         port = self.endpoint.rsplit(":", 1)[1]
         procs.start(self.lab.dir, "dms", [sys.executable, "-m", "aurora_cutover.lab.dms.service",
                                           "--host", "127.0.0.1", "--port", port, "--region", self.lab.m.aws.region,
+                                          "--delay-s", str(self.lab.m.lab.dms_state_delay_s),
                                           "--cloudwatch", self.lab.aws.endpoint, "--ca-file",
                                           str(self.lab.dir / "tls" / "ca.pem"), "--state-dir", str(self.state_dir)])
         deadline = time.monotonic() + timeout_s
