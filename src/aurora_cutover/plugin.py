@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import html
 import os
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,9 @@ import pytest
 
 from aurora_cutover.config import ConfigError, Migration, load
 from aurora_cutover.db import ConnectError, alive, connect
+from aurora_cutover.evidence import index
 from aurora_cutover.evidence.extras import html_facts, html_table
+from aurora_cutover.evidence.html_hooks import HtmlHooks
 from aurora_cutover.evidence.record import SessionEvidence, first_line, new_stem
 
 PHASES = ("readiness", "cutover", "rollback")
@@ -104,8 +105,10 @@ def pytest_configure(config: pytest.Config) -> None:
     title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.migration.name}"
     ev = SessionEvidence(phase=label, stem=new_stem(reports, label), title=title, fingerprint=m.fingerprint(),
                          config_path=m.path, migration=m.migration.name, confirm=bool(config.getoption("confirm")),
-                         markexpr=config.option.markexpr or "", partial=partial_because(config, phase))
+                         markexpr=config.option.markexpr or "", partial=partial_because(config, phase),
+                         freshness_s=m.thresholds.evidence_freshness_s)
     config.stash[_SESSION] = ev
+    config.pluginmanager.register(HtmlHooks(ev, m.thresholds.max_lag_s), "aurora_cutover.html_hooks")
     if config.option.tbstyle == "auto":  # an operator reads the failing check and its message, not our source
         config.option.tbstyle = "short"
     if not config.getoption("htmlpath", None):
@@ -183,21 +186,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def pytest_html_report_title(report: Any) -> None:
-    ev = _session(report.config if hasattr(report, "config") else None)
-    if ev is not None:
-        report.title = ev.title
-
-
-def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: Any) -> None:
-    """Say in the report which checks were set aside as not applicable, and why."""
-    ev = _session(session.config)
-    skipped = (ev.session_data.get("not_applicable") or []) if ev is not None else []
-    if skipped:
-        items = "".join(f"<li>{html.escape(x['nodeid'])} — {html.escape(x['reason'])}</li>" for x in skipped)
-        postfix.append(f"<p>Not applicable to this migration (deselected, not run):</p><ul>{items}</ul>")
-
-
 def _session(config: pytest.Config | None) -> SessionEvidence | None:
     return None if config is None else config.stash.get(_SESSION, None)
 
@@ -262,7 +250,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if ev is None:
         return
     doc = ev.write(config.stash.get(_EXIT, 1))
-    print(f"\nevidence: {ev.json_path} ({doc['outcome'].upper()}: {doc['reason']})\nreport:   {ev.html_path}")
+    print(f"\nevidence: {ev.json_path} ({doc['verdict']}: {doc['reason']})\nreport:   {ev.html_path}")
+    print(f"index:    {index.write(ev.json_path.parent)}")
 
 
 # --------------------------------------------------------------------------- fixtures
