@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from aurora_cutover.evidence import gate as gates
-from aurora_cutover.plugin import session_evidence
+from aurora_cutover.plugin import session_evidence, session_hooks
 
 
 def _reports_dir(config: pytest.Config) -> Path:
@@ -40,14 +40,27 @@ def cutover_gate(pytestconfig: pytest.Config) -> gates.Gate:
 
 @pytest.fixture
 def checkpoint(pytestconfig: pytest.Config) -> Any:
-    """Store the action's record in the session evidence and write the JSON now (outcome 'failed' until done)."""
+    """Store the action's record in the session evidence and write the JSON now (outcome 'failed' until done);
+    fire the after-step hooks ([hooks] dir) and record every hook that ran."""
     ev = session_evidence(pytestconfig)
+    hooks = session_hooks(pytestconfig)
 
     def save(doc: dict[str, Any]) -> None:
+        if hooks is not None:
+            hooks.on_progress(doc)
         if ev is not None:
             ev.session_data[doc["action"]] = doc
+            if hooks is not None and hooks.fired:
+                ev.session_data["hooks"] = hooks.as_evidence()
             ev.write(1)
     return save
+
+
+@pytest.fixture
+def step_hooks(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """The runner's before:<step> hooks: a failing on-before-* hook stops the action before that step."""
+    hooks = session_hooks(pytestconfig)
+    return hooks.before_step_hooks() if hooks is not None else {}
 
 
 @pytest.fixture

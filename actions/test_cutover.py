@@ -18,7 +18,7 @@ def test_readiness_evidence_is_green_fresh_and_untampered(readiness_gate, eviden
     assert readiness_gate.ok, readiness_gate.reason
 
 
-def test_cut_over_to_the_target(migration, aws, readiness_gate, confirmed, checkpoint, evidence):
+def test_cut_over_to_the_target(migration, aws, readiness_gate, confirmed, checkpoint, step_hooks, evidence):
     show_plan(evidence, *plan(migration, "cutover", aws("route53")))
     if not confirmed:
         evidence.record("dry run", "nothing was changed; rerun with --confirm to cut over")
@@ -26,7 +26,7 @@ def test_cut_over_to_the_target(migration, aws, readiness_gate, confirmed, check
     assert readiness_gate.ok, f"gate: {readiness_gate.reason}"
     res, doc = run_action("cutover", migration, route53=aws("route53"), aws=aws,
                           relied_on={"path": readiness_gate.path, "sha256": readiness_gate.json_sha256},
-                          on_progress=checkpoint)
+                          hooks=step_hooks, on_progress=checkpoint)
     show_result(evidence, res, doc, ("state", "write_unavailability_s", "reverse_path_state",
                                      "record_before", "record_after"))
     assert res.ok, f"cutover {res.state}: {res.message}"

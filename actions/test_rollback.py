@@ -17,7 +17,8 @@ def test_cutover_evidence_shows_the_flip(cutover_gate, evidence):
     assert cutover_gate.ok, cutover_gate.reason
 
 
-def test_roll_back_to_the_source(migration, aws, cutover_gate, confirmed, checkpoint, evidence, pytestconfig):
+def test_roll_back_to_the_source(migration, aws, cutover_gate, confirmed, checkpoint, step_hooks, evidence,
+                                 pytestconfig):
     show_plan(evidence, *plan(migration, "rollback", aws("route53")))
     if not confirmed:
         evidence.record("dry run", "nothing was changed; rerun with --confirm to roll back")
@@ -26,7 +27,7 @@ def test_roll_back_to_the_source(migration, aws, cutover_gate, confirmed, checkp
     accept = bool(pytestconfig.getoption("accept_data_loss"))
     res, doc = run_action("rollback", migration, route53=aws("route53"), aws=aws, accept_data_loss=accept,
                           relied_on={"path": cutover_gate.path, "sha256": cutover_gate.json_sha256},
-                          on_progress=checkpoint)
+                          hooks=step_hooks, on_progress=checkpoint)
     show_result(evidence, res, doc, ("state", "write_unavailability_s", "record_before", "record_after",
                                      "ACCEPT_DATA_LOSS"))
     assert res.ok, f"rollback {res.state}: {res.message}"

@@ -28,6 +28,7 @@ def test_heartbeat_lag_is_within_max_lag(migration, servers, evidence):
                      round(s.resolution_s, 4), s.source_seq, s.target_seq] for s in samples],
                    note=f"max_lag_s {t.max_lag_s:g}, heartbeat_stale_s {t.heartbeat_stale_s:g}, "
                         f"max_clock_skew_s {t.max_clock_skew_s:g}; lag is measured on the source's clock")
+    evidence.record("lag now s", round(samples[-1].lag_s, 3))
     evidence.record("max lag s", round(max(s.lag_s for s in samples), 3))
     evidence.record("clock skew source-local s", round(samples[-1].skew_source_local_s, 4))
     evidence.record("clock skew target-local s", round(samples[-1].skew_target_local_s, 4))

@@ -25,6 +25,8 @@ def test_target_schema_matches_the_source(result, evidence):
     cosmetic = [d for d in diffs if d.classification == "cosmetic"]
     accepted = [d for d in diffs if d.accepted]
     real = result.failing
+    for cls, found in (("real", real), ("accepted", accepted), ("cosmetic", cosmetic)):
+        evidence.record(f"drift {cls}", len(found))  # the first screen's "drift findings by class"
     if cosmetic:
         evidence.table("Cosmetic differences (allowed)", [*cols, "rules"],
                        [[d.ref, d.kind, d.attribute, d.source, d.target, ", ".join(d.rules)] for d in cosmetic])

@@ -202,6 +202,15 @@ class LabSettings:
 
 
 @dataclass(frozen=True)
+class HookSettings:
+    """gh-ost style hooks: executables named after events (aurora_cutover.hooks.EVENTS) in ``dir``."""
+
+    dir: str = ""  # relative to the config file; "" = no hooks
+    timeout_s: float = 30.0  # each hook is killed after this long (a failing on-before-* then stops the action)
+    status_interval_s: float = 300.0  # on-status during a long session
+
+
+@dataclass(frozen=True)
 class MigrationInfo:
     name: str
 
@@ -221,6 +230,7 @@ class Migration:
     settings: Settings = field(default_factory=Settings)
     application: Application = field(default_factory=Application)
     lab: LabSettings = field(default_factory=LabSettings)
+    hooks: HookSettings = field(default_factory=HookSettings)
     path: str = ""  # where it was loaded from; not part of the fingerprint
 
     def endpoint(self, side: str) -> Endpoint:
@@ -232,6 +242,7 @@ class Migration:
         """sha256 of the config as loaded, without secrets or its path: same migration, same print."""
         public = _public(self)
         public.pop("lab", None)  # where the lab keeps its files is not part of the migration
+        public.pop("hooks", None)  # nor who is told about it (the evidence records every hook that ran)
         return hashlib.sha256(json.dumps(public, sort_keys=True).encode()).hexdigest()
 
 
@@ -342,6 +353,8 @@ def _check_semantics(m: Migration) -> None:
         raise ConfigError("cutover.read_only_apply_timeout_s: must be > 0")
     if m.lab.parameter_apply_delay_s < 0 or m.lab.route53_propagation_s < 0 or m.lab.dms_state_delay_s < 0:
         raise ConfigError("lab.parameter_apply_delay_s/route53_propagation_s/dms_state_delay_s: must be >= 0")
+    if m.hooks.timeout_s <= 0 or m.hooks.status_interval_s <= 0:
+        raise ConfigError("hooks.timeout_s/status_interval_s: must be > 0")
     if not m.dns.zone_id and not m.dns.zone_name:
         raise ConfigError("dns.zone_id: missing (or give dns.zone_name)")
     if m.dns.resolver != "system":
@@ -449,6 +462,12 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
     lab_dir = m.lab.dir if Path(m.lab.dir).is_absolute() else str((p.parent / m.lab.dir).resolve())
     m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
                             lab=dataclasses.replace(m.lab, dir=lab_dir))
+    if m.hooks.dir:
+        from aurora_cutover.hooks import check_dir  # the event names live with the hooks
+
+        hooks_dir = m.hooks.dir if Path(m.hooks.dir).is_absolute() else str((p.parent / m.hooks.dir).resolve())
+        check_dir(Path(hooks_dir))
+        m = dataclasses.replace(m, hooks=dataclasses.replace(m.hooks, dir=hooks_dir))
     if not resolve_secrets:  # the lab: it creates the files the config names
         return m
     _check_files(m, p)

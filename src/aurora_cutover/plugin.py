@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import html
 import os
 from pathlib import Path
 from typing import Any
@@ -22,14 +21,24 @@ import pytest
 
 from aurora_cutover.config import ConfigError, Migration, load
 from aurora_cutover.db import ConnectError, alive, connect
+from aurora_cutover.evidence import index
 from aurora_cutover.evidence.extras import html_facts, html_table
+from aurora_cutover.evidence.html_hooks import HtmlHooks
 from aurora_cutover.evidence.record import SessionEvidence, first_line, new_stem
+from aurora_cutover.hooks import Hooks, StatusTicker
 
 PHASES = ("readiness", "cutover", "rollback")
 ACTIONS = ("cutover", "rollback")
 _SESSION = pytest.StashKey[SessionEvidence]()
 _MIGRATION = pytest.StashKey[Migration]()
 _TEST_DATA = pytest.StashKey["Evidence"]()
+_HOOKS = pytest.StashKey[Hooks]()
+_TICKER = pytest.StashKey[StatusTicker]()
+_COLLECTED = pytest.StashKey[int]()
+# The session's last word per phase → the hook told about it (step events fire from actions/conftest.py).
+SESSION_EVENTS = {("readiness", "GO"): "on-readiness-verdict", ("readiness", "NO-GO"): "on-readiness-verdict",
+                  ("cutover-dryrun", "DRY RUN"): "on-cutover-armed", ("cutover", "DONE"): "on-cutover",
+                  ("rollback", "DONE"): "on-rollback"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -104,8 +113,12 @@ def pytest_configure(config: pytest.Config) -> None:
     title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.migration.name}"
     ev = SessionEvidence(phase=label, stem=new_stem(reports, label), title=title, fingerprint=m.fingerprint(),
                          config_path=m.path, migration=m.migration.name, confirm=bool(config.getoption("confirm")),
-                         markexpr=config.option.markexpr or "", partial=partial_because(config, phase))
+                         markexpr=config.option.markexpr or "", partial=partial_because(config, phase),
+                         freshness_s=m.thresholds.evidence_freshness_s)
     config.stash[_SESSION] = ev
+    config.pluginmanager.register(HtmlHooks(ev, m.thresholds.max_lag_s), "aurora_cutover.html_hooks")
+    hooks = config.stash[_HOOKS] = Hooks.from_config(m, phase=label, report=ev.html_path, evidence=ev.json_path)
+    config.stash[_TICKER] = StatusTicker(hooks, m.hooks.status_interval_s, lambda: _status(config)).start()
     if config.option.tbstyle == "auto":  # an operator reads the failing check and its message, not our source
         config.option.tbstyle = "short"
     if not config.getoption("htmlpath", None):
@@ -183,19 +196,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def pytest_html_report_title(report: Any) -> None:
-    ev = _session(report.config if hasattr(report, "config") else None)
-    if ev is not None:
-        report.title = ev.title
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_COLLECTED] = len(session.items)
 
 
-def pytest_html_results_summary(prefix: list[str], summary: list[str], postfix: list[str], session: Any) -> None:
-    """Say in the report which checks were set aside as not applicable, and why."""
-    ev = _session(session.config)
-    skipped = (ev.session_data.get("not_applicable") or []) if ev is not None else []
-    if skipped:
-        items = "".join(f"<li>{html.escape(x['nodeid'])} — {html.escape(x['reason'])}</li>" for x in skipped)
-        postfix.append(f"<p>Not applicable to this migration (deselected, not run):</p><ul>{items}</ul>")
+def _status(config: pytest.Config) -> dict[str, object]:
+    """on-status facts: how far the session is and a rough ETA (mean test time x tests left)."""
+    ev = _session(config)
+    done = list(ev.tests.values()) if ev is not None else []
+    total = config.stash.get(_COLLECTED, 0)
+    mean = sum(t.duration_s for t in done) / len(done) if done else 0.0
+    return {"tests_done": len(done), "tests_total": total, "failed": sum(t.outcome != "passed" for t in done),
+            "eta_s": round(mean * max(total - len(done), 0), 1) if done else ""}
+
+
+def session_hooks(config: pytest.Config) -> Hooks | None:
+    """For action code: the session's hooks (fired at step boundaries through the runner's before:<step>)."""
+    return config.stash.get(_HOOKS, None)
 
 
 def _session(config: pytest.Config | None) -> SessionEvidence | None:
@@ -261,8 +278,21 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     ev = _session(config)
     if ev is None:
         return
-    doc = ev.write(config.stash.get(_EXIT, 1))
-    print(f"\nevidence: {ev.json_path} ({doc['outcome'].upper()}: {doc['reason']})\nreport:   {ev.html_path}")
+    exitstatus = config.stash.get(_EXIT, 1)
+    ticker = config.stash.get(_TICKER, None)
+    if ticker is not None:
+        ticker.stop()
+    doc = ev.write(exitstatus)
+    hooks = config.stash.get(_HOOKS, None)
+    event = SESSION_EVENTS.get((ev.phase, doc["verdict"]))
+    if hooks is not None:  # after the JSON exists (a hook may read it); a hook's failure changes no verdict
+        if event is not None:
+            hooks.fire(event, verdict=doc["verdict"], reason=doc["reason"])
+        if hooks.fired:
+            ev.session_data["hooks"] = hooks.as_evidence()
+            doc = ev.write(exitstatus)
+    print(f"\nevidence: {ev.json_path} ({doc['verdict']}: {doc['reason']})\nreport:   {ev.html_path}")
+    print(f"index:    {index.write(ev.json_path.parent)}")
 
 
 # --------------------------------------------------------------------------- fixtures

@@ -84,6 +84,7 @@ class SessionEvidence:
     session_data: dict[str, Any] = field(default_factory=dict)  # e.g. relied_on, plan, steps
     setup_error: str = ""
     partial: str = ""  # why this session ran only part of its phase's suite ("" = all of it); the gate refuses it
+    freshness_s: float = 0.0  # thresholds.evidence_freshness_s: how long a green readiness opens the gate
 
     @property
     def html_path(self) -> Path:
@@ -103,13 +104,18 @@ class SessionEvidence:
         return "passed"
 
     def to_json(self, exitstatus: int) -> dict[str, Any]:
+        from aurora_cutover.evidence.verdict import judge  # verdict reads this module's types
+
         html_sha = sha256_file(self.html_path) if self.html_path.exists() else None
+        verdict = judge(self, exitstatus)
         return {
             "schema": SCHEMA_VERSION,
             "tool": f"aurora-cutover {__version__}",
             "phase": self.phase,
             "title": self.title,
             "outcome": self.outcome(exitstatus),
+            "verdict": verdict.value,  # the same word as the report's data-verdict / data-outcome
+            "verdict_detail": verdict.as_json(),
             "exitstatus": int(exitstatus),
             "reason": self.reason(exitstatus),
             "started_utc": iso(self.started),
