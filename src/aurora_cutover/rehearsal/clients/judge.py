@@ -3,7 +3,7 @@
 Journaled clients (the pooled SQLAlchemy app, the JVM) write in rehearsal/workload.py's journal format, so
 their lost and split-brain writes are judged by rehearsal/verify.py exactly as the workload's. sysbench
 journals nothing; its own per-second report gives attempts, errors and reconnects, and its tables record
-for each insert the server that took it and when (``srv DEFAULT (@@server_id)``, ``ts``), so its gaps,
+for each insert the server that took it (``pad`` = the ``@@server_id`` the insert evaluated) and when, so its gaps,
 landing and split-brain writes come from the rows themselves; a lost insert is any row a server took that
 the final primary lacks, plus any shortfall of rows against the inserts sysbench counted as acknowledged.
 """
@@ -112,7 +112,7 @@ def journaled(name: str, header: dict[str, Any], records: list[dict[str, Any]], 
 class SbRow:
     table: str
     id: int
-    server_id: int  # the server that took the insert (srv DEFAULT (@@server_id), carried by ROW replication)
+    server_id: int  # the server that took the insert (stamped by the insert, carried by ROW replication)
     t: float
 
 

@@ -1,4 +1,6 @@
--- sysbench's own oltp_insert, unchanged, plus two things the rehearsal needs (rehearsal/clients/sysbench.py):
+-- sysbench's own oltp_insert, with three things the rehearsal needs (rehearsal/clients/fleet.py):
+-- * the insert stamps the server that executed it (pad = @@server_id, evaluated by that server, carried by ROW
+--   replication) — one statement, so a reconnect cannot separate the stamp from the write;
 -- * a per-second report with exact counts (sysbench prints rates), one JSON line after "SB ", wall-clock stamped;
 -- * a stop file: once it exists, events send nothing, so the counts are final before the process is ended
 --   (sysbench prints no summary when it is signalled).
@@ -9,7 +11,11 @@ pcall(ffi.cdef, "typedef struct { long tv_sec; long tv_usec; } sb_timeval;")
 pcall(ffi.cdef, "int gettimeofday(sb_timeval *tv, void *tz);")
 pcall(ffi.cdef, "int usleep(unsigned int usec);")
 
-local insert_event = event
+local function insert_event()
+   local table_name = "sbtest" .. sysbench.rand.uniform(1, sysbench.opt.tables)
+   con:query(string.format("INSERT INTO %s (id, k, c, pad) SELECT 0, %d, '%s', @@server_id", table_name,
+                           sysbench.rand.default(1, sysbench.opt.table_size), get_c_value()))
+end
 local stop_file = os.getenv("SB_STOP_FILE") or ""
 
 function event()
