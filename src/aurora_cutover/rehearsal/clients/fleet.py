@@ -81,8 +81,8 @@ def missing(names: tuple[str, ...]) -> list[str]:
 
 
 def sb_table(n: int) -> str:
-    # sysbench's own oltp schema (pad holds the server that took the row, sb_insert.lua), plus when. Not a
-    # DEFAULT (@@server_id): MariaDB 10.11 crashed opening such a table in a killed session (2026-12-01 run).
+    # sysbench's own oltp schema (pad holds the server that took the row, sb_insert.lua), plus when. No
+    # DEFAULT (@@server_id): both servers crashed in a run that had one (cause not established, docs/rehearsal.md).
     return (f"CREATE TABLE IF NOT EXISTS sbtest{n} (id INT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
             "k INT NOT NULL DEFAULT 0, c CHAR(120) NOT NULL DEFAULT '', pad CHAR(60) NOT NULL DEFAULT '', "
             "ts TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), KEY k_1 (k)) ENGINE=InnoDB")
