@@ -65,5 +65,6 @@ bench: $(VENV)               ## checksum benchmark on 1 M rows vs pt-table-check
 	$(PY) bench/checksum_bench.py
 
 REPLICATION ?= native
-rehearsal: $(VENV)           ## full migration rehearsal under live load on the lab (REPLICATION=dms: via the lab's DMS)
-	$(PY) -m aurora_cutover.rehearsal --replication=$(REPLICATION)
+LOAD ?= light
+rehearsal: $(VENV)           ## full migration rehearsal under live load on the lab (REPLICATION=dms: via the lab's DMS; LOAD=high: sysbench flat out)
+	$(PY) -m aurora_cutover.rehearsal --replication=$(REPLICATION) --load=$(LOAD)

@@ -199,6 +199,9 @@ class LabSettings:
     parameter_apply_delay_s: float = 2.0  # like RDS applying a dynamic parameter
     route53_propagation_s: float = 3.0  # a change stays PENDING this long (Route 53: tens of seconds)
     dms_state_delay_s: float = 1.5  # a DMS task's state change (stop, start) takes this long (AWS: tens of s)
+    # Port 53 of this loopback address also serves the lab DNS, for clients that resolve through the OS
+    # (lab/osdns.py); "" = the source address with last octet 153, so side-by-side labs differ.
+    os_dns_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -355,6 +358,10 @@ def _check_semantics(m: Migration) -> None:
         raise ConfigError("lab.parameter_apply_delay_s/route53_propagation_s/dms_state_delay_s: must be >= 0")
     if m.hooks.timeout_s <= 0 or m.hooks.status_interval_s <= 0:
         raise ConfigError("hooks.timeout_s/status_interval_s: must be > 0")
+    if m.lab.os_dns_address and (not re.fullmatch(r"127\.\d+\.\d+\.\d+", m.lab.os_dns_address)
+                                 or m.lab.os_dns_address in ("127.0.0.1", "127.0.0.53", "127.0.0.54")):
+        raise ConfigError(f"lab.os_dns_address: a loopback address nothing else uses (not 127.0.0.1/.53/.54, "
+                          f"which the host and systemd-resolved take), got {m.lab.os_dns_address!r}")
     if not m.dns.zone_id and not m.dns.zone_name:
         raise ConfigError("dns.zone_id: missing (or give dns.zone_name)")
     if m.dns.resolver != "system":

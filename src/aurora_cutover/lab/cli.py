@@ -9,7 +9,7 @@ import sys
 import pymysql
 
 from aurora_cutover.config import ConfigError
-from aurora_cutover.lab import params, procs
+from aurora_cutover.lab import osdns, params, procs
 from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.setup import Lab, lab_config
 
@@ -63,6 +63,9 @@ def status(lab: Lab) -> int:
         line("dms", lab.aws.dms_endpoint, healthy, detail)
     answer = lab.resolve()
     line("dns", lab.m.dns.resolver, bool(answer), f"{aws.record} -> {answer}" if answer else "no answer")
+    os_answer = lab.resolve(os_dns=True)
+    line("dns-os", f"{osdns.address(lab.m)}:53", bool(os_answer),
+         f"for the OS resolver (lab/osdns.py): {aws.record} -> {os_answer}" if os_answer else "no answer")
     pg = procs.pid_of(lab.dir, "params")
     bad = params.violations(lab.dir)
     line("params", "parameter groups", pg is not None and not bad,

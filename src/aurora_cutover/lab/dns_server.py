@@ -1,7 +1,8 @@
 """A DNS server that answers from the (emulated) Route 53 zones — every answer is read live, so a
 ``change_resource_record_sets`` made through boto3 is what the very next query shows.
 
-    python -m aurora_cutover.lab.dns_server --port 10053 --aws-endpoint http://127.0.0.1:4566
+    python -m aurora_cutover.lab.dns_server --port 10053 --aws-endpoint http://127.0.0.1:4566 \
+        [--os-address 127.0.0.153]   # also port 53 there, for the OS resolver (lab/osdns.py)
 
 CNAMEs are chased inside the hosted zones (like a recursive resolver would), with the TTL of each
 record as stored in Route 53. While a change to a name is PENDING (the lab's AWS proxy lists those at
@@ -116,17 +117,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=int, default=10053)
     p.add_argument("--aws-endpoint", default="http://127.0.0.1:4566")
     p.add_argument("--region", default="us-east-1")
+    p.add_argument("--os-address", default="",
+                   help="also answer on port 53 of this loopback address, for clients that resolve through the OS "
+                        "(lab/osdns.py)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     r53 = boto3.client("route53", endpoint_url=a.aws_endpoint, region_name=a.region,
                        aws_access_key_id="lab", aws_secret_access_key="lab")
     resolver = Route53Resolver(r53, pending_from(a.aws_endpoint))
     quiet = DNSLogger(log="-request,-reply,-truncated,-data", prefix=False)
-    servers = [DNSServer(resolver, port=a.port, address=a.address, logger=quiet),
-               DNSServer(resolver, port=a.port, address=a.address, tcp=True, logger=quiet)]
+    listen = [(a.address, a.port)] + ([(a.os_address, 53)] if a.os_address else [])
+    servers = [DNSServer(resolver, port=port, address=host, tcp=tcp, logger=quiet)
+               for host, port in listen for tcp in (False, True)]
     for s in servers:
         s.start_thread()
-    log.info("lab DNS on %s:%d answering from Route 53 at %s", a.address, a.port, a.aws_endpoint)
+    log.info("lab DNS on %s answering from Route 53 at %s", ", ".join(f"{h}:{p}" for h, p in listen),
+             a.aws_endpoint)
     while all(s.isAlive() for s in servers):
         time.sleep(1)
     return 1

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aurora_cutover.config import ConfigError, Migration, load
-from aurora_cutover.lab import params, procs, rds, tls
+from aurora_cutover.lab import osdns, params, procs, rds, tls
 from aurora_cutover.lab.aws import LabAws
 from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.mariadb import Server, find_binary, mariadbd_binary
@@ -301,18 +301,24 @@ class Lab:
 
     def _dns(self) -> None:
         host, port = self.dns_address
+        os_host = osdns.address(self.m)
         if procs.pid_of(self.dir, "dns"):
-            self.say(f"lab: DNS server {host}:{port} already running")
-            return
+            if self.resolve(os_dns=True) is not None:
+                self.say(f"lab: DNS server {host}:{port} (and {os_host}:53) already running")
+                return
+            # Started by an older version, without port 53 for the OS resolver: restart it.
+            procs.stop(self.dir, "dns")
         procs.start(self.dir, "dns", [sys.executable, "-m", "aurora_cutover.lab.dns_server", "--address", host,
-                                      "--port", str(port), "--aws-endpoint", self.aws.endpoint])
+                                      "--port", str(port), "--aws-endpoint", self.aws.endpoint,
+                                      "--os-address", os_host])
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            if self.resolve() is not None:
-                self.say(f"lab: DNS server {host}:{port} started")
+            if self.resolve() is not None and self.resolve(os_dns=True) is not None:
+                self.say(f"lab: DNS server {host}:{port} and {os_host}:53 (for the OS resolver) started")
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"lab: DNS server did not answer (see {self.dir / 'dns.log'})")
+        raise RuntimeError(f"lab: DNS server did not answer on {host}:{port} and {os_host}:53 "
+                           f"(see {self.dir / 'dns.log'})")
 
     def seed_aws(self) -> list[str]:
         """What the emulated AWS must hold (idempotent): zone + record, RDS resources, secrets, parameter groups."""
@@ -384,12 +390,13 @@ class Lab:
             self.say(f"lab: removed {self.dir}")
 
 
-    def resolve(self) -> list[str] | None:
-        """A records of the switch name from the lab DNS server (CNAME followed); None if no answer."""
+    def resolve(self, os_dns: bool = False) -> list[str] | None:
+        """A records of the switch name from the lab DNS server (CNAME followed); None if no answer.
+        ``os_dns``: asked on port 53 of the lab's OS-resolver address instead (lab/osdns.py)."""
         import dns.exception
         import dns.resolver
 
-        host, port = self.dns_address
+        host, port = (osdns.address(self.m), osdns.PORT) if os_dns else self.dns_address
         r = dns.resolver.Resolver(configure=False)
         r.nameservers, r.port, r.lifetime = [host], port, 2
         try:

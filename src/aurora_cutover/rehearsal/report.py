@@ -17,37 +17,70 @@ from aurora_cutover.evidence.extras import Raw, html_table
 from aurora_cutover.rehearsal.verify import Switch
 
 
-def timeline_png(records: list[dict[str, Any]], switches: list[Switch]) -> bytes | None:
+def _series(records: list[dict[str, Any]]) -> dict[str, dict[int, int]]:
+    """The workload's journal as {"server_id N": {epoch second: writes}, "failed": {...}} (clients come so)."""
     writes = [r for r in records if r.get("op") in ("insert", "update", "delete")]
-    if not writes:
+    out: dict[str, dict[int, int]] = {}
+    for sid in sorted({r["server_id"] for r in writes if r.get("ok")}):
+        out[f"server_id {sid}"] = dict(Counter(int(r["t1"]) for r in writes if r.get("ok") and r["server_id"] == sid))
+    failed = Counter(int(r["t1"]) for r in writes if not r.get("ok"))
+    if failed:
+        out["failed"] = dict(failed)
+    return out
+
+
+def timeline_png(records: list[dict[str, Any]], switches: list[Switch],
+                 clients: dict[str, Any] | None = None) -> bytes | None:
+    """One row per writer (the workload, then each client): successful writes per second per server, failed
+    attempts as red bars, and the fence / flip / verify marks of each switch on every row."""
+    rows = [("workload", _series(records))]
+    for name, c in (clients or {}).items():
+        if c.get("timeline"):
+            rows.append((name, {k: {int(t): n for t, n in v} for k, v in c["timeline"].items()}))
+    rows = [(n, s) for n, s in rows if s]
+    if not rows:
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    t0 = min(r["t0"] for r in writes)
-    fig, ax = plt.subplots(figsize=(10, 3.2), dpi=100)
-    for sid in sorted({r["server_id"] for r in writes if r.get("ok")}):
-        per_s = Counter(int(r["t1"] - t0) for r in writes if r.get("ok") and r["server_id"] == sid)
-        xs = list(range(0, max(per_s) + 1))
-        ax.step(xs, [per_s.get(x, 0) for x in xs], where="post", label=f"server_id {sid}")
-    failed = Counter(int(r["t1"] - t0) for r in writes if not r.get("ok"))
-    if failed:
-        xs = sorted(failed)
-        ax.bar(xs, [failed[x] for x in xs], width=0.8, color="#d62728", alpha=0.4, label="failed attempts")
-    for s in switches:
-        for t, style, label in ((s.fence_t, ":", "fence"), (s.flip_t, "--", "flip"), (s.verified_t, "-", "verify")):
-            ax.axvline(t - t0, linestyle=style, color="black", linewidth=0.8)
-            ax.text(t - t0, ax.get_ylim()[1] * 0.95, f"{s.name} {label}", rotation=90, fontsize=7, va="top")
-    ax.set_xlabel("seconds since workload start")
-    ax.set_ylabel("writes / s")
-    ax.legend(fontsize=8, loc="lower left")
+    t0 = min(min(v) for _, s in rows for v in s.values() if v)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(10, 1.9 * len(rows) + 0.8), dpi=100, sharex=True, squeeze=False)
+    colours = {"server_id 1": "#1f77b4", "server_id 2": "#ff7f0e"}
+    for ax, (name, series) in zip(axes[:, 0], rows, strict=True):
+        for key, per_s in series.items():
+            if key == "failed":
+                xs = sorted(per_s)
+                ax.bar([x - t0 for x in xs], [per_s[x] for x in xs], width=0.8, color="#d62728", alpha=0.4,
+                       label="failed attempts")
+                continue
+            xs = list(range(min(per_s), max(per_s) + 1))
+            ax.step([x - t0 for x in xs], [per_s.get(x, 0) for x in xs], where="post", label=key,
+                    color=colours.get(key))
+        for s in switches:
+            for t, style, label in ((s.fence_t, ":", "fence"), (s.flip_t, "--", "flip"),
+                                    (s.verified_t, "-", "verify")):
+                ax.axvline(t - t0, linestyle=style, color="black", linewidth=0.8)
+                if ax is axes[0, 0]:
+                    ax.text(t - t0, ax.get_ylim()[1] * 0.95, f"{s.name} {label}", rotation=90, fontsize=7, va="top")
+        ax.set_ylabel(f"{name}\nwrites/s", fontsize=8)
+        ax.legend(fontsize=7, loc="lower left")
+    axes[-1, 0].set_xlabel("seconds since the first write")
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _client_row(name: str, c: dict[str, Any]) -> list[Any]:
+    gaps = ", ".join(f"{k} {a['max_write_gap_s']}" for k, a in c.get("switches", {}).items())
+    target = c.get("gap_target_s") or (f"none (caches DNS {c['caches_dns_s']:g} s)" if c.get("caches_dns_s") else "")
+    ends = f"server_id {c.get('final_server_id')}" + ("" if c.get("ends_on_final_primary") else " (not final)")
+    return [name, c.get("attempts"), c.get("acknowledged"), c.get("errors"), c.get("reconnects"),
+            c.get("longest_gap_s"), gaps, target, c.get("lost_writes"), c.get("split_brain_writes"), ends,
+            c.get("stale_connection_verdict", c.get("error", "")), "yes" if c.get("targets_met") else "NO"]
 
 
 def render_html(doc: dict[str, Any], records: list[dict[str, Any]], switches: list[Switch]) -> str:
@@ -77,9 +110,15 @@ def render_html(doc: dict[str, Any], records: list[dict[str, Any]], switches: li
                          " · ".join(f"{a['latency'][k]['p50_ms']}/{a['latency'][k]['p99_ms']}"
                                     for k in ("before", "during", "after")), ""]]
         parts.append(html_table("Figures", ["figure", "value", "target"], figures))
-        png = timeline_png(records, switches)
+        clients = doc.get("clients", {})
+        if clients:
+            cols = ["client", "attempts", "acknowledged", "errors", "reconnects", "longest gap (s)",
+                    "gap per switch (s)", "gap target (s)", "lost", "split-brain", "ends on", "pool", "met"]
+            parts.append(html_table("Clients (resolving through the OS)", cols,
+                                    [_client_row(name, c) for name, c in clients.items()]))
+        png = timeline_png(records, switches, clients)
         if png:
-            parts.append("<h3>Successful writes per second, per server</h3>"
+            parts.append("<h3>Successful writes per second, per server, per writer</h3>"
                          f"<img alt='timeline' src='data:image/png;base64,{base64.b64encode(png).decode()}'>")
         for key, label in (("lost_write_sample", "Lost writes (sample)"),
                            ("split_brain_sample", "Split-brain writes (sample)")):

@@ -29,6 +29,7 @@ from aurora_cutover.config import ConfigError, load
 from aurora_cutover.evidence.record import iso, new_stem, utc_now
 from aurora_cutover.lab import params
 from aurora_cutover.lab.setup import ROOT, Lab, lab_config
+from aurora_cutover.rehearsal.clients import fleet
 from aurora_cutover.rehearsal.report import render_html
 from aurora_cutover.rehearsal.verify import Switch, verify
 
@@ -51,11 +52,13 @@ class Rehearsal:
     rows: int = 2000
     rate: float = 40.0
     warmup_s: float = 4.0
-    on_target_s: float = 6.0
-    on_source_s: float = 4.0
+    on_target_s: float | None = None  # None: 6 s, or 40 s with the JVM (its 30 s DNS cache must run out)
+    on_source_s: float | None = None  # None: 4 s, or 40 s with the JVM
     rollback: bool = True
     fresh: bool = True
     readiness: bool = True  # False: the cutover relies on the readiness evidence already in the reports dir
+    clients: tuple[str, ...] = fleet.ALL  # off-the-shelf clients beside the workload (rehearsal/clients/)
+    load: fleet.Load = field(default_factory=fleet.Load)
     say: Any = print
     phases: list[Phase] = field(default_factory=list)
 
@@ -89,6 +92,11 @@ class Rehearsal:
         self.say(f"rehearsal: {name}: SKIPPED ({why})")
         return ph
 
+    def __post_init__(self) -> None:
+        slow = "jvm" in self.clients
+        self.on_target_s = (40.0 if slow else 6.0) if self.on_target_s is None else self.on_target_s
+        self.on_source_s = (40.0 if slow else 4.0) if self.on_source_s is None else self.on_source_s
+
     def run(self) -> int:
         self.reports.mkdir(parents=True, exist_ok=True)
         self.stem = new_stem(self.reports, "rehearsal")
@@ -98,6 +106,9 @@ class Rehearsal:
             lab.reset()
         lab.up()
         self._generate(lab)
+        self.fleet = fleet.Fleet(self.config, lab, self.reports, self.stem.name, self.clients, self.load,
+                                   say=self.say)
+        self.fleet.prepare()
         journal = self.reports / f"{self.stem.name}.journal.jsonl"
         duration = 900.0  # hard bound; stopped explicitly long before
         with open(f"{journal}.stderr", "w") as err:  # the child keeps its own copy of the descriptor
@@ -106,6 +117,7 @@ class Rehearsal:
                                    "--duration", str(duration)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
         summary: dict[str, Any] = {}
         try:
+            self.fleet.start()
             time.sleep(self.warmup_s)
             self.say("rehearsal: running 003_insert_during_migration.sql on the source while CDC is live")
             lab.source.run_sql_file(ROOT / "sql" / "baseline" / "003_insert_during_migration.sql", lab.database)
@@ -118,11 +130,12 @@ class Rehearsal:
             if ready.outcome in ("passed", "skipped"):
                 cut = self.product("cutover", ["-m", "cutover", "--confirm"])
                 if cut.outcome == "passed":
-                    time.sleep(self.on_target_s)
+                    time.sleep(self.on_target_s or 0)
                     if self.rollback:
                         self.product("rollback", ["-m", "rollback", "--confirm"])
-                        time.sleep(self.on_source_s)
+                        time.sleep(self.on_source_s or 0)
         finally:
+            self.fleet.stop()
             wl.send_signal(signal.SIGTERM)
             try:
                 wl.wait(timeout=30)
@@ -208,8 +221,12 @@ class Rehearsal:
                       parameter_apply_delay_s=m.lab.parameter_apply_delay_s,
                       dms_state_delay_s=m.lab.dms_state_delay_s,
                       parameter_violations=len(params.violations(Path(m.lab.dir))))
+        switches = self.switches()
+        result["clients"] = self.fleet.judge(switches, final.role, m.dns.ttl, m.lab.route53_propagation_s,
+                                             m.lab.parameter_apply_delay_s, verify_target(result))
         # A lab that had to revert a forbidden SET GLOBAL proves nothing about AWS.
-        result["targets_met"] = result["targets_met"] and not result["parameter_violations"]
+        result["targets_met"] = (result["targets_met"] and not result["parameter_violations"]
+                                 and all(c.get("targets_met") for c in result["clients"].values()))
         result["records"] = len(records)
         self._records = records
         return result
@@ -252,9 +269,27 @@ class Rehearsal:
                 f"{a['fence_to_first_write_on_new_primary_s']}s, p50/p99 ms before {lat['before']['p50_ms']}/"
                 f"{lat['before']['p99_ms']} during {lat['during']['p50_ms']}/{lat['during']['p99_ms']} after "
                 f"{lat['after']['p50_ms']}/{lat['after']['p99_ms']}")
+        for name, c in doc.get("clients", {}).items():
+            if "error" in c:
+                say(f"  client {name}: ERROR {c['error']}")
+                continue
+            gaps = ", ".join(f"{k} {a['max_write_gap_s']}s" for k, a in c["switches"].items())
+            say(f"  client {name:<22} {c['acknowledged']}/{c['attempts']} ok, {c['errors']} errors, "
+                f"{c['reconnects']} reconnects, lost {c['lost_writes']}, split-brain {c['split_brain_writes']}, "
+                f"max gap {gaps} (target {c['gap_target_s'] or 'none: caches DNS ' + str(c['caches_dns_s']) + 's'}), "
+                f"ends on server_id {c['final_server_id']}"
+                f"{'' if c['ends_on_final_primary'] else ' (NOT the final primary)'}"
+                f"{'' if c['targets_met'] else '  MISSED'}")
+            if c.get("stale_connection_verdict"):
+                say(f"    pool: {c['stale_connection_verdict']}")
         for f in doc.get("phase_failures", []):
             say(f"  MISSED: {f}")
         say(f"  report: {html_path}")
+
+
+def verify_target(result: dict[str, Any]) -> float:
+    """The workload's gap target (the same for every switch), or the formula's floor without a switch."""
+    return next((a["target_max_write_gap_s"] for a in result.get("switches", {}).values()), 0.0)
 
 
 def step_times(doc: dict[str, Any]) -> dict[str, tuple[float, float]]:
@@ -311,7 +346,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reports-dir", default=str(ROOT / "reports"))
     p.add_argument("--rows", type=int, default=2000, help="generated rows per table on top of the seed")
     p.add_argument("--rate", type=float, default=40.0, help="workload operations per second")
-    p.add_argument("--on-target", type=float, default=6.0, help="seconds of writes on the target before rollback")
+    p.add_argument("--on-target", type=float, default=None,
+                   help="seconds of writes on the target before rollback (default 6, 40 with the JVM client)")
+    p.add_argument("--on-source", type=float, default=None,
+                   help="seconds of writes on the source after rollback (default 4, 40 with the JVM client)")
+    p.add_argument("--clients", default=",".join(fleet.ALL),
+                   help=f"off-the-shelf clients beside the workload, comma-separated from {','.join(fleet.ALL)}, "
+                        "or 'none'")
+    p.add_argument("--load", choices=("light", "high"), default=os.environ.get("LOAD") or "light",
+                   help="high: sysbench as fast as 4 threads go (no --rate)")
     p.add_argument("--no-rollback", action="store_true", help="stop after the cutover (final primary = target)")
     p.add_argument("--keep-lab", action="store_true", help="do not reset the lab first")
     p.add_argument("--skip-readiness", action="store_true",
@@ -322,8 +365,16 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     if a.replication == "dms":
         a.config = str(_dms_config(Path(a.config), Path(a.reports_dir)))
-    if a.rows < 0 or a.rate <= 0 or a.on_target < 0:
-        print("rehearsal: --rows must be >= 0, --rate > 0, --on-target >= 0", file=sys.stderr)
+    names = () if a.clients == "none" else tuple(n.strip() for n in a.clients.split(",") if n.strip())
+    if a.rows < 0 or a.rate <= 0 or (a.on_target or 0) < 0 or (a.on_source or 0) < 0 or \
+            any(n not in fleet.ALL for n in names):
+        print(f"rehearsal: --rows must be >= 0, --rate > 0, --on-target/--on-source >= 0, --clients from "
+              f"{','.join(fleet.ALL)}", file=sys.stderr)
+        return 2
+    why = fleet.missing(names)
+    if why:  # a missing client program is a failure with its reason, never a skip
+        for w in why:
+            print(f"rehearsal: {w}", file=sys.stderr)
         return 2
     try:
         lab_config(a.config)
@@ -331,8 +382,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rehearsal: {exc}", file=sys.stderr)
         return 2
     r = Rehearsal(config=str(Path(a.config).resolve()), reports=Path(a.reports_dir).resolve(), rows=a.rows,
-                  rate=a.rate, on_target_s=a.on_target, rollback=not a.no_rollback, fresh=not a.keep_lab,
-                  readiness=not a.skip_readiness)
+                  rate=a.rate, on_target_s=a.on_target, on_source_s=a.on_source, rollback=not a.no_rollback,
+                  fresh=not a.keep_lab, readiness=not a.skip_readiness, clients=names,
+                  load=fleet.Load(sysbench_threads=4, sysbench_rate=0) if a.load == "high" else fleet.Load())
     return r.run()
 
 
