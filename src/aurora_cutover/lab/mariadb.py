@@ -96,6 +96,8 @@ class Server:
             # as infra/terraform's parameter groups: a non-SUPER admin may create triggers with binlog on
             "log-bin-trust-function-creators = 1",
             f"log-bin = {self.dir / 'binlog' / 'binlog'}",
+            # its own temporary files: /tmp is shared with everything else on the machine (and cleaned by it)
+            f"tmpdir = {self.dir / 'tmp'}",
             "binlog-format = ROW",
             "binlog-row-image = FULL",
             "log-slave-updates = ON",  # the target's binlog must carry replicated rows for the reverse path
@@ -130,6 +132,7 @@ class Server:
         if self.initialised():
             return False
         (self.dir / "binlog").mkdir(parents=True, exist_ok=True)
+        (self.dir / "tmp").mkdir(parents=True, exist_ok=True)
         self.cnf.write_text(self.render_cnf())
         user = getpass.getuser()
         cmd = [find_binary("mariadb-install-db") or "mariadb-install-db", f"--defaults-file={self.cnf}",
@@ -162,6 +165,7 @@ class Server:
         """Start if not running; returns True when it was started now."""
         if self.running():
             return False
+        (self.dir / "tmp").mkdir(parents=True, exist_ok=True)
         self.cnf.write_text(self.render_cnf())  # config may have evolved with the code
         binary = mariadbd_binary()
         if binary is None:
