@@ -214,6 +214,15 @@ class HookSettings:
 
 
 @dataclass(frozen=True)
+class JournalSettings:
+    """Where cutover and rollback journal their intent, outside both databases (a fenced RDS source refuses
+    even its master user): a DynamoDB table with conditional writes. "" = the lock row on the primary side."""
+
+    table: str = ""
+    lease_s: float = 30.0  # a run renews its lease every lease_s / 3; a crashed run's lease runs out after this
+
+
+@dataclass(frozen=True)
 class MigrationInfo:
     name: str
 
@@ -234,6 +243,7 @@ class Migration:
     application: Application = field(default_factory=Application)
     lab: LabSettings = field(default_factory=LabSettings)
     hooks: HookSettings = field(default_factory=HookSettings)
+    journal: JournalSettings = field(default_factory=JournalSettings)
     path: str = ""  # where it was loaded from; not part of the fingerprint
 
     def endpoint(self, side: str) -> Endpoint:
@@ -356,6 +366,8 @@ def _check_semantics(m: Migration) -> None:
         raise ConfigError("cutover.read_only_apply_timeout_s: must be > 0")
     if m.lab.parameter_apply_delay_s < 0 or m.lab.route53_propagation_s < 0 or m.lab.dms_state_delay_s < 0:
         raise ConfigError("lab.parameter_apply_delay_s/route53_propagation_s/dms_state_delay_s: must be >= 0")
+    if m.journal.lease_s < 3:
+        raise ConfigError(f"journal.lease_s: must be >= 3 (it is renewed every lease_s / 3), got {m.journal.lease_s:g}")
     if m.hooks.timeout_s <= 0 or m.hooks.status_interval_s <= 0:
         raise ConfigError("hooks.timeout_s/status_interval_s: must be > 0")
     if m.lab.os_dns_address and (not re.fullmatch(r"127\.\d+\.\d+\.\d+", m.lab.os_dns_address)

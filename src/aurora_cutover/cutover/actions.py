@@ -15,10 +15,11 @@ from collections.abc import Callable
 from typing import Any
 
 from aurora_cutover.config import Migration
+from aurora_cutover.cutover import journal
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.lock import Lock, LockHeld, describe, holder, journal_name
 from aurora_cutover.cutover.rollback import rollback_steps
-from aurora_cutover.cutover.runner import Result, Step, run
+from aurora_cutover.cutover.runner import Result, Step, run, undo_all
 from aurora_cutover.cutover.steps import NO_REVERSE, cutover_steps
 from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.dns import record as dnsrecord
@@ -76,6 +77,8 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
                            "accept_data_loss": accept_data_loss}
     if accept_data_loss:
         doc["ACCEPT_DATA_LOSS"] = "operator passed --accept-data-loss"
+    if m.journal.table:
+        return _run_journaled(action, ctx, doc, on_progress)
     side = LOCK_SIDE[action]
     other = "target" if side == "source" else "source"
     try:
@@ -116,6 +119,95 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
     finally:
         lock.close()
         ctx.close()
+
+
+def _run_journaled(action: str, ctx: Context, doc: dict[str, Any],
+                   on_progress: Callable[[dict[str, Any]], None] | None) -> tuple[Result, dict[str, Any]]:
+    """The action with the DynamoDB journal as its lock (cutover/journal.py). A run that died (its lease ran out)
+    or stopped after its flip is dealt with first: finished when its flip is in the record, else undone."""
+    m = ctx.m
+    assert ctx.aws is not None
+    try:
+        j = journal.Journal.acquire(ctx.aws("dynamodb"), m, action, ctx.run_id, new_client=lambda: ctx.aws("dynamodb"),
+                                    wait_s=m.journal.lease_s + 5)
+    except journal.JournalError as exc:
+        res = Result(ok=False, state="REFUSED", message=f"refused before any change: {exc}")
+        doc.update(res.as_evidence(), lock_held=getattr(exc, "info", None))
+        ctx.close()
+        return res, doc
+    ctx.facts["lock"] = j
+    doc["lock"] = {"journal": f"dynamodb {m.journal.table}/{m.migration.name}", "token": j.token}
+
+    def progress(r: Result) -> None:
+        running = next((s["step"] for s in r.steps if s["outcome"] == "running"), "")
+        j.save(ctx.facts, [s["step"] for s in r.steps if s["outcome"] == "done"], running)
+        doc.update(r.as_evidence(), **_timeline(ctx))
+        if on_progress is not None:
+            on_progress(doc)
+
+    try:
+        prev = j.previous
+        if prev is not None and prev.state not in journal.TERMINAL:
+            doc["recovered"] = {"run_id": prev.run_id, "action": prev.action, "state": prev.state,
+                                "step": prev.step, "steps_done": list(prev.steps_done)}
+            res = _recover(action, prev, ctx, progress)
+        else:
+            res = run(steps_for(action, ctx), ctx, on_progress=progress, after_flip_help=after_flip_help(m, action),
+                      home="source" if action == "cutover" else "target")
+        if res.state != "SUPERSEDED":
+            doc["lock"]["finished_as"] = res.state
+            # done/undone free the journal; STOPPED AFTER FLIP / UNDO INCOMPLETE keep it for the next command
+            doc["lock"]["released"] = j.finish(res.state) and res.state in journal.TERMINAL
+            if not doc["lock"]["released"]:
+                doc["lock"]["kept_because"] = res.state
+        doc.update(res.as_evidence(), **_timeline(ctx))
+        if on_progress is not None:
+            on_progress(doc)
+        return res, doc
+    finally:
+        j.close()
+        ctx.close()
+
+
+def _recover(action: str, prev: journal.Record, ctx: Context, progress: Callable[[Result], None]) -> Result:
+    """What a dead (or stopped-after-flip) run left, decided from its journal and the live record: its flip in
+    the record → finish its remaining steps (for a rerun of the same action; another action then runs as usual);
+    no flip → undo every step it did or started, from the facts it journaled."""
+    m = ctx.m
+    ctx.facts.update(prev.facts)
+    steps = steps_for(prev.action, ctx)
+    dest = dnsrecord.normalise((m.target if prev.action == "cutover" else m.source).dns_name)
+    rec = dnsrecord.current(ctx.route53, m.dns)
+    ctx.facts["record"] = rec
+    who = f"the {prev.action} run {prev.run_id} ({prev.state} at step {prev.step or '-'})"
+    home = "source" if prev.action == "cutover" else "target"
+    if rec.value == dest:
+        if action != prev.action:  # a rollback after a cutover that died after its flip: it runs as usual
+            return run(steps_for(action, ctx), ctx, on_progress=progress, after_flip_help=after_flip_help(m, action),
+                       home="source" if action == "cutover" else "target")
+        cut = next(i for i, s in enumerate(steps) if s.point_of_no_return)
+        rest = [s for s in steps[cut + 1:] if s.name not in prev.steps_done]
+        res = run(rest, ctx, on_progress=progress, after_flip_help=after_flip_help(m, action), home=home)
+        res.flipped = True
+        if res.ok:
+            res.message = (f"RECOVERED: {who} had flipped {rec.name} to {rec.value}; its remaining steps "
+                           f"({', '.join(s.name for s in rest) or 'none'}) are done now")
+        return res
+    if action != prev.action:
+        return Result(ok=False, state="REFUSED",
+                      message=f"refused before any change: {who} did not flip {rec.name} (still {rec.value}) and "
+                              f"left its steps in place — run `pytest -m {prev.action} --confirm` to undo them first")
+    to_undo = [s for s in reversed(steps) if s.name in prev.steps_done or s.name == prev.step]
+    res = Result(ok=False, state="undone", message="", failed_step=prev.step)
+    ok = undo_all(to_undo, ctx, res.undo)
+    res.state = "undone" if ok else "UNDO INCOMPLETE"
+    failed = "; ".join(f"{u['step']}: {u['detail']}" for u in res.undo if u["outcome"] != "undone")
+    res.message = (f"RECOVERED: {who} had not flipped {rec.name} (still {rec.value}); "
+                   + (f"every step it did was undone ({', '.join(s.name for s in to_undo)}); the application stays "
+                      f"on the {home} — run `pytest -m {action} --confirm` again when ready" if ok
+                      else f"UNDO INCOMPLETE ({failed}); fix by hand, see the runbook"))
+    progress(res)
+    return res
 
 
 def _with_journal(m: Migration, action: str, other: str, exc: LockHeld) -> LockHeld:

@@ -174,7 +174,8 @@ def _seal(ctx: Context) -> dict[str, Any]:
 
 def _verify(ctx: Context) -> dict[str, Any]:
     out = verify_on(ctx, "source")
-    out["write_unavailability_s"] = round(ctx.facts["verified_at"] - ctx.facts["fenced_at"], 3)
+    if "fenced_at" in ctx.facts:  # not after a recovery: the fence was another process's (see its evidence)
+        out["write_unavailability_s"] = round(ctx.facts["verified_at"] - ctx.facts["fenced_at"], 3)
     return out
 
 

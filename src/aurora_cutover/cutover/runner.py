@@ -94,6 +94,11 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
     except Exception as exc:
         reason = _safe(exc)
         res.failed_step = current.name if current else ""
+        if type(exc).__name__ == "Superseded":  # another run holds the journal now: it decides, not us
+            if res.steps and res.steps[-1]["outcome"] == "running":
+                res.steps[-1].update(outcome="not started", ended_utc=iso(utc_now()), error=reason)
+            res.state, res.message = "SUPERSEDED", f"{reason}; nothing was undone by this run"
+            return res
         if res.steps and res.steps[-1]["outcome"] == "running":
             res.steps[-1].update(outcome="failed", ended_utc=iso(utc_now()), error=reason,
                                  trace=traceback.format_exception_only(type(exc), exc)[-1].strip()[:500])
@@ -123,20 +128,7 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
             progress()
             return res
         to_undo = ([current] if current is not None and current not in done else []) + list(reversed(done))
-        all_undone = True
-        for step in to_undo:
-            if step.undo is None:
-                continue
-            t0, started = time.monotonic(), iso(utc_now())
-            try:
-                what = step.undo(ctx)
-                res.undo.append({"step": step.name, "outcome": "undone", "detail": what, "started_utc": started,
-                                 "ended_utc": iso(utc_now()), "duration_s": round(time.monotonic() - t0, 3)})
-            except Exception as uexc:  # keep undoing the rest; report each failure
-                all_undone = False
-                res.undo.append({"step": step.name, "outcome": "UNDO FAILED", "detail": _safe(uexc),
-                                 "started_utc": started, "ended_utc": iso(utc_now()),
-                                 "duration_s": round(time.monotonic() - t0, 3)})
+        all_undone = undo_all(to_undo, ctx, res.undo)
         res.state = "undone" if all_undone else "UNDO INCOMPLETE"
         failed_undo = "; ".join(f"{u['step']}: {u['detail']}" for u in res.undo if u["outcome"] != "undone")
         res.message = (f"{res.failed_step} failed: {reason} — "
@@ -144,3 +136,23 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
                           if all_undone else f"UNDO INCOMPLETE ({failed_undo}); fix by hand, see the runbook"))
         progress()
         return res
+
+
+def undo_all(steps: list[Step], ctx: Context, out: list[dict[str, Any]]) -> bool:
+    """Attempt every step's undo, newest first as given; each failure is recorded and the rest still run.
+    Returns whether all succeeded. Also the recovery of a crashed run's steps (cutover/actions.py)."""
+    all_undone = True
+    for step in steps:
+        if step.undo is None:
+            continue
+        t0, started = time.monotonic(), iso(utc_now())
+        try:
+            what = step.undo(ctx)
+            out.append({"step": step.name, "outcome": "undone", "detail": what, "started_utc": started,
+                        "ended_utc": iso(utc_now()), "duration_s": round(time.monotonic() - t0, 3)})
+        except Exception as uexc:  # keep undoing the rest; report each failure
+            all_undone = False
+            out.append({"step": step.name, "outcome": "UNDO FAILED", "detail": _safe(uexc),
+                        "started_utc": started, "ended_utc": iso(utc_now()),
+                        "duration_s": round(time.monotonic() - t0, 3)})
+    return all_undone

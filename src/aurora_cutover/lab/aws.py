@@ -125,6 +125,11 @@ class LabAws:
             self.wait_insync(cid["ChangeInfo"]["Id"], timeout_s=max(30.0, 3 * self.propagation_s))
             created.append(f"route53 zone {self.zone} ({zid}) with {self.record} CNAME {m.source.dns_name} "
                            f"TTL {m.dns.ttl}")
+        if m.journal.table:  # the actions' journal (cutover/journal.py); Terraform creates it on AWS
+            from aurora_cutover.cutover.journal import create_table
+
+            if create_table(self.client("dynamodb"), m.journal.table):
+                created.append(f"dynamodb table {m.journal.table} (the actions' journal)")
         existing = {d["DBInstanceIdentifier"] for d in rds.describe_db_instances()["DBInstances"]}
         if SOURCE_ID not in existing:
             rds.create_db_instance(DBInstanceIdentifier=SOURCE_ID, Engine="mysql", EngineVersion="5.7.44",
