@@ -109,6 +109,27 @@ data "aws_iam_policy_document" "operator" {
     resources = ["arn:${local.partition}:route53:::change/*"]
   }
 
+  # --- the actions' journal: conditional reads/writes of its one item per migration ----
+  statement {
+    sid       = "CutoverJournal"
+    effect    = "Allow"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DescribeTable"]
+    resources = [aws_dynamodb_table.journal.arn]
+  }
+
+  statement {
+    sid       = "JournalEncryptionViaDynamoDB"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.migration.arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${var.region}.amazonaws.com"]
+    }
+  }
+
   # --- RDS: fence = read_only in the source's parameter group only --------
   statement {
     sid    = "FenceSourceParameterGroup"

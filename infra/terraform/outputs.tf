@@ -32,6 +32,7 @@ output "migration_toml" {
     source_parameter_group    = aws_db_parameter_group.source.name
     target_parameter_group    = aws_rds_cluster_parameter_group.target.name
     app_accounts              = jsonencode(var.app_db_accounts)
+    journal_table             = aws_dynamodb_table.journal.name
   })
 }
 

@@ -359,6 +359,19 @@ def test_operator_rds_dms_cloudwatch_and_secrets_scope(module: tf.Module) -> Non
     assert len(arns) == 4 and all("*" not in a for a in arns)
 
 
+def test_the_journal_table_is_encrypted_recoverable_and_the_operator_may_only_read_and_write_its_items(
+        module: tf.Module) -> None:
+    table = module.resource("aws_dynamodb_table", "journal")
+    assert table["hash_key"] == "migration" and table["billing_mode"] == "PAY_PER_REQUEST"
+    assert tf.blocks(table, "point_in_time_recovery")[0]["enabled"] is True
+    assert tf.blocks(table, "server_side_encryption")[0]["kms_key_arn"] == "${aws_kms_key.migration.arn}"
+    assert table["deletion_protection_enabled"] is True
+    stmt = _statement(module, "CutoverJournal")
+    assert set(stmt["actions"]) == {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                                    "dynamodb:DescribeTable"}  # no DeleteItem: the journal is evidence
+    assert stmt["resources"] == ["${aws_dynamodb_table.journal.arn}"]
+
+
 def test_policy_attachment_and_assume_role(module: tf.Module) -> None:
     policy = module.resource("aws_iam_policy", "operator")
     assert policy["policy"] == "${data.aws_iam_policy_document.operator.json}"
@@ -484,6 +497,7 @@ def _sample_values(module: tf.Module) -> dict[str, Any]:
         "binlog_retention_hours": tf.var_default(module, "binlog_retention_hours"),
         "source_parameter_group": "eduphoria-aurora-production-source-mysql57",
         "target_parameter_group": "eduphoria-aurora-production-target-aurora-mysql80",
+        "journal_table": "eduphoria-aurora-production-cutover-journal",
         "app_accounts": json.dumps(["eduphoria_app"]),
     }
 
