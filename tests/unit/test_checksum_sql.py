@@ -42,7 +42,7 @@ def test_canonical_row_string_and_hash_per_flavour(flavour, rows, json_cols):
     assert q.row_hash_exprs(c, flavour, "crc64") == q.row_hash_exprs(c, flavour)  # drill-down halves of h64
     # crc64: S built once per row, assigned in IF's condition and read only in its branch
     assert q.row_hash64_expr(c, flavour) == (
-        f"IF((@aurora_parity_s := {EXPECTED_S}) IS NULL, NULL, "
+        f"IF((@aurora_parity_s := {EXPECTED_S}) IS NULL, {q.NULL_MARK}, "
         "CRC32(@aurora_parity_s) * 4294967296 + CRC32(REVERSE(@aurora_parity_s)))")
     assert q.row_hash_exprs(c, flavour, "md5") == (f"CAST(CONV(LEFT(MD5({EXPECTED_S}), 16), 16, 10) AS UNSIGNED)", "0")
     with pytest.raises(ValueError, match="unknown row hash"):
@@ -129,7 +129,8 @@ def test_chunk_checksum_sql_single_key():
     assert h64.startswith("IF((@aurora_parity_s := CONCAT_WS('#', `id`, `name`)) IS")
     sql2, _ = q.chunk_checksum_sql("db", "t", c, Key("PRIMARY", ("id",)), (10,), (20,), MYSQL57, "crc32x2")
     h1, h2 = q.row_hash_exprs(c, MYSQL57)
-    assert sql2 == (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0) FROM `db`.`t` "
+    assert sql2 == (f"SELECT COUNT(*), COALESCE(SUM(IFNULL({h1}, {q.NULL_MARK})), 0), COALESCE(SUM({h2}), 0) "
+                    "FROM `db`.`t` "
                     "FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))")
     assert h1 == "CRC32(CONCAT_WS('#', `id`, `name`))"
 
@@ -231,3 +232,45 @@ def test_merge_unions_enum_members_so_both_sides_encode_alike():
     assert q.row_string(s, MYSQL57) == q.row_string(t, MYSQL80) == "CONCAT_WS('#', `e`, LENGTH(`e`))"
     s, t = q.merge_columns(src, [Column("e", "enum", charset="utf8mb4")])  # unknown on one side: keep lengths
     assert not s[0].separator_free and not t[0].separator_free
+
+
+def test_long_rows_hash_their_digest_form_so_no_row_falls_out_of_the_sum():
+    """Rows whose string could pass max_allowed_packet (CONCAT_WS would give NULL) hash length + MD5 per string."""
+    c = [Column("id", "int"), Column("doc", "longblob", True),
+         Column("note", "text", False, "latin1", count_chars=True), Column("n", "decimal", True)]
+    bound = q.size_bound(c)
+    assert bound == "400 + IFNULL(LENGTH(`doc`), 0) + CHAR_LENGTH(`note`) * 4"  # O(1) per row, no string built
+    d = q.digest_row_string(c, MYSQL57)
+    assert d == ("CONCAT_WS('#', 'D', `id`, IFNULL(CONCAT(LENGTH(`doc`), ':', MD5(`doc`)), 'N'), "
+                 "IFNULL(CONCAT(LENGTH(CONVERT(`note` USING utf8mb4)), ':', MD5(CONVERT(`note` USING utf8mb4))), 'N'), "
+                 "IFNULL(`n`, 'N'))")
+    s = q.hashed_row_string(c, MYSQL57, 4_000_000)
+    assert s == f"IF({bound} > 4000000, {d}, {q.row_string(c, MYSQL57)})"
+    assert q.hashed_row_string(c, MYSQL57, None) == q.row_string(c, MYSQL57)
+    nums = [Column("id", "int"), Column("x", "double")]
+    assert q.hashed_row_string(nums, MYSQL57, 1024) == q.row_string(nums, MYSQL57)  # bounded by construction
+    h64 = q.row_hash64_expr(c, MYSQL80, 4_000_000)
+    assert h64.startswith(f"IF((@aurora_parity_s := {s}) IS NULL, {q.NULL_MARK}, ")
+    h1, _h2 = q.row_hash_exprs(c, MARIADB, "crc32x2", 4_000_000)
+    assert h1 == f"CRC32({q.hashed_row_string(c, MARIADB, 4_000_000)})"
+    sql, _ = q.row_hashes_sql("db", "t", c, Key("PRIMARY", ("id",)), None, None, MARIADB, "crc32x2", 4_000_000)
+    assert h1 in sql
+
+
+def test_null_rows_are_counted_exactly_from_the_first_sum():
+    biggest_real = q.MAX_SUM_ROWS * (2**64 - 1)
+    assert q.null_rows(biggest_real) == 0
+    assert q.null_rows(biggest_real + 3 * q.NULL_MARK) == 3
+    assert q.null_rows(0) == 0
+
+
+@pytest.mark.parametrize("flavour,stmt", [
+    (MARIADB, "SET SESSION max_statement_time = 115"),
+    (MYSQL57, "SET SESSION max_execution_time = 115000"),
+    (MYSQL80, "SET SESSION max_execution_time = 115000"),
+], ids=["mariadb-10.11", "mysql-5.7", "aurora-mysql-8.0"])
+def test_session_statement_timeout_per_flavour(flavour, stmt):
+    assert q.session_setup_sql(flavour, statement_timeout_s=115)[-1] == stmt
+    assert not any("max_" in s for s in q.session_setup_sql(flavour))
+    assert q.kill_query_sql(7, rds=False) == ("KILL QUERY %s", (7,))
+    assert q.kill_query_sql(7, rds=True) == ("CALL mysql.rds_kill_query(%s)", (7,))

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import pymysql
+
 from aurora_cutover.config import Migration
 from aurora_cutover.db import connect, detect_flavour
 from aurora_cutover.db.flavour import Flavour
@@ -33,12 +35,21 @@ from aurora_cutover.sql import checksum as q
 from aurora_cutover.sql.ident import quote_ident
 
 MISSING, EXTRA, DIFFERENT = "missing on target", "extra on target", "different"
+DUPLICATE = "key not unique"  # a unique key of the source held by a different number of rows on the two sides
 SAMPLE = 20  # differing rows shown per table; the rest are counted
 MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 100, 2_000_000, 2_000
 BARRIER = "barrier:parity"
 DRILL_MAX_CHUNKS, DRILL_BUDGET_S = 50, 300.0  # drill-down bounds per table
 
 Agg = tuple[int, int, int]  # COUNT(*), SUM(h64), 0 (crc64) or COUNT(*), SUM(h1), SUM(h2) (crc32x2, md5)
+
+
+class StatementTimeout(RuntimeError):
+    """One statement ran out of time; the session is usable again (reopened if it had to be)."""
+
+
+class Unhashable(RuntimeError):
+    """Rows whose hash came out NULL: the chunk fails by name rather than lose them from the comparison."""
 
 
 @dataclass
@@ -168,7 +179,7 @@ class Parity:
 
     def __init__(self, m: Migration, *, chunk_time_s: float | None = None, max_rechecks: int | None = None,
                  connector: Callable[[str], Any] | None = None, hash_fn: str = "crc64",
-                 throttle_budget_s: float = 60.0) -> None:
+                 throttle_budget_s: float = 60.0, statement_timeout_s: float | None = None) -> None:
         self.m = m
         if hash_fn not in q.HASH_FNS:
             raise ValueError(f"unknown row hash {hash_fn!r} (one of {', '.join(q.HASH_FNS)})")
@@ -181,6 +192,12 @@ class Parity:
         self.max_rechecks = m.thresholds.checksum_max_rechecks if max_rechecks is None else max_rechecks
         self._connector = connector or (lambda side: connect(m, side, read_timeout_s=max(
             m.endpoint(side).read_timeout_s, 120.0)))
+        # The server ends a statement a little before the client would give up on it (then the session lives on);
+        # a client read timeout nevertheless (network) kills the statement and reopens the session (_abandon).
+        self.statement_timeout_s = statement_timeout_s or max(
+            min(m.source.read_timeout_s, m.target.read_timeout_s), 120.0) - 5.0
+        self.session_side: dict[str, str] = {}
+        self.session_id: dict[str, int] = {}
         self.conn: dict[str, Any] = {}
         self.flavour: dict[str, Flavour] = {}
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="parity")
@@ -188,6 +205,7 @@ class Parity:
         self._stuck: tuple[int, int | None, str] | None = None  # (seq, target's seq then, reason) of a barrier
         # the target never applied
         self._stalled_seq: int | None = None  # the target's heartbeat seq when the throttle saw it stalled
+        self.packet: dict[str, int] = {}  # each session's max_allowed_packet (bounds the row string)
 
     def __enter__(self) -> Parity:
         self.open()
@@ -211,10 +229,48 @@ class Parity:
         c = self._connector(side)
         self.flavour[name] = detect_flavour(c)
         with c.cursor() as cur:
-            for stmt in q.session_setup_sql(self.flavour[name]):
+            for stmt in q.session_setup_sql(self.flavour[name], statement_timeout_s=self.statement_timeout_s):
                 with contextlib.suppress(Exception):  # e.g. a variable a managed server does not allow
                     cur.execute(stmt)
+            cur.execute(q.packet_sql())
+            self.packet[name] = int(cur.fetchone()[0])
+            cur.execute(q.connection_id_sql())
+            self.session_id[name] = int(cur.fetchone()[0])
+        self.session_side[name] = side
         self.conn[name] = c
+
+    def _abandon(self, name: str) -> str:
+        """After a client-side timeout: kill the statement still running on the server (else the abandoned scan
+        keeps loading the production source), then open the session afresh so later tables are checked."""
+        side, sid = self.session_side[name], self.session_id[name]
+        old = self.conn.pop(name)
+        with contextlib.suppress(Exception):
+            old.close()
+        killed = "not killed"
+        try:
+            k = self._connector(side)
+            try:
+                for rds in (False, True):
+                    sql, args = q.kill_query_sql(sid, rds=rds)
+                    try:
+                        with k.cursor() as cur:
+                            cur.execute(sql, args)
+                        killed = f"killed on the server ({sql.split('(')[0].strip()} {sid})"
+                        break
+                    except Exception as exc:
+                        killed = f"could not be killed on the server: {_why(exc)}"
+            finally:
+                k.close()
+            self._session(name, side)
+        except Exception as exc:
+            return f"{killed}; session not reopened: {_why(exc)}"
+        return f"{killed}; session reopened"
+
+    @property
+    def max_row_bytes(self) -> int:
+        """Rows whose canonical string could exceed this are hashed by their digest form (OVERSIZED ROWS in
+        sql/checksum.py): the smallest packet of the sessions that hash, less room for the statement itself."""
+        return max(min(v for k, v in self.packet.items() if k in ("source", "target")) - 4096, 1024)
 
     def _probe_crc64(self) -> None:
         """crc64 needs a user variable assigned and read per row inside one IF; prove it on both sides (a server
@@ -248,9 +304,22 @@ class Parity:
         return fs.result(), ft.result()
 
     def _query(self, side: str, sql: str, args: Sequence[Any] = (), one: bool = False) -> Any:
-        with self.conn[side].cursor() as cur:
-            cur.execute(sql, tuple(args))
-            return cur.fetchone() if one else cur.fetchall()
+        """One statement on session ``side``; a lost session (client read timeout) is killed and reopened and
+        this statement fails with the reason (the caller fails only its table or chunk)."""
+        if side not in self.conn:  # reopening failed earlier: try again, fail this statement if it still cannot
+            self._session(side, self.session_side[side])
+        try:
+            with self.conn[side].cursor() as cur:
+                cur.execute(sql, tuple(args))
+                return cur.fetchone() if one else cur.fetchall()
+        except pymysql.err.OperationalError as exc:
+            code = exc.args[0] if exc.args else None
+            if code in q.LOST_SESSION_ERRORS and side in self.session_side:
+                raise StatementTimeout(f"{_why(exc)}; the statement was {self._abandon(side)}") from None
+            if code in q.STATEMENT_TIMEOUT_ERRORS:
+                raise StatementTimeout(f"statement ended by the server after {self.statement_timeout_s:g}s: "
+                                       f"{_why(exc)}") from None
+            raise
 
     def tables(self) -> dict[str, set[str]]:
         self.open()
@@ -405,11 +474,18 @@ class Parity:
 
         def agg(side: str, lo: Any, hi: Any) -> Agg:
             sql, args = q.chunk_checksum_sql(self.db[side], table, cols[side], keys[side], lo, hi, fl[side],
-                                            self.hash_fn)
+                                            self.hash_fn, self.max_row_bytes)
             for attempt in (1, 2):  # one retry (lock wait timeout, deadlock victim); then the chunk fails by name
                 try:
                     r = self._query(side, sql, args, one=True)
-                    return int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
+                    a = int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
+                    if q.null_rows(a[1]):  # never let a row fall out of the sum: fail the chunk by name
+                        rng = ChunkDiff(lo, hi, None, None).range_text(key)
+                        raise Unhashable(f"chunk {rng} on the {side}: {q.null_rows(a[1])} row(s) could not be "
+                                         "hashed (row string NULL: longer than max_allowed_packet)")
+                    return a
+                except Unhashable:
+                    raise
                 except Exception as exc:
                     if attempt == 2 or not _transient(exc):
                         rng = ChunkDiff(lo, hi, None, None).range_text(key)
@@ -515,16 +591,28 @@ class Parity:
                 self._barrier()
         budget = SAMPLE
         drill_end = time.monotonic() + DRILL_BUDGET_S
-        for n, idx in enumerate(differ):
+        for idx in differ:
             lo, hi = chunks[idx]
             chunk = ChunkDiff(lo, hi, *aggs[idx])
-            if n >= DRILL_MAX_CHUNKS or time.monotonic() > drill_end:
-                # bounded: the rest stay red on their aggregates alone (conservative, never silently green)
-                chunk.error = f"not drilled down (limit {DRILL_MAX_CHUNKS} chunks / {DRILL_BUDGET_S:.0f}s)"
+            # Bounded, and honest about it: the limit counts chunks found really different (a systematic cosmetic
+            # difference, e.g. JSON printed 1 vs 1.0, is drilled in every chunk until the time budget ends); the
+            # rest stay red on their aggregates alone, never silently green.
+            if len(res.diffs) >= DRILL_MAX_CHUNKS or time.monotonic() > drill_end:
+                why = (f"{DRILL_MAX_CHUNKS} chunks already differ by rows" if len(res.diffs) >= DRILL_MAX_CHUNKS
+                       else f"drill-down time budget {DRILL_BUDGET_S:.0f}s used up; "
+                            f"{res.equal_by_value} chunk(s) so far were equal by value only")
+                chunk.error = f"not drilled down ({why}): aggregates differ"
                 res.diffs.append(chunk)
                 continue
             try:
                 self._drill(table, cols, keys, chunk, budget)
+                if chunk.row_count == 0 and not chunk.hash_diffs:
+                    # "settled meanwhile" only if the aggregates now agree: rows the drill-down cannot tell
+                    # apart must never make a differing chunk green
+                    a_s, a_t = self._both(lambda side, lo=lo, hi=hi: agg(side, lo, hi))
+                    chunk.source, chunk.target = a_s, a_t
+                    if a_s != a_t:
+                        chunk.error = "chunk aggregates still differ, yet the drill-down found no differing row"
             except Exception as exc:
                 chunk.error = f"drill-down failed: {_why(exc)}"
             if chunk.row_count == 0 and not chunk.error:
@@ -544,21 +632,36 @@ class Parity:
 
         def hashes(side: str) -> list[tuple[Any, ...]]:
             sql, args = q.row_hashes_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
-                                         self.flavour[side], self.hash_fn)
-            return [tuple(r) for r in self._query(side, sql, args)]
+                                         self.flavour[side], self.hash_fn, self.max_row_bytes)
+            rows = [tuple(r) for r in self._query(side, sql, args)]
+            bad = [r for r in rows if r[-2] is None]
+            if bad:
+                k = len(keys[side].columns) if keys[side].usable else 0
+                first = "; ".join(_fmt(r[:k]) for r in bad[:3]) if k else "rows without a key"
+                raise Unhashable(f"{len(bad)} row(s) on the {side} could not be hashed (row string NULL: longer "
+                                 f"than max_allowed_packet): {first}")
+            return rows
 
         hs, ht = self._both(hashes)
         n = len(key.columns) if key.unique else 0
         if n:
-            ms = {r[:n]: r[n:] for r in hs}
-            mt = {r[:n]: r[n:] for r in ht}
+            # A multiset per key, not a dict: a key the other side holds twice (its unique index missing or not
+            # unique there) must not collapse into one row and read as "no difference".
+            ms: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+            mt: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+            for rows, into in ((hs, ms), (ht, mt)):
+                for r in rows:
+                    into.setdefault(r[:n], []).append(r[n:])
             missing = [k for k in ms if k not in mt]
             extra = [k for k in mt if k not in ms]
-            changed = [k for k in ms if k in mt and ms[k] != mt[k]]
-            chunk.hash_diffs = len(missing) + len(extra) + len(changed)
+            dup = [k for k in ms.keys() | mt.keys() if k in ms and k in mt and len(ms[k]) != len(mt[k])]
+            changed = [k for k in ms if k in mt and len(ms[k]) == len(mt[k]) == 1 and ms[k] != mt[k]]
+            chunk.hash_diffs = len(missing) + len(extra) + len(changed) + len(dup)
             changed_cols = self._changed_columns(table, cols, key.columns, changed)
             found = [RowDiff(MISSING, dict(zip(key.columns, k, strict=True))) for k in missing]
             found += [RowDiff(EXTRA, dict(zip(key.columns, k, strict=True))) for k in extra]
+            found += [RowDiff(DUPLICATE, dict(zip(key.columns, k, strict=True)),
+                              [f"{len(ms[k])} row(s) on the source, {len(mt[k])} on the target"]) for k in sorted(dup)]
             found += [RowDiff(DIFFERENT, dict(zip(key.columns, k, strict=True)), c)
                       for k, c in changed_cols.items() if c]
         else:
@@ -607,7 +710,7 @@ class Parity:
                 return []
             hashes = sorted({h[0] for h in wanted})[:500]
             sql, args = q.rows_by_hash_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
-                                           hashes, self.flavour[side], self.hash_fn)
+                                           hashes, self.flavour[side], self.hash_fn, self.max_row_bytes)
             rows = []
             left = Counter(wanted)
             for r in self._query(side, sql, args):
@@ -638,11 +741,24 @@ def _canon(col: q.Column, v: Any) -> Any:
         return None
     if col.kind == "json":
         try:
-            return ("json", json.dumps(json.loads(v), sort_keys=True, separators=(",", ":")))
-        except (TypeError, ValueError):
+            return ("json", json_canon(json.loads(v, parse_float=Decimal, parse_int=Decimal)))
+        except (TypeError, ValueError, ArithmeticError):
             return ("text", v)
     if isinstance(v, bytes | bytearray):
         return ("bytes", bytes(v))
+    return (type(v).__name__, v)
+
+
+def json_canon(v: Any) -> Any:
+    """A parsed JSON document (numbers as Decimal) by value: object keys sorted, numbers by numeric value, so
+    5.7's ``1`` and 8.0's ``1.0`` for the same whole-number double (and ``1e2`` / ``100``) are equal; strings,
+    booleans and null stay apart from numbers."""
+    if isinstance(v, dict):
+        return ("o", tuple(sorted((k, json_canon(x)) for k, x in v.items())))
+    if isinstance(v, list):
+        return ("a", tuple(json_canon(x) for x in v))
+    if isinstance(v, Decimal):
+        return ("n", "0" if v == 0 else str(v.normalize()))
     return (type(v).__name__, v)
 
 

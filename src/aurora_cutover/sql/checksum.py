@@ -184,12 +184,67 @@ def row_string(columns: Sequence[Column], flavour: Flavour) -> str:
     return "CONCAT_WS('#', " + ", ".join(pieces) + ")"
 
 
+# OVERSIZED ROWS. CONCAT_WS returns NULL (warning 1301) once S exceeds the session's max_allowed_packet, and a
+# NULL hash would drop the row out of SUM while COUNT(*) still counts it. So S is used only for rows whose
+# length bound (below, O(1) per row: byte or character lengths, no string built) fits ``max_row_bytes`` (the
+# engine passes the smaller packet of the two sides, less a margin); a longer row is encoded as D: 'D', then
+# every non-string piece as in S and every string piece as its length and MD5 (never '#', 'N' for NULL) —
+# still injective up to MD5, and at most a few dozen bytes per column, so no row ever falls out. Both sides use
+# the same bound and the same rule, so equal rows choose the same form (JSON text layout aside: resolved by
+# value in the drill-down as ever).
+_PIECE_MAX = 100  # bytes a non-string piece, a length entry and its separator can take (DECIMAL(65,30): 67)
+
+
+def size_bound(columns: Sequence[Column]) -> str:
+    """An upper bound of LENGTH(S) in bytes: string lengths (characters x 4 where the sides' charsets differ)
+    plus _PIECE_MAX per column."""
+    terms = []
+    for c in columns:
+        if c.kind not in ("text", "json", "binary"):
+            continue
+        q = quote_ident(c.name)
+        chars = c.kind != "binary" and (c.count_chars or (c.charset or "utf8mb4").lower() not in _UTF8_COMPATIBLE)
+        t = f"CHAR_LENGTH({q}) * 4" if chars else f"LENGTH({q})"
+        terms.append(f"IFNULL({t}, 0)" if c.nullable else t)
+    return " + ".join([str(_PIECE_MAX * len(columns)), *terms])
+
+
+def digest_row_string(columns: Sequence[Column], flavour: Flavour) -> str:
+    """D: the long-row encoding (see OVERSIZED ROWS): strings as length ':' MD5, others as in S."""
+    pieces = ["'D'"]
+    for c in columns:
+        p = piece(c, flavour)
+        if c.kind in ("text", "json", "binary"):
+            pieces.append(f"IFNULL(CONCAT(LENGTH({p}), ':', MD5({p})), 'N')")
+        else:
+            pieces.append(f"IFNULL({p}, 'N')" if c.nullable else p)
+    return "CONCAT_WS('#', " + ", ".join(pieces) + ")"
+
+
+def hashed_row_string(columns: Sequence[Column], flavour: Flavour, max_row_bytes: int | None) -> str:
+    """The string the row hash is taken of: S, or D for rows whose length bound exceeds max_row_bytes
+    (None: always S, for callers that know every row is short)."""
+    s = row_string(columns, flavour)
+    if max_row_bytes is None or not any(c.kind in ("text", "json", "binary") for c in columns):
+        return s  # numbers and dates only: S is bounded by _PIECE_MAX per column
+    return f"IF({size_bound(columns)} > {int(max_row_bytes)}, {digest_row_string(columns, flavour)}, {s})"
+
+
 HASH_FNS = ("crc64", "crc32x2", "md5")
 _VAR = "@aurora_parity_s"  # session user variable holding S while one row is hashed
 TWO32 = 4294967296
+# A row whose string came out NULL adds NULL_MARK to the first sum instead of nothing: every real sum of a chunk
+# (at most MAX_CHUNK = 2^21 rows of hashes < 2^64) is below 2^85, so sum // NULL_MARK counts those rows exactly.
+NULL_MARK = 1 << 90
+MAX_SUM_ROWS = 1 << 21  # rows per chunk the mark stays exact for (the engine's MAX_CHUNK is 2,000,000)
 
 
-def row_hash64_expr(columns: Sequence[Column], flavour: Flavour) -> str:
+def null_rows(first_sum: int) -> int:
+    """How many rows of a chunk aggregate could not be hashed (their string was NULL)."""
+    return int(first_sum) // NULL_MARK
+
+
+def row_hash64_expr(columns: Sequence[Column], flavour: Flavour, max_row_bytes: int | None = None) -> str:
     """h = CRC32(S) * 2^32 + CRC32(REVERSE(S)) with S built once per row.
 
     S is assigned to a user variable in the IF *condition* and read only in the chosen branch: IF evaluates its
@@ -199,21 +254,24 @@ def row_hash64_expr(columns: Sequence[Column], flavour: Flavour) -> str:
     (5.7/MariaDB: update_query_id set at fix time; 8.0: locate_var_assignment). S is never NULL (CONCAT_WS with
     a constant separator), so the branch is always the hash. MySQL 8.0 warns that assignment in expressions is
     deprecated (still supported in 8.0/8.4); the engine probes it per session and falls back to ``crc32x2``.
+    Should S ever be NULL after all (a packet smaller than the bound said), h is NULL_MARK: the chunk sum then
+    counts it (``null_rows``) instead of skipping the row.
     """
-    s = row_string(columns, flavour)
-    return f"IF(({_VAR} := {s}) IS NULL, NULL, CRC32({_VAR}) * {TWO32} + CRC32(REVERSE({_VAR})))"
+    s = hashed_row_string(columns, flavour, max_row_bytes)
+    return f"IF(({_VAR} := {s}) IS NULL, {NULL_MARK}, CRC32({_VAR}) * {TWO32} + CRC32(REVERSE({_VAR})))"
 
 
-def row_hash_exprs(columns: Sequence[Column], flavour: Flavour, fn: str = "crc32x2") -> tuple[str, str]:
+def row_hash_exprs(columns: Sequence[Column], flavour: Flavour, fn: str = "crc32x2",
+                   max_row_bytes: int | None = None) -> tuple[str, str]:
     """The row hash as two SQL expressions (per-row drill-down; ``crc32x2`` chunk sums).
 
     ``crc32x2`` (and ``crc64``, whose per-row value is h1 * 2^32 + h2 of these two): CRC32(S) and
     CRC32(REVERSE(S)) — 64 bits from two different linear codes (a reordering of whole fields would not do:
     CRC32 of any arrangement of the same fields is a function of the per-field CRCs, so a field-level CRC
     collision would pass both). ``md5``: the first 64 bits of MD5(S) and a constant 0 — slower, for
-    adversarial settings.
+    adversarial settings. With ``max_row_bytes`` a long row hashes its D form (see OVERSIZED ROWS).
     """
-    s = row_string(columns, flavour)
+    s = hashed_row_string(columns, flavour, max_row_bytes)
     if fn in ("crc32x2", "crc64"):
         return f"CRC32({s})", f"CRC32(REVERSE({s}))"
     if fn == "md5":
@@ -310,24 +368,27 @@ def next_bound_sql(database: str, table: str, key: Key, lower: Sequence[Any] | N
 
 def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                        lower: Sequence[Any] | None, upper: Sequence[Any] | None,
-                       flavour: Flavour, fn: str = "crc64") -> tuple[str, list[Any]]:
+                       flavour: Flavour, fn: str = "crc64",
+                       max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
     """COUNT(*) and the multiset sum(s) of the chunk (lower, upper]. Only these three numbers travel.
 
-    ``crc64``: COUNT(*), SUM(h), 0. ``crc32x2``/``md5``: COUNT(*), SUM(h1), SUM(h2)."""
+    ``crc64``: COUNT(*), SUM(h), 0. ``crc32x2``/``md5``: COUNT(*), SUM(IFNULL(h1, NULL_MARK)), SUM(h2).
+    ``null_rows(sum)`` > 0: that many rows could not be hashed (the engine fails the chunk naming them)."""
     where, args = range_where(key, lower, upper)
     if fn == "crc64":
-        sums = f"COALESCE(SUM({row_hash64_expr(columns, flavour)}), 0), 0"
+        sums = f"COALESCE(SUM({row_hash64_expr(columns, flavour, max_row_bytes)}), 0), 0"
     else:
-        h1, h2 = row_hash_exprs(columns, flavour, fn)
-        sums = f"COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0)"
+        h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
+        sums = f"COALESCE(SUM(IFNULL({h1}, {NULL_MARK})), 0), COALESCE(SUM({h2}), 0)"
     return f"SELECT COUNT(*), {sums}{_from(database, table, key)}{where}", args
 
 
 def row_hashes_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                    lower: Sequence[Any] | None, upper: Sequence[Any] | None,
-                   flavour: Flavour, fn: str = "crc32x2") -> tuple[str, list[Any]]:
-    """Drill-down: key columns (if any) + both hash halves for every row of one chunk."""
-    h1, h2 = row_hash_exprs(columns, flavour, fn)
+                   flavour: Flavour, fn: str = "crc32x2", max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
+    """Drill-down: key columns (if any) + both hash halves for every row of one chunk (NULL halves: a row
+    that could not be hashed, which the engine reports by key)."""
+    h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
     where, args = range_where(key, lower, upper)
     keys = [quote_ident(c) for c in key.columns] if key.usable else []
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
@@ -351,9 +412,9 @@ def rows_by_key_sql(database: str, table: str, columns: Sequence[Column], key_co
 
 def rows_by_hash_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                      lower: Sequence[Any] | None, upper: Sequence[Any] | None, hashes: Sequence[int],
-                     flavour: Flavour, fn: str = "crc32x2") -> tuple[str, list[Any]]:
+                     flavour: Flavour, fn: str = "crc32x2", max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
     """Full rows whose first hash half is in ``hashes`` (drill-down for tables without a unique key)."""
-    h1, h2 = row_hash_exprs(columns, flavour, fn)
+    h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
     where, args = range_where(key, lower, upper)
     cond = f"{h1} IN ({', '.join(['%s'] * len(hashes))})"
     where = f"{where} AND {cond}" if where else f" WHERE {cond}"
@@ -454,8 +515,46 @@ def choose_key(rows: Sequence[tuple[str, Any, str, Any, Any]]) -> Key:
     return Key("", (), False)
 
 
-def session_setup_sql(flavour: Flavour, lock_wait_s: int = 2) -> list[str]:
-    """Short lock waits: a checksum must never queue behind (or in front of) the application's DDL/locks."""
-    return [f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_s)}",
-            f"SET SESSION lock_wait_timeout = {int(lock_wait_s)}",
-            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"]
+def packet_sql() -> str:
+    """The session's packet limit: string functions return NULL beyond it (bounds the row string)."""
+    return "SELECT @@session.max_allowed_packet"
+
+
+def session_setup_sql(flavour: Flavour, lock_wait_s: int = 2, statement_timeout_s: float | None = None) -> list[str]:
+    """Short lock waits: a checksum must never queue behind (or in front of) the application's DDL/locks.
+
+    ``statement_timeout_s``: the server itself ends any statement of this session running longer (MariaDB
+    ``max_statement_time``, seconds; MySQL 5.7.8+/8.0 ``max_execution_time``, milliseconds, SELECTs only), so no
+    COUNT(*) or whole-table chunk runs unbounded on the production source even if the client is gone."""
+    out = [f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_s)}",
+           f"SET SESSION lock_wait_timeout = {int(lock_wait_s)}",
+           "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"]
+    if statement_timeout_s is not None:
+        if flavour.is_mariadb:
+            out.append(f"SET SESSION max_statement_time = {float(statement_timeout_s):g}")
+        else:
+            out.append(f"SET SESSION max_execution_time = {max(int(statement_timeout_s * 1000), 1)}")
+    return out
+
+
+# Server errors that mean "this statement ran out of its time": MariaDB 1969 (max_statement_time), MySQL 3024
+# (max_execution_time), 1317 (query interrupted: killed by us after a client read timeout).
+STATEMENT_TIMEOUT_ERRORS = (1969, 3024, 1317)
+# Client errors after which the session is unusable: lost connection during query (read timeout), gone away.
+LOST_SESSION_ERRORS = (2013, 2006)
+
+
+def connection_id_sql() -> str:
+    return "SELECT CONNECTION_ID()"
+
+
+def kill_query_sql(session_id: int, *, rds: bool) -> tuple[str, tuple[int]]:
+    """End one statement of our own abandoned session (the session itself is closed by the client). Any login may
+    KILL QUERY its own user's threads; ``rds``: mysql.rds_kill_query, for a managed server that refuses even that.
+
+        >>> kill_query_sql(42, rds=False)
+        ('KILL QUERY %s', (42,))
+    """
+    if rds:
+        return "CALL mysql.rds_kill_query(%s)", (int(session_id),)
+    return "KILL QUERY %s", (int(session_id),)

@@ -1,0 +1,167 @@
+"""Data parity on the hard cases, on the real lab: rows longer than max_allowed_packet, a key duplicated on one
+side, JSON numbers printed differently, a slow statement. Each goes red on the real fault naming table and key,
+or stays green on equal data; none breaks the rest of the run.
+
+Faults are written on the target only (``sql_log_bin = 0``), on tables this module creates and drops.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from aurora_cutover.db import connect
+from aurora_cutover.parity import DIFFERENT, DUPLICATE, Parity
+from tests.integration.conftest import wait_caught_up, wait_for
+from tests.integration.test_parity import on_target, rows_of
+
+BIG, DUP, JDOC = "parity_hard_big", "parity_hard_dup", "parity_hard_json"
+MIB = 1 << 20
+SMALL_PACKET = 4 * MIB  # the session limit under which the rows below no longer fit one row string
+
+DDL = [
+    f"CREATE TABLE {BIG} (id INT NOT NULL PRIMARY KEY, doc LONGBLOB NULL, note LONGTEXT NULL) ENGINE=InnoDB "
+    "DEFAULT CHARSET=utf8mb4",
+    f"CREATE TABLE {DUP} (id INT NOT NULL PRIMARY KEY, v VARCHAR(16) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+    f"CREATE TABLE {JDOC} (id INT NOT NULL PRIMARY KEY, j JSON NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4",
+]
+
+
+@pytest.fixture(scope="module")
+def hard(lab: Any) -> Any:
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        for t in (BIG, DUP, JDOC):
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+        for ddl in DDL:
+            cur.execute(ddl)
+        # 2.5 MiB + 2 MiB per row: each value fits a 4 MiB packet, the row's string does not
+        for i in range(1, 4):
+            cur.execute(f"INSERT INTO {BIG} (id, doc, note) VALUES (%s, CONCAT(REPEAT('x', {5 * MIB // 2 - 1}), 'A'), "
+                        f"REPEAT('n', {2 * MIB}))", (i,))
+        cur.execute(f"INSERT INTO {BIG} (id, doc, note) VALUES (4, 'small', NULL)")
+        cur.executemany(f"INSERT INTO {DUP} (id, v) VALUES (%s, %s)", [(i, f"v{i}") for i in range(1, 31)])
+        cur.executemany(f"INSERT INTO {JDOC} (id, j) VALUES (%s, %s)",
+                        [(i, f'{{"n": {i}, "w": 2, "xs": [1, 2.5]}}') for i in range(1, 31)])
+    wait_caught_up(lab)
+    yield lab
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        for t in (BIG, DUP, JDOC):
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+    wait_caught_up(lab)
+
+
+@pytest.fixture
+def small_packet(hard: Any, lab_guard: Any) -> Any:
+    """Both servers at a 4 MiB max_allowed_packet for new sessions (as on the lab when the hole was found)."""
+    old = {side: int(getattr(hard, side).query("SELECT @@global.max_allowed_packet")[0][0])
+           for side in ("source", "target")}
+    for side in old:
+        getattr(hard, side).query(f"SET GLOBAL max_allowed_packet = {SMALL_PACKET}")
+    yield hard
+    for side, v in old.items():
+        getattr(hard, side).query(f"SET GLOBAL max_allowed_packet = {v}")
+
+
+def test_rows_longer_than_max_allowed_packet_never_fall_out_of_the_comparison(m: Any, small_packet: Any) -> None:
+    lab = small_packet
+    c = connect(m, "target")
+    try:  # the hole is real: this server's row string for these rows is NULL (warning 1301)
+        with c.cursor() as cur:
+            cur.execute(f"SELECT CONCAT_WS('#', id, doc, note) IS NULL FROM {BIG} WHERE id = 2")
+            assert cur.fetchone()[0] == 1
+    finally:
+        c.close()
+    with Parity(m) as p:
+        assert p.max_row_bytes < SMALL_PACKET
+        res = p.checksum_table(BIG)
+        assert res.ok and res.rows_source == 4, res.summary()
+        on_target(lab, f"UPDATE {BIG} SET doc = CONCAT(LEFT(doc, {5 * MIB // 2 - 1}), 'B') WHERE id = 2")
+        try:
+            res = p.checksum_table(BIG)
+        finally:
+            on_target(lab, f"UPDATE {BIG} SET doc = CONCAT(LEFT(doc, {5 * MIB // 2 - 1}), 'A') WHERE id = 2")
+        assert rows_of(res) == [(DIFFERENT, {"id": 2}, ["doc"])], res.summary()
+        assert f"eduphoria.{BIG}" in res.summary() and "id=2" in res.summary()
+        on_target(lab, f"UPDATE {BIG} SET note = CONCAT(note, 'z') WHERE id = 3")
+        try:
+            res = p.checksum_table(BIG)
+        finally:
+            on_target(lab, f"UPDATE {BIG} SET note = LEFT(note, {2 * MIB}) WHERE id = 3")
+        assert rows_of(res) == [(DIFFERENT, {"id": 3}, ["note"])], res.summary()
+        assert p.checksum_table(BIG).ok
+
+
+@pytest.mark.parametrize("copy", ["same values", "other values"])
+def test_key_duplicated_on_the_target_is_red_naming_the_key(copy: str, m: Any, hard: Any, lab_guard: Any) -> None:
+    """The target lost the unique index and holds id=7 twice: a dict keyed by id would collapse the two rows."""
+    v = "v7" if copy == "same values" else "zz"
+    on_target(lab_guard, f"ALTER TABLE {DUP} DROP PRIMARY KEY, ADD KEY idx_id (id)",
+              f"INSERT INTO {DUP} (id, v) VALUES (7, '{v}')")
+    try:
+        with Parity(m) as p:
+            res = p.checksum_table(DUP)
+    finally:
+        on_target(lab_guard, f"DELETE FROM {DUP} WHERE id = 7 AND v = '{v}' LIMIT 1",
+                  f"ALTER TABLE {DUP} DROP KEY idx_id, ADD PRIMARY KEY (id)")
+    assert not res.ok, res.summary()
+    assert rows_of(res) == [(DUPLICATE, {"id": 7}, ["1 row(s) on the source, 2 on the target"])], res.summary()
+    assert f"eduphoria.{DUP}" in res.summary() and "id=7: key not unique" in res.summary()
+    with Parity(m) as p:
+        assert p.checksum_table(DUP).ok
+
+
+def test_json_numbers_equal_by_value_stay_green_in_every_chunk_and_a_real_change_is_red(
+        m: Any, hard: Any, lab_guard: Any, monkeypatch: Any) -> None:
+    """Every row's JSON printed differently (2 as 2.0, as 8.0 prints a whole-number double 5.7 prints as 2):
+    more chunks differ by layout than the drill-down limit, the verdict is still green; a real change is red."""
+    from aurora_cutover.parity import engine
+
+    monkeypatch.setattr(engine, "FIRST_CHUNK", 10)
+    monkeypatch.setattr(engine, "MIN_CHUNK", 10)
+    monkeypatch.setattr(engine, "DRILL_MAX_CHUNKS", 1)
+    on_target(lab_guard, f"UPDATE {JDOC} SET j = CONCAT('{{\"xs\": [1.0, 2.50], \"w\": 2.0, \"n\": ', id, '}}')")
+    try:
+        with Parity(m, chunk_time_s=1e-6, max_rechecks=1) as p:
+            res = p.checksum_table(JDOC)
+            assert res.ok, res.summary()
+            assert res.equal_by_value >= 3 and res.chunks >= 3, res.as_data()
+            on_target(lab_guard, f"UPDATE {JDOC} SET j = '{{\"xs\": [1.0, 2.5], \"w\": 2.5, \"n\": 12}}' WHERE id = 12")
+            res = p.checksum_table(JDOC)
+    finally:
+        on_target(lab_guard, f"UPDATE {JDOC} SET j = CONCAT('{{\"n\": ', id, ', \"w\": 2, \"xs\": [1, 2.5]}}')")
+    assert rows_of(res) == [(DIFFERENT, {"id": 12}, ["j"])], res.summary()
+
+
+def test_slow_statement_is_killed_and_only_its_table_fails(m: Any, hard: Any, lab_guard: Any) -> None:
+    """A client read timeout mid-checksum: the statement is killed on the server, the session reopened, that
+    table fails with the reason and the next table is checked as usual."""
+    def quick(side: str) -> Any:
+        return connect(m, side, read_timeout_s=1.0)  # type: ignore[arg-type]
+
+    with lab_guard.target.admin(database=lab_guard.database) as locker, Parity(m, connector=quick) as p:
+        before = dict(p.session_id)
+        with locker.cursor() as cur:  # every reader of DUP on the target now waits on the table lock
+            cur.execute(f"LOCK TABLES {DUP} WRITE")
+        t0 = time.monotonic()
+        try:
+            res = p.checksum_table(DUP)
+        finally:
+            with locker.cursor() as cur:
+                cur.execute("UNLOCK TABLES")
+        took = time.monotonic() - t0
+        assert not res.ok and took < 10, (took, res.summary())
+        text = res.summary()
+        assert f"eduphoria.{DUP}" in text and "error 2013" in text and "killed on the server" in text, text
+        assert "session reopened" in text, text
+        killed = [sid for name, sid in before.items() if p.session_id[name] != sid]
+        assert killed, "no session was reopened"
+
+        def gone() -> bool:  # the abandoned statements no longer run on the server
+            rows = lab_guard.target.query("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND <> 'Sleep'")
+            return not {r[0] for r in rows} & set(killed)
+        assert wait_for(gone, 5.0)
+        again = p.checksum_table(JDOC)
+        assert again.ok, again.summary()
+        assert p.checksum_table(DUP).ok
