@@ -165,3 +165,43 @@ def test_slow_statement_is_killed_and_only_its_table_fails(m: Any, hard: Any, la
         again = p.checksum_table(JDOC)
         assert again.ok, again.summary()
         assert p.checksum_table(DUP).ok
+
+
+def test_large_chunk_drill_down_holds_a_bounded_number_of_row_hashes(m: Any, hard: Any, lab_guard: Any,
+                                                                     monkeypatch: Any) -> None:
+    """A keyless table is one whole-table chunk: its drill-down compares hash buckets first and fetches only the
+    rows of differing buckets (here at most 200 of the 3,000 rows), and still names the rows exactly."""
+    from aurora_cutover.parity import engine
+
+    monkeypatch.setattr(engine, "DRILL_ROWS", 200)
+    with hard.source.admin(database=hard.database) as c, c.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS parity_hard_heap")
+        cur.execute("CREATE TABLE parity_hard_heap (k INT NOT NULL, v VARCHAR(16) NOT NULL) ENGINE=InnoDB")
+        cur.execute("INSERT INTO parity_hard_heap SELECT seq % 1500, CONCAT('v', seq) FROM seq_1_to_3000")
+    wait_caught_up(hard)
+    on_target(lab_guard, "UPDATE parity_hard_heap SET v = 'changed' WHERE v = 'v1234'",
+              f"UPDATE {DUP} SET v = 'changed' WHERE id = 17")
+    fetched: list[int] = []
+    try:
+        with Parity(m) as p:
+            real = p._query
+
+            def spy(side: str, sql: str, args: Any = (), one: bool = False) -> Any:
+                out = real(side, sql, args, one)
+                if not one and "CRC32(REVERSE(" in sql and "GROUP BY" not in sql:
+                    fetched.append(len(out))  # a row-hash fetch of the drill-down
+                return out
+
+            monkeypatch.setattr(p, "_query", spy)
+            heap = p.checksum_table("parity_hard_heap")
+            monkeypatch.setattr(engine, "DRILL_ROWS", 8)  # a unique-key chunk of 30 rows, buckets by key
+            dup = p.checksum_table(DUP)
+    finally:
+        on_target(lab_guard, "UPDATE parity_hard_heap SET v = 'v1234' WHERE v = 'changed'",
+                  f"UPDATE {DUP} SET v = 'v17' WHERE id = 17")
+        hard.source.query("DROP TABLE IF EXISTS parity_hard_heap", database=hard.database)
+    assert not heap.key.usable and heap.chunks == 1, heap.as_data()
+    assert sorted((k, r["v"]) for k, r, _c in rows_of(heap)) == [("extra on target", "changed"),
+                                                                  ("missing on target", "v1234")], heap.summary()
+    assert rows_of(dup) == [(DIFFERENT, {"id": 17}, ["v"])], dup.summary()
+    assert fetched and max(fetched) <= 200, fetched

@@ -274,3 +274,17 @@ def test_session_statement_timeout_per_flavour(flavour, stmt):
     assert not any("max_" in s for s in q.session_setup_sql(flavour))
     assert q.kill_query_sql(7, rds=False) == ("KILL QUERY %s", (7,))
     assert q.kill_query_sql(7, rds=True) == ("CALL mysql.rds_kill_query(%s)", (7,))
+
+
+def test_bucketed_drill_down_sql_keeps_a_changed_row_in_one_bucket():
+    c = [Column("id", "int"), Column("name", "varchar", True, "utf8mb4")]
+    pk = Key("PRIMARY", ("id",))
+    assert q.bucket_expr(c, pk, MYSQL80, 40) == "MOD(CRC32(CONCAT_WS('#', IFNULL(`id`, 'N'))), 40)"  # by key
+    h1, _ = q.row_hash_exprs(c, MARIADB)
+    heap = Key("", ())
+    assert q.bucket_expr(c, heap, MARIADB, 40) == f"MOD(IFNULL({h1}, 0), 40)"  # multiset: by row hash
+    sql, args = q.bucket_sums_sql("db", "t", c, pk, (10,), None, MYSQL57, 8)
+    assert sql.startswith("SELECT MOD(CRC32(CONCAT_WS('#', IFNULL(`id`, 'N'))), 8) AS bucket, COUNT(*), ")
+    assert sql.endswith("FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) GROUP BY bucket") and args == [10]
+    sql, args = q.row_hashes_sql("db", "t", c, heap, None, None, MARIADB, buckets=(40, [3, 7]))
+    assert sql.endswith(f" WHERE MOD(IFNULL({h1}, 0), 40) IN (%s, %s)") and args == [3, 7]

@@ -40,6 +40,7 @@ SAMPLE = 20  # differing rows shown per table; the rest are counted
 MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 100, 2_000_000, 2_000
 BARRIER = "barrier:parity"
 DRILL_MAX_CHUNKS, DRILL_BUDGET_S = 50, 300.0  # drill-down bounds per table
+DRILL_ROWS = 50_000  # row hashes held in memory per side and chunk; a bigger chunk is drilled bucket by bucket
 
 Agg = tuple[int, int, int]  # COUNT(*), SUM(h64), 0 (crc64) or COUNT(*), SUM(h1), SUM(h2) (crc32x2, md5)
 
@@ -629,10 +630,33 @@ class Parity:
     def _drill(self, table: str, cols: dict[str, list[q.Column]], keys: dict[str, q.Key], chunk: ChunkDiff,
                budget: int) -> None:
         key = keys["source"]
+        rows_max = max(chunk.source[0] if chunk.source else 0, chunk.target[0] if chunk.target else 0)
+        wanted: tuple[int, list[int]] | None = None
+        if rows_max > DRILL_ROWS:
+            # Never all row hashes of a big chunk (a large keyless table is one chunk) at once: compare per-bucket
+            # sums first, then fetch the rows of differing buckets only, at most DRILL_ROWS of them.
+            n_b = -(-rows_max * 4 // DRILL_ROWS)  # about DRILL_ROWS / 4 rows per bucket
+
+            def sums(side: str) -> dict[int, tuple[int, int, int]]:
+                sql, args = q.bucket_sums_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
+                                              self.flavour[side], n_b, self.hash_fn, self.max_row_bytes)
+                return {int(r[0]): (int(r[1]), int(Decimal(r[2])), int(Decimal(r[3])))
+                        for r in self._query(side, sql, args)}
+
+            bs, bt = self._both(sums)
+            bad = sorted(b for b in bs.keys() | bt.keys() if bs.get(b) != bt.get(b))
+            if not bad:
+                return  # equal per bucket: the caller re-checks the chunk's aggregates
+            biggest = max(max(bs.get(b, (0, 0, 0))[0], bt.get(b, (0, 0, 0))[0]) for b in bad)
+            take = max(1, DRILL_ROWS // max(1, biggest))
+            wanted = (n_b, bad[:take])
+            if len(bad) > take:
+                chunk.error = (f"drilled {take} of {len(bad)} differing hash buckets (at most {DRILL_ROWS:,} rows "
+                               "in memory): more rows differ than shown")
 
         def hashes(side: str) -> list[tuple[Any, ...]]:
             sql, args = q.row_hashes_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
-                                         self.flavour[side], self.hash_fn, self.max_row_bytes)
+                                         self.flavour[side], self.hash_fn, self.max_row_bytes, wanted)
             rows = [tuple(r) for r in self._query(side, sql, args)]
             bad = [r for r in rows if r[-2] is None]
             if bad:

@@ -385,14 +385,45 @@ def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key
 
 def row_hashes_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                    lower: Sequence[Any] | None, upper: Sequence[Any] | None,
-                   flavour: Flavour, fn: str = "crc32x2", max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
+                   flavour: Flavour, fn: str = "crc32x2", max_row_bytes: int | None = None,
+                   buckets: tuple[int, Sequence[int]] | None = None) -> tuple[str, list[Any]]:
     """Drill-down: key columns (if any) + both hash halves for every row of one chunk (NULL halves: a row
-    that could not be hashed, which the engine reports by key)."""
+    that could not be hashed, which the engine reports by key); ``buckets`` = (n, wanted): only those buckets."""
     h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
     where, args = range_where(key, lower, upper)
+    if buckets is not None:
+        n, wanted = buckets
+        cond = f"{bucket_expr(columns, key, flavour, n, fn, max_row_bytes)} IN ({', '.join(['%s'] * len(wanted))})"
+        where = f"{where} AND {cond}" if where else f" WHERE {cond}"
+        args = [*args, *(int(b) for b in wanted)]
     keys = [quote_ident(c) for c in key.columns] if key.usable else []
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
     return f"SELECT {', '.join([*keys, h1, h2])}{_from(database, table, key)}{where}{order}", args
+
+
+def bucket_expr(columns: Sequence[Column], key: Key, flavour: Flavour, buckets: int, fn: str = "crc32x2",
+                max_row_bytes: int | None = None) -> str:
+    """Which of ``buckets`` hash buckets a row falls in, for drilling a large chunk without loading every row hash.
+
+    A unique key buckets by its own canonical text (a changed row stays in one bucket on both sides); a multiset
+    (no unique key) by the row hash (equal rows share a bucket)."""
+    by_name = {c.name: c for c in columns}
+    if key.unique and key.usable and all(k in by_name for k in key.columns):
+        kp = [f"IFNULL({piece(by_name[k], flavour)}, 'N')" for k in key.columns]
+        return f"MOD(CRC32(CONCAT_WS('#', {', '.join(kp)})), {int(buckets)})"  # MOD: '%' is the driver's marker
+    h1, _h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
+    return f"MOD(IFNULL({h1}, 0), {int(buckets)})"
+
+
+def bucket_sums_sql(database: str, table: str, columns: Sequence[Column], key: Key,
+                    lower: Sequence[Any] | None, upper: Sequence[Any] | None, flavour: Flavour, buckets: int,
+                    fn: str = "crc32x2", max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
+    """Per bucket of the chunk: COUNT(*) and both hash sums (only ``buckets`` rows travel, whatever the size)."""
+    h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
+    where, args = range_where(key, lower, upper)
+    b = bucket_expr(columns, key, flavour, buckets, fn, max_row_bytes)
+    return (f"SELECT {b} AS bucket, COUNT(*), COALESCE(SUM(IFNULL({h1}, {NULL_MARK})), 0), "
+            f"COALESCE(SUM({h2}), 0){_from(database, table, key)}{where} GROUP BY bucket"), args
 
 
 def value_expr(col: Column) -> str:
