@@ -7,6 +7,7 @@ Faults are written on the target only (``sql_log_bin = 0``), on tables this modu
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -205,3 +206,75 @@ def test_large_chunk_drill_down_holds_a_bounded_number_of_row_hashes(m: Any, har
                                                                   ("missing on target", "v1234")], heap.summary()
     assert rows_of(dup) == [(DIFFERENT, {"id": 17}, ["v"])], dup.summary()
     assert fetched and max(fetched) <= 200, fetched
+
+
+HOT_LOG, HOT_COUNTERS = "parity_hard_hot_log", "parity_hard_hot_counters"
+
+
+def _hot_writer(lab: Any, stop: threading.Event, n: int, seconds: float, done: list[int]) -> None:
+    """Steady app-like writes on the source, bounded by count and time: an append-only log and counters."""
+    t_end = time.monotonic() + seconds
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        for i in range(n):
+            if stop.is_set() or time.monotonic() > t_end:
+                break
+            cur.execute(f"INSERT INTO {HOT_LOG} (v) VALUES (%s)", (f"w{i}",))
+            cur.execute(f"UPDATE {HOT_COUNTERS} SET n = n + 1 WHERE id = %s", (1 + i % 3,))
+            done[0] += 1
+            time.sleep(0.02)
+
+
+@pytest.fixture
+def delayed_replica(hard: Any, lab_guard: Any) -> Any:
+    """The replica applies every event 1 s after the source committed it: it keeps up within max_lag_s (2 s), as
+    a real one under load does, so source-now and target-now differ for any table written more often than that."""
+    lab = lab_guard
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        for t in (HOT_LOG, HOT_COUNTERS):
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+        cur.execute(f"CREATE TABLE {HOT_LOG} (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(16) NOT NULL) ENGINE=InnoDB")
+        cur.execute(f"CREATE TABLE {HOT_COUNTERS} (id INT PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB")
+        cur.execute(f"INSERT INTO {HOT_LOG} (v) SELECT CONCAT('old', seq) FROM seq_1_to_500")
+        cur.execute(f"INSERT INTO {HOT_COUNTERS} VALUES (1, 0), (2, 0), (3, 0), (4, 0)")
+    wait_caught_up(lab)
+    lab.target.query("STOP SLAVE")
+    lab.target.query("CHANGE MASTER TO MASTER_DELAY = 1")
+    lab.target.query("START SLAVE")
+    try:
+        yield lab
+    finally:
+        lab.target.query("STOP SLAVE")
+        lab.target.query("CHANGE MASTER TO MASTER_DELAY = 0")
+        lab.target.query("START SLAVE")
+        wait_caught_up(lab)
+        with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+            for t in (HOT_LOG, HOT_COUNTERS):
+                cur.execute(f"DROP TABLE IF EXISTS {t}")
+        wait_caught_up(lab)
+
+
+def test_hot_tables_whose_replica_keeps_up_are_green_and_a_real_difference_in_one_is_red(
+        m: Any, delayed_replica: Any) -> None:
+    lab = delayed_replica
+    stop, done = threading.Event(), [0]
+    writer = threading.Thread(target=_hot_writer, args=(lab, stop, 1500, 25.0, done), daemon=True)
+    writer.start()
+    try:
+        time.sleep(1.5)  # the writes are flowing and the replica is 1 s behind
+        with Parity(m) as p:
+            green = [p.count_rows(HOT_LOG), p.count_rows(HOT_COUNTERS)]
+            sums = [p.checksum_table(HOT_LOG), p.checksum_table(HOT_COUNTERS)]
+            on_target(lab, f"UPDATE {HOT_LOG} SET v = 'corrupt' WHERE id = 123")
+            red = p.checksum_table(HOT_LOG)
+    finally:
+        stop.set()
+        writer.join(timeout=30)
+        on_target(lab, f"UPDATE {HOT_LOG} SET v = 'old123' WHERE id = 123")
+    assert done[0] > 50, f"the load wrote only {done[0]} times"
+    for c in green:
+        assert c.ok, (c.table, c.source, c.target, c.rechecks, c.error)
+    for r in sums:
+        assert r.ok, r.summary()
+        assert r.first_pass_diffs >= 1 and r.converged >= 1, r.as_data()  # hot for real, settled by the rule
+    assert not red.ok, red.summary()
+    assert (DIFFERENT, {"id": 123}, ["v"]) in rows_of(red), red.summary()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -40,6 +41,8 @@ SAMPLE = 20  # differing rows shown per table; the rest are counted
 MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 100, 2_000_000, 2_000
 BARRIER = "barrier:parity"
 DRILL_MAX_CHUNKS, DRILL_BUDGET_S = 50, 300.0  # drill-down bounds per table
+SETTLE_MAX_POLLS, SETTLE_POLL_S = 2_000, 0.002  # source reads per hot re-check round, and the pause between
+SETTLE_DRILL_POLLS = 50  # reads of a differing chunk's row hashes on the source during one drill-down
 DRILL_ROWS = 50_000  # row hashes held in memory per side and chunk; a bigger chunk is drilled bucket by bucket
 
 Agg = tuple[int, int, int]  # COUNT(*), SUM(h64), 0 (crc64) or COUNT(*), SUM(h1), SUM(h2) (crc32x2, md5)
@@ -326,7 +329,7 @@ class Parity:
         self.open()
         return tables_in_scope(self.m, self.conn["source"], self.conn["target"])
 
-    def _barrier(self) -> None:
+    def _barrier(self, written: Callable[[], None] | None = None) -> None:
         """Wait until the target has applied everything the source committed so far. Once a barrier timed out,
         later ones in this session fail at once while the target still lacks that earlier one: with replication
         stopped, every differing table would otherwise wait the full timeout again (a re-check skipped keeps
@@ -342,11 +345,48 @@ class Parity:
                                                  exc.seen) from None
             self._stuck = None  # applied, or catching up: wait normally again
         seq = barrier.write(self.conn["source"], self.db["source"], hb, BARRIER)
+        if written is not None:
+            written()
         try:
             barrier.wait(self.conn["target"], self.db["target"], hb, BARRIER, seq, timeout_s=timeout)
         except barrier.BarrierTimeout as exc:
             self._stuck = (seq, exc.seen, str(exc))
             raise
+
+    def _settle(self, read_source: Callable[[], Any], read_target: Callable[[], Any],
+                max_polls: int | None = None) -> tuple[bool, Any, Any]:
+        """One re-check round that holds under steady writes (a hot table): barrier B; from the moment B is
+        committed the source is read again and again until the target, having applied B, has been read once.
+
+        Equal iff the target's value is one the source held at some instant after B. That is sound: the target
+        has applied everything committed before B and cannot be ahead of the source, so its state is the
+        source's at an instant between B and the target's read — the instants the polls sample. Comparing the
+        source *now* with the target *now* instead differs by write rate x lag in every round and never settles.
+        A real difference matches no source state and stays red. Polls are bounded by count and by the
+        barrier's own timeout. Returns (equal, the source's last value, the target's value)."""
+        seen: list[Any] = []
+        stop = threading.Event()
+        poller: list[Future[None]] = []
+
+        polls = max_polls or SETTLE_MAX_POLLS
+        # spread the polls over the lag the target may have (else they could all fall before its state's instant)
+        pause = max(SETTLE_POLL_S, 1.5 * self.m.thresholds.max_lag_s / polls)
+
+        def poll() -> None:
+            for _ in range(polls):
+                seen.append(read_source())
+                if stop.is_set():  # this poll began before the target's read ended: still in the window
+                    return
+                time.sleep(pause)
+
+        try:
+            self._barrier(lambda: poller.append(self._pool.submit(poll)))
+            t = read_target()
+        finally:
+            stop.set()
+            for f in poller:
+                f.result()
+        return t in seen, seen[-1], t
 
     def _throttle(self, result: TableResult, src: str = "source", tgt: str = "target") -> None:
         """Pause while the source is busy or the target lags; checked at most once a second, all pauses together
@@ -411,23 +451,32 @@ class Parity:
     # ----------------------------------------------------------------- counts
 
     def count_rows(self, table: str) -> CountResult:
-        """Exact COUNT(*) on both sides at once; a difference is re-counted after a barrier (bounded)."""
+        """Exact COUNT(*) on both sides at once; a difference is re-counted in settle rounds (bounded): equal
+        once the target's count is one the source held after a barrier (see _settle)."""
         self.open()
         res = CountResult(table, None, None)
-        for attempt in range(self.max_rechecks + 1):
+
+        def count(side: str) -> int:
+            return int(self._query(side, q.count_sql(self.db[side], table), one=True)[0])
+
+        try:
+            res.source, res.target = self._both(count)
+        except Exception as exc:
+            res.error = f"could not count: {_why(exc)}"
+            return res
+        for attempt in range(1, self.max_rechecks + 1):
+            if res.source == res.target:
+                return res
             try:
-                s, t = self._both(lambda side: int(self._query(side, q.count_sql(self.db[side], table), one=True)[0]))
+                equal, s, t = self._settle(lambda: count("source"), lambda: count("target"))
+            except barrier.BarrierTimeout as exc:
+                res.error = f"counts differ and the re-check barrier failed: {_why(exc)}"
+                return res
             except Exception as exc:
                 res.error = f"could not count: {_why(exc)}"
                 return res
-            res.source, res.target, res.rechecks = s, t, attempt
-            if s == t or attempt == self.max_rechecks:
-                return res
-            try:
-                self._barrier()
-            except Exception as exc:
-                res.error = f"counts differ and the re-check barrier failed: {_why(exc)}"
-                return res
+            res.rechecks = attempt
+            res.source, res.target = (t, t) if equal else (s, t)
         return res
 
     # ----------------------------------------------------------------- checksums
@@ -562,25 +611,33 @@ class Parity:
         res.first_pass_diffs = len(differ)
 
         # re-check differing chunks after the target has passed a barrier: changes in flight converge
+        # (one settle round per differing chunk: a barrier, then the source polled until the target is read)
         for _ in range(self.max_rechecks):
             if not differ:
                 break
-            try:
-                self._barrier()
-            except Exception as exc:
-                res.notes.append(f"re-check barrier failed: {_why(exc)}")
-                break
             res.rechecks += 1
-            still = []
+            still, failed = [], ""
             for idx in differ:
                 lo, hi = chunks[idx]
-                a_s, a_t = self._both(lambda side, lo=lo, hi=hi: agg(side, lo, hi))
-                aggs[idx] = (a_s, a_t)
-                if a_s != a_t:
+                if failed:
                     still.append(idx)
-                else:
+                    continue
+                try:
+                    equal, a_s, a_t = self._settle(lambda lo=lo, hi=hi: agg("source", lo, hi),
+                                                   lambda lo=lo, hi=hi: agg("target", lo, hi))
+                except barrier.BarrierTimeout as exc:
+                    failed = f"re-check barrier failed: {_why(exc)}"
+                    still.append(idx)
+                    continue
+                aggs[idx] = (a_t, a_t) if equal else (a_s, a_t)
+                if equal:
                     res.converged += 1
+                else:
+                    still.append(idx)
             differ = still
+            if failed:
+                res.notes.append(failed)
+                break
         if res.converged:
             # counts from the first pass may have been taken mid-change: report the settled ones
             res.rows_source = sum(a[0][0] for a in aggs.values())
@@ -608,11 +665,12 @@ class Parity:
             try:
                 self._drill(table, cols, keys, chunk, budget)
                 if chunk.row_count == 0 and not chunk.hash_diffs:
-                    # "settled meanwhile" only if the aggregates now agree: rows the drill-down cannot tell
-                    # apart must never make a differing chunk green
-                    a_s, a_t = self._both(lambda side, lo=lo, hi=hi: agg(side, lo, hi))
-                    chunk.source, chunk.target = a_s, a_t
-                    if a_s != a_t:
+                    # "settled meanwhile" only if the aggregates now agree (settle rule): rows the drill-down
+                    # cannot tell apart must never make a differing chunk green
+                    equal, a_s, a_t = self._settle(lambda lo=lo, hi=hi: agg("source", lo, hi),
+                                                   lambda lo=lo, hi=hi: agg("target", lo, hi))
+                    chunk.source, chunk.target = (a_t, a_t) if equal else (a_s, a_t)
+                    if not equal:
                         chunk.error = "chunk aggregates still differ, yet the drill-down found no differing row"
             except Exception as exc:
                 chunk.error = f"drill-down failed: {_why(exc)}"
@@ -666,8 +724,34 @@ class Parity:
                                  f"than max_allowed_packet): {first}")
             return rows
 
-        hs, ht = self._both(hashes)
         n = len(key.columns) if key.unique else 0
+        # Unique key: the source's rows are read in settle polls (see _settle), so a row counts as differing only
+        # if the target's version of it is none the source held after the barrier (a row written during the
+        # check is in flight, not "missing"). Per row, bounded to SETTLE_DRILL_POLLS reads of the chunk.
+        seen: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
+        present: Counter[tuple[Any, ...]] = Counter()
+        polls: list[list[tuple[Any, ...]]] = []
+        done = [0]
+
+        def source_poll() -> None:
+            rows = hashes("source")
+            done[0] += 1
+            for r in rows:
+                present[r[:n]] += 1
+                seen.setdefault(r[:n], set()).add(r[n:])
+            polls[:] = [rows]  # the last poll only: memory stays one chunk
+
+        if n:
+            try:
+                _eq, _s, ht = self._settle(source_poll, lambda: hashes("target"), max_polls=SETTLE_DRILL_POLLS)
+                hs, n_polls = polls[0], done[0]
+            except barrier.BarrierTimeout:  # replication stopped: the plain comparison (in flight = differing)
+                hs, ht = self._both(hashes)
+                seen.clear()
+                present.clear()
+                n_polls = 0
+        else:
+            hs, ht = self._both(hashes)
         if n:
             # A multiset per key, not a dict: a key the other side holds twice (its unique index missing or not
             # unique there) must not collapse into one row and read as "no difference".
@@ -676,10 +760,13 @@ class Parity:
             for rows, into in ((hs, ms), (ht, mt)):
                 for r in rows:
                     into.setdefault(r[:n], []).append(r[n:])
-            missing = [k for k in ms if k not in mt]
-            extra = [k for k in mt if k not in ms]
+            # in flight: missing on the target but absent from one source poll; extra or changed but the target's
+            # version is one a source poll saw (a key seen in every poll is "present" n_polls times)
+            missing = [k for k in ms if k not in mt and not (n_polls and present[k] < n_polls)]
+            extra = [k for k in mt if k not in ms and not (len(mt[k]) == 1 and mt[k][0] in seen.get(k, ()))]
             dup = [k for k in ms.keys() | mt.keys() if k in ms and k in mt and len(ms[k]) != len(mt[k])]
-            changed = [k for k in ms if k in mt and len(ms[k]) == len(mt[k]) == 1 and ms[k] != mt[k]]
+            changed = [k for k in ms if k in mt and len(ms[k]) == len(mt[k]) == 1 and ms[k] != mt[k]
+                       and mt[k][0] not in seen.get(k, ())]
             chunk.hash_diffs = len(missing) + len(extra) + len(changed) + len(dup)
             changed_cols = self._changed_columns(table, cols, key.columns, changed)
             found = [RowDiff(MISSING, dict(zip(key.columns, k, strict=True))) for k in missing]
