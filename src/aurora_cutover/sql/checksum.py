@@ -58,6 +58,7 @@ class Column:
     is_json: bool = False  # MySQL DATA_TYPE json, or MariaDB LONGTEXT with CHECK (json_valid(col))
     count_chars: bool = False  # length in characters (set by merge_columns when a side is not utf8-family)
     members: tuple[str, ...] | None = None  # ENUM/SET members (both sides' after merge_columns); None = unknown
+    collation: str | None = None  # COLLATION_NAME (None for non-text): how this side orders and compares it
 
     @property
     def separator_free(self) -> bool:
@@ -93,16 +94,52 @@ class Column:
 
 @dataclass(frozen=True)
 class Key:
-    """The index chunks are cut along. ``unique`` False = value ranges of a NOT NULL non-unique index."""
+    """The index chunks are cut along. ``unique`` False = value ranges of a NOT NULL non-unique index.
+
+    ``collate``: per key column, (charset, collation) to compare it under on this side, or None for the column's
+    own. Set on the side whose string key's collation differs from the other's, so chunk bounds select the same
+    rows on both servers (utf8mb4_general_ci vs utf8mb4_bin or utf8mb4_0900_ai_ci order and pad differently)."""
 
     name: str  # index name, "PRIMARY" for the primary key; "" = no FORCE INDEX (e.g. missing on this side)
     columns: tuple[str, ...]
     unique: bool = True
+    collate: tuple[tuple[str, str] | None, ...] = ()
+
+    def expr(self, i: int) -> str:
+        """Key column i as the chunk predicates and the bound's ORDER BY use it."""
+        q = quote_ident(self.columns[i])
+        c = self.collate[i] if i < len(self.collate) else None
+        if c is None:
+            return q
+        charset, collation = c
+        return f"CONVERT({q} USING {_word(charset)}) COLLATE {_word(collation)}"
 
     @property
     def usable(self) -> bool:
         """Chunks can be cut along it (else the table is one whole-table chunk)."""
         return bool(self.columns)
+
+
+def _word(name: str) -> str:
+    """A charset or collation name (read from information_schema) checked to be one: letters, digits, '_'."""
+    if not name or not all(ch.isalnum() or ch == "_" for ch in name):
+        raise ValueError(f"not a charset/collation name: {name!r}")
+    return name
+
+
+def collate_to(source: Sequence[Column], target: Sequence[Column], key: Key) -> Key:
+    """The target's view of ``key``: string key columns whose collation differs from the source's are compared
+    under the source's (converted to its charset), so both servers put each row in the same chunk. The source
+    keeps its own (its index serves the ranges; the target scans those chunks without its index)."""
+    s_by, t_by = {c.name: c for c in source}, {c.name: c for c in target}
+    out: list[tuple[str, str] | None] = []
+    for k in key.columns:
+        s, t = s_by.get(k), t_by.get(k)
+        if s is None or t is None or not s.collation or not t.collation or s.collation == t.collation:
+            out.append(None)
+        else:
+            out.append((s.charset or s.collation.split("_")[0], s.collation))
+    return dataclasses.replace(key, collate=tuple(out)) if any(out) else key
 
 
 def piece(col: Column, flavour: Flavour) -> str:
@@ -313,12 +350,13 @@ def merge_columns(source: Sequence[Column], target: Sequence[Column]) -> tuple[l
 
 
 def _after(cols: Sequence[str], bound: Sequence[Any], strict: bool) -> tuple[str, list[Any]]:
-    """Expanded tuple comparison (k1,k2,..) > bound (or >=): range-optimizer friendly on 5.7, 8.0, MariaDB."""
+    """Expanded tuple comparison (k1,k2,..) > bound (or >=): range-optimizer friendly on 5.7, 8.0, MariaDB.
+    ``cols`` are SQL expressions (Key.expr)."""
     ors, args = [], []
     for i, col in enumerate(cols):
         last = i == len(cols) - 1
         op = ">" if (strict or not last) else ">="
-        ands = [f"{quote_ident(c)} = %s" for c in cols[:i]] + [f"{quote_ident(col)} {op} %s"]
+        ands = [f"{c} = %s" for c in cols[:i]] + [f"{col} {op} %s"]
         ors.append("(" + " AND ".join(ands) + ")")
         args.extend([*bound[:i], bound[i]])
     return "(" + " OR ".join(ors) + ")", args
@@ -330,7 +368,7 @@ def _before(cols: Sequence[str], bound: Sequence[Any]) -> tuple[str, list[Any]]:
     for i, col in enumerate(cols):
         last = i == len(cols) - 1
         op = "<=" if last else "<"
-        ands = [f"{quote_ident(c)} = %s" for c in cols[:i]] + [f"{quote_ident(col)} {op} %s"]
+        ands = [f"{c} = %s" for c in cols[:i]] + [f"{col} {op} %s"]
         ors.append("(" + " AND ".join(ands) + ")")
         args.extend([*bound[:i], bound[i]])
     return "(" + " OR ".join(ors) + ")", args
@@ -339,12 +377,13 @@ def _before(cols: Sequence[str], bound: Sequence[Any]) -> tuple[str, list[Any]]:
 def range_where(key: Key, lower: Sequence[Any] | None, upper: Sequence[Any] | None) -> tuple[str, list[Any]]:
     """WHERE clause for the chunk (lower, upper]; None = unbounded on that side."""
     parts, args = [], []
+    exprs = [key.expr(i) for i in range(len(key.columns))]
     if key.usable and lower is not None:
-        sql, a = _after(key.columns, lower, strict=True)
+        sql, a = _after(exprs, lower, strict=True)
         parts.append(sql)
         args += a
     if key.usable and upper is not None:
-        sql, a = _before(key.columns, upper)
+        sql, a = _before(exprs, upper)
         parts.append(sql)
         args += a
     return (" WHERE " + " AND ".join(parts)) if parts else "", args
@@ -361,8 +400,9 @@ def next_bound_sql(database: str, table: str, key: Key, lower: Sequence[Any] | N
     if not key.usable:
         raise ValueError("no index to chunk along")
     where, args = range_where(key, lower, None)
-    order = ", ".join(quote_ident(c) for c in key.columns)
-    return (f"SELECT {order}{_from(database, table, key)}{where} ORDER BY {order} "
+    cols = ", ".join(quote_ident(c) for c in key.columns)
+    order = ", ".join(key.expr(i) for i in range(len(key.columns)))
+    return (f"SELECT {cols}{_from(database, table, key)}{where} ORDER BY {order} "
             f"LIMIT 1 OFFSET {max(int(chunk_rows), 1) - 1}", args)
 
 
@@ -466,8 +506,8 @@ def tables_sql() -> str:
 
 
 def columns_sql() -> str:
-    return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME, COLUMN_TYPE "
-            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+    return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME, COLUMN_TYPE, "
+            "COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
             "ORDER BY ORDINAL_POSITION")
 
 
@@ -476,6 +516,13 @@ def indexes_sql() -> str:
             "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
             "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME "
             "WHERE s.TABLE_SCHEMA = %s AND s.TABLE_NAME = %s ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX")
+
+
+def index_columns_sql() -> str:
+    """Every index of a table and its columns in order (the target's index must match the source's to serve
+    the same ranges)."""
+    return ("SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_NAME = %s ORDER BY INDEX_NAME, SEQ_IN_INDEX")
 
 
 def enum_members(column_type: str) -> tuple[str, ...] | None:
@@ -512,11 +559,12 @@ def enum_members(column_type: str) -> tuple[str, ...] | None:
 
 
 def column_from_row(row: Sequence[Any], json_cols: set[str] | frozenset[str] = frozenset()) -> Column:
-    """A Column from one columns_sql() row (name, data_type, nullable, charset, column_type)."""
+    """A Column from one columns_sql() row (name, data_type, nullable, charset, column_type, collation)."""
     name, dtype, nullable, charset = row[0], str(row[1]), bool(row[2]), row[3]
     ctype = row[4] if len(row) > 4 else None
     members = enum_members(ctype.decode() if isinstance(ctype, bytes) else ctype) if ctype else None
-    return Column(name, dtype, nullable, charset, name in json_cols, members=members)
+    collation = row[5] if len(row) > 5 else None
+    return Column(name, dtype, nullable, charset, name in json_cols, members=members, collation=collation)
 
 
 def json_columns_sql(flavour: Flavour) -> str | None:
