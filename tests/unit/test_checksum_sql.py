@@ -288,3 +288,22 @@ def test_bucketed_drill_down_sql_keeps_a_changed_row_in_one_bucket():
     assert sql.endswith("FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) GROUP BY bucket") and args == [10]
     sql, args = q.row_hashes_sql("db", "t", c, heap, None, None, MARIADB, buckets=(40, [3, 7]))
     assert sql.endswith(f" WHERE MOD(IFNULL({h1}, 0), 40) IN (%s, %s)") and args == [3, 7]
+
+
+def test_collation_changed_string_key_is_compared_under_the_sources_collation_on_the_target():
+    """5.7 utf8mb4_general_ci -> 8.0 utf8mb4_0900_ai_ci (information_schema.COLUMNS.COLLATION_NAME of each side)."""
+    src = [q.column_from_row(("code", "varchar", 0, "utf8mb4", "varchar(16)", "utf8mb4_general_ci")),
+           q.column_from_row(("n", "int", 0, None, "int(11)", None))]
+    tgt = [q.column_from_row(("code", "varchar", 0, "utf8mb4", "varchar(16)", "utf8mb4_0900_ai_ci")),
+           q.column_from_row(("n", "int", 0, None, "int", None))]
+    key = Key("PRIMARY", ("code", "n"))
+    tkey = q.collate_to(src, tgt, key)
+    assert tkey.collate == (("utf8mb4", "utf8mb4_general_ci"), None)
+    assert q.collate_to(src, src, key) is key  # same collation: untouched (the index serves the ranges)
+    where, args = q.range_where(tkey, ("B010", 1), None)
+    conv = "CONVERT(`code` USING utf8mb4) COLLATE utf8mb4_general_ci"
+    assert where == f" WHERE (({conv} > %s) OR ({conv} = %s AND `n` > %s))" and args == ["B010", "B010", 1]
+    sql, _ = q.next_bound_sql("db", "t", tkey, None, 10)
+    assert sql.startswith(f"SELECT `code`, `n` FROM `db`.`t` FORCE INDEX (`PRIMARY`) ORDER BY {conv}, `n` ")
+    with pytest.raises(ValueError, match="not a charset/collation name"):
+        Key("k", ("c",), collate=(("utf8mb4", "x; DROP TABLE t"),)).expr(0)
