@@ -114,9 +114,18 @@ def test_no_string_columns_no_length_list():
         "CONCAT_WS('#', `a`, IFNULL(`b`, 'N'))")
 
 
-def test_unknown_type_is_refused_not_silently_skipped():
-    with pytest.raises(ValueError, match="no canonical form"):
-        _ = Column("v", "vector").kind
+def test_other_types_are_hashed_by_their_text_never_left_out():
+    """MariaDB UUID / INET6 (information_schema DATA_TYPE 'uuid', 'inet6', charset NULL) or any future type: the
+    text the server prints, delimited by its length like a string."""
+    c = [Column("id", "int"), Column("u", "uuid", True), Column("ip", "inet6", True), Column("v", "vector")]
+    assert [x.kind for x in c[1:]] == ["other", "other", "other"]
+    assert q.row_string(c, MARIADB) == ("CONCAT_WS('#', `id`, `u`, `ip`, `v`, IFNULL(LENGTH(`u`), 'N'), "
+                                        "IFNULL(LENGTH(`ip`), 'N'))")
+    assert "MD5(`u`)" in q.digest_row_string(c, MARIADB)
+
+
+def test_system_versioned_tables_are_in_scope():
+    assert "TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')" in q.tables_sql()
 
 
 def test_chunk_checksum_sql_single_key():

@@ -514,6 +514,9 @@ class Parity:
                 res.errors.append(f"column(s) missing on the {side}: {', '.join(sorted(missing))}")
         merged = q.merge_columns(src_shape.columns, tgt_shape.columns)
         cols = {"source": merged[0], "target": merged[1]}
+        other = [f"{c.name} ({c.data_type})" for c in merged[0] if c.kind == "other"]
+        if other:
+            res.notes.append("hashed by the text the server prints for them: " + ", ".join(other))
         key = src_shape.key
         res.key = key
         # the target's index of that name serves the ranges only if it has the same columns in the same order

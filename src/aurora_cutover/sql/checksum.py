@@ -43,6 +43,7 @@ _INT = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"}
 _EXACT = {"decimal", "numeric", "date", "datetime", "time"}
 _TEXT = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"}
 _BINARY = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
+_STRINGY = ("text", "json", "binary", "other")  # kinds whose piece may contain '#': delimited by a length entry
 _SPATIAL = {"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
             "geometrycollection", "geomcollection"}
 
@@ -89,7 +90,9 @@ class Column:
             return "text"
         if t in _BINARY or t in _SPATIAL:
             return "binary"
-        raise ValueError(f"column {self.name!r}: no canonical form for data type {self.data_type!r}")
+        # Any other type (MariaDB UUID, INET4, INET6, a future one): hashed by the text the server prints for it
+        # in string context, delimited by its length like a string — never a table left out for its type.
+        return "other"
 
 
 @dataclass(frozen=True)
@@ -162,6 +165,8 @@ def piece(col: Column, flavour: Flavour) -> str:
         if (col.charset or "utf8mb4").lower() in _UTF8_COMPATIBLE:
             return q
         return f"CONVERT({q} USING utf8mb4)"
+    if kind == "other":
+        return q
     if kind == "json":
         # MySQL stores binary JSON and prints it normalised (sorted keys, fixed spacing). MariaDB stores the
         # text: it is hashed as stored (fast); a chunk that differs only by JSON layout is resolved by value
@@ -188,7 +193,7 @@ def float_piece(q: str) -> str:
 
 def _is_string(col: Column) -> bool:
     """Needs an entry in the length list (its text may contain '#')."""
-    return col.kind in ("text", "json", "binary") and not col.separator_free
+    return col.kind in _STRINGY and not col.separator_free
 
 
 def _length(col: Column) -> str:
@@ -237,7 +242,7 @@ def size_bound(columns: Sequence[Column]) -> str:
     plus _PIECE_MAX per column."""
     terms = []
     for c in columns:
-        if c.kind not in ("text", "json", "binary"):
+        if c.kind not in _STRINGY:
             continue
         q = quote_ident(c.name)
         chars = c.kind != "binary" and (c.count_chars or (c.charset or "utf8mb4").lower() not in _UTF8_COMPATIBLE)
@@ -251,7 +256,7 @@ def digest_row_string(columns: Sequence[Column], flavour: Flavour) -> str:
     pieces = ["'D'"]
     for c in columns:
         p = piece(c, flavour)
-        if c.kind in ("text", "json", "binary"):
+        if c.kind in _STRINGY:
             pieces.append(f"IFNULL(CONCAT(LENGTH({p}), ':', MD5({p})), 'N')")
         else:
             pieces.append(f"IFNULL({p}, 'N')" if c.nullable else p)
@@ -262,7 +267,7 @@ def hashed_row_string(columns: Sequence[Column], flavour: Flavour, max_row_bytes
     """The string the row hash is taken of: S, or D for rows whose length bound exceeds max_row_bytes
     (None: always S, for callers that know every row is short)."""
     s = row_string(columns, flavour)
-    if max_row_bytes is None or not any(c.kind in ("text", "json", "binary") for c in columns):
+    if max_row_bytes is None or not any(c.kind in _STRINGY for c in columns):
         return s  # numbers and dates only: S is bounded by _PIECE_MAX per column
     return f"IF({size_bound(columns)} > {int(max_row_bytes)}, {digest_row_string(columns, flavour)}, {s})"
 
@@ -502,7 +507,7 @@ def count_sql(database: str, table: str) -> str:
 
 def tables_sql() -> str:
     return ("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
+            "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME")  # MariaDB's temporal tables
 
 
 def columns_sql() -> str:
