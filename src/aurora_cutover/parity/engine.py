@@ -49,6 +49,10 @@ DRILL_ROWS = 50_000  # row hashes held in memory per side and chunk; a bigger ch
 Agg = tuple[int, int, int]  # COUNT(*), SUM(h64), 0 (crc64) or COUNT(*), SUM(h1), SUM(h2) (crc32x2, md5)
 
 
+class NoBarrier(RuntimeError):
+    """No replication barrier could be passed (timed out, or not writable): settle rounds are impossible."""
+
+
 class StatementTimeout(RuntimeError):
     """One statement ran out of time; the session is usable again (reopened if it had to be)."""
 
@@ -381,7 +385,10 @@ class Parity:
                 time.sleep(pause)
 
         try:
-            self._barrier(lambda: poller.append(self._pool.submit(poll)))
+            try:
+                self._barrier(lambda: poller.append(self._pool.submit(poll)))
+            except Exception as exc:  # timed out, or cannot be written (e.g. the source fenced read_only)
+                raise NoBarrier(_why(exc)) from exc
             t = read_target()
         finally:
             stop.set()
@@ -470,8 +477,8 @@ class Parity:
                 return res
             try:
                 equal, s, t = self._settle(lambda: count("source"), lambda: count("target"))
-            except barrier.BarrierTimeout as exc:
-                res.error = f"counts differ and the re-check barrier failed: {_why(exc)}"
+            except NoBarrier as exc:
+                res.error = f"counts differ and the re-check barrier failed: {exc}"
                 return res
             except Exception as exc:
                 res.error = f"could not count: {_why(exc)}"
@@ -639,8 +646,8 @@ class Parity:
                 try:
                     equal, a_s, a_t = self._settle(lambda lo=lo, hi=hi: agg("source", lo, hi),
                                                    lambda lo=lo, hi=hi: agg("target", lo, hi))
-                except barrier.BarrierTimeout as exc:
-                    failed = f"re-check barrier failed: {_why(exc)}"
+                except NoBarrier as exc:
+                    failed = f"re-check barrier failed: {exc}"
                     still.append(idx)
                     continue
                 aggs[idx] = (a_t, a_t) if equal else (a_s, a_t)
@@ -681,8 +688,12 @@ class Parity:
                 if chunk.row_count == 0 and not chunk.hash_diffs:
                     # "settled meanwhile" only if the aggregates now agree (settle rule): rows the drill-down
                     # cannot tell apart must never make a differing chunk green
-                    equal, a_s, a_t = self._settle(lambda lo=lo, hi=hi: agg("source", lo, hi),
-                                                   lambda lo=lo, hi=hi: agg("target", lo, hi))
+                    try:
+                        equal, a_s, a_t = self._settle(lambda lo=lo, hi=hi: agg("source", lo, hi),
+                                                       lambda lo=lo, hi=hi: agg("target", lo, hi))
+                    except NoBarrier:  # e.g. during the cutover's fenced proof: nothing is in flight
+                        a_s, a_t = self._both(lambda side, lo=lo, hi=hi: agg(side, lo, hi))
+                        equal = a_s == a_t
                     chunk.source, chunk.target = (a_t, a_t) if equal else (a_s, a_t)
                     if not equal:
                         chunk.error = "chunk aggregates still differ, yet the drill-down found no differing row"
@@ -759,7 +770,7 @@ class Parity:
             try:
                 _eq, _s, ht = self._settle(source_poll, lambda: hashes("target"), max_polls=SETTLE_DRILL_POLLS)
                 hs, n_polls = polls[0], done[0]
-            except barrier.BarrierTimeout:  # replication stopped: the plain comparison (in flight = differing)
+            except NoBarrier:  # replication stopped, or writes fenced: the plain comparison (in flight = differing)
                 hs, ht = self._both(hashes)
                 seen.clear()
                 present.clear()
