@@ -264,7 +264,7 @@ class Parity:
                     try:
                         with k.cursor() as cur:
                             cur.execute(sql, args)
-                        killed = f"killed on the server ({sql.split('(')[0].strip()} {sid})"
+                        killed = f"killed on the server ({sql.replace('%s', str(sid))})"
                         break
                     except Exception as exc:
                         killed = f"could not be killed on the server: {_why(exc)}"
