@@ -33,7 +33,7 @@ def fast_config(lab: Lab, tmp: Path, *, reverse_path: str = "native", **cutover:
     """The lab's config with short cutover timeouts (and optionally another reverse path), in ``tmp``."""
     text = Path(lab.m.path).read_text()
     base = Path(lab.m.path).resolve().parent
-    text = re.sub(r'"(\.lab[\w-]*/[^"]*)"', lambda mo: f'"{base / mo.group(1)}"', text)  # paths stay valid in tmp
+    text = re.sub(r'"(\.lab[^/"]*/[^"]*)"', lambda mo: f'"{base / mo.group(1)}"', text)  # paths stay valid in tmp
     keys = {**FAST, **cutover}
     head, sep, rest = text.partition("[cutover]\n")
     body, nxt, tail = rest.partition("\n[")

@@ -8,6 +8,7 @@ on probe tables this module creates through replication and drops at the end.
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import time
 from pathlib import Path
@@ -360,7 +361,8 @@ def test_unreachable_source_at_collection_is_one_failing_item(probe: Any, tmp_pa
     # An address on loopback where nothing listens (any lab: derived from the lab's own source address).
     dead = probe.m.source.host.rsplit(".", 1)[0] + ".250"
     cfg = Path(probe.m.path).read_text().replace(f'host = "{probe.m.source.host}"', f'host = "{dead}"', 1)
-    cfg = cfg.replace('ca_file = ".lab/tls/ca.pem"', f'ca_file = "{Path(probe.m.path).parent}/.lab/tls/ca.pem"')
+    # relative paths (the CA) resolve against the lab's own config dir, whatever the lab's dir is called
+    cfg = re.sub(r'ca_file = "([^/"][^"]*)"', lambda mo: f'ca_file = "{Path(probe.m.path).parent}/{mo.group(1)}"', cfg)
     p = tmp_path / "migration.toml"
     p.write_text(cfg.replace("[source]", "[source]\nconnect_timeout_s = 1.0", 1))
     rc, doc, out = run_product(["-m", "readiness", "-k", "test_data_parity"], tmp_path / "r", config=str(p),

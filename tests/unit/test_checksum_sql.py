@@ -42,7 +42,7 @@ def test_canonical_row_string_and_hash_per_flavour(flavour, rows, json_cols):
     assert q.row_hash_exprs(c, flavour, "crc64") == q.row_hash_exprs(c, flavour)  # drill-down halves of h64
     # crc64: S built once per row, assigned in IF's condition and read only in its branch
     assert q.row_hash64_expr(c, flavour) == (
-        f"IF((@aurora_parity_s := {EXPECTED_S}) IS NULL, NULL, "
+        f"IF((@aurora_parity_s := {EXPECTED_S}) IS NULL, {q.NULL_MARK}, "
         "CRC32(@aurora_parity_s) * 4294967296 + CRC32(REVERSE(@aurora_parity_s)))")
     assert q.row_hash_exprs(c, flavour, "md5") == (f"CAST(CONV(LEFT(MD5({EXPECTED_S}), 16), 16, 10) AS UNSIGNED)", "0")
     with pytest.raises(ValueError, match="unknown row hash"):
@@ -114,9 +114,18 @@ def test_no_string_columns_no_length_list():
         "CONCAT_WS('#', `a`, IFNULL(`b`, 'N'))")
 
 
-def test_unknown_type_is_refused_not_silently_skipped():
-    with pytest.raises(ValueError, match="no canonical form"):
-        _ = Column("v", "vector").kind
+def test_other_types_are_hashed_by_their_text_never_left_out():
+    """MariaDB UUID / INET6 (information_schema DATA_TYPE 'uuid', 'inet6', charset NULL) or any future type: the
+    text the server prints, delimited by its length like a string."""
+    c = [Column("id", "int"), Column("u", "uuid", True), Column("ip", "inet6", True), Column("v", "vector")]
+    assert [x.kind for x in c[1:]] == ["other", "other", "other"]
+    assert q.row_string(c, MARIADB) == ("CONCAT_WS('#', `id`, `u`, `ip`, `v`, IFNULL(LENGTH(`u`), 'N'), "
+                                        "IFNULL(LENGTH(`ip`), 'N'))")
+    assert "MD5(`u`)" in q.digest_row_string(c, MARIADB)
+
+
+def test_system_versioned_tables_are_in_scope():
+    assert "TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED')" in q.tables_sql()
 
 
 def test_chunk_checksum_sql_single_key():
@@ -129,7 +138,8 @@ def test_chunk_checksum_sql_single_key():
     assert h64.startswith("IF((@aurora_parity_s := CONCAT_WS('#', `id`, `name`)) IS")
     sql2, _ = q.chunk_checksum_sql("db", "t", c, Key("PRIMARY", ("id",)), (10,), (20,), MYSQL57, "crc32x2")
     h1, h2 = q.row_hash_exprs(c, MYSQL57)
-    assert sql2 == (f"SELECT COUNT(*), COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0) FROM `db`.`t` "
+    assert sql2 == (f"SELECT COUNT(*), COALESCE(SUM(IFNULL({h1}, {q.NULL_MARK})), 0), COALESCE(SUM({h2}), 0) "
+                    "FROM `db`.`t` "
                     "FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))")
     assert h1 == "CRC32(CONCAT_WS('#', `id`, `name`))"
 
@@ -231,3 +241,78 @@ def test_merge_unions_enum_members_so_both_sides_encode_alike():
     assert q.row_string(s, MYSQL57) == q.row_string(t, MYSQL80) == "CONCAT_WS('#', `e`, LENGTH(`e`))"
     s, t = q.merge_columns(src, [Column("e", "enum", charset="utf8mb4")])  # unknown on one side: keep lengths
     assert not s[0].separator_free and not t[0].separator_free
+
+
+def test_long_rows_hash_their_digest_form_so_no_row_falls_out_of_the_sum():
+    """Rows whose string could pass max_allowed_packet (CONCAT_WS would give NULL) hash length + MD5 per string."""
+    c = [Column("id", "int"), Column("doc", "longblob", True),
+         Column("note", "text", False, "latin1", count_chars=True), Column("n", "decimal", True)]
+    bound = q.size_bound(c)
+    assert bound == "400 + IFNULL(LENGTH(`doc`), 0) + CHAR_LENGTH(`note`) * 4"  # O(1) per row, no string built
+    d = q.digest_row_string(c, MYSQL57)
+    assert d == ("CONCAT_WS('#', 'D', `id`, IFNULL(CONCAT(LENGTH(`doc`), ':', MD5(`doc`)), 'N'), "
+                 "IFNULL(CONCAT(LENGTH(CONVERT(`note` USING utf8mb4)), ':', MD5(CONVERT(`note` USING utf8mb4))), 'N'), "
+                 "IFNULL(`n`, 'N'))")
+    s = q.hashed_row_string(c, MYSQL57, 4_000_000)
+    assert s == f"IF({bound} > 4000000, {d}, {q.row_string(c, MYSQL57)})"
+    assert q.hashed_row_string(c, MYSQL57, None) == q.row_string(c, MYSQL57)
+    nums = [Column("id", "int"), Column("x", "double")]
+    assert q.hashed_row_string(nums, MYSQL57, 1024) == q.row_string(nums, MYSQL57)  # bounded by construction
+    h64 = q.row_hash64_expr(c, MYSQL80, 4_000_000)
+    assert h64.startswith(f"IF((@aurora_parity_s := {s}) IS NULL, {q.NULL_MARK}, ")
+    h1, _h2 = q.row_hash_exprs(c, MARIADB, "crc32x2", 4_000_000)
+    assert h1 == f"CRC32({q.hashed_row_string(c, MARIADB, 4_000_000)})"
+    sql, _ = q.row_hashes_sql("db", "t", c, Key("PRIMARY", ("id",)), None, None, MARIADB, "crc32x2", 4_000_000)
+    assert h1 in sql
+
+
+def test_null_rows_are_counted_exactly_from_the_first_sum():
+    biggest_real = q.MAX_SUM_ROWS * (2**64 - 1)
+    assert q.null_rows(biggest_real) == 0
+    assert q.null_rows(biggest_real + 3 * q.NULL_MARK) == 3
+    assert q.null_rows(0) == 0
+
+
+@pytest.mark.parametrize("flavour,stmt", [
+    (MARIADB, "SET SESSION max_statement_time = 115"),
+    (MYSQL57, "SET SESSION max_execution_time = 115000"),
+    (MYSQL80, "SET SESSION max_execution_time = 115000"),
+], ids=["mariadb-10.11", "mysql-5.7", "aurora-mysql-8.0"])
+def test_session_statement_timeout_per_flavour(flavour, stmt):
+    assert q.session_setup_sql(flavour, statement_timeout_s=115)[-1] == stmt
+    assert not any("max_" in s for s in q.session_setup_sql(flavour))
+    assert q.kill_query_sql(7, rds=False) == ("KILL QUERY %s", (7,))
+    assert q.kill_query_sql(7, rds=True) == ("CALL mysql.rds_kill_query(%s)", (7,))
+
+
+def test_bucketed_drill_down_sql_keeps_a_changed_row_in_one_bucket():
+    c = [Column("id", "int"), Column("name", "varchar", True, "utf8mb4")]
+    pk = Key("PRIMARY", ("id",))
+    assert q.bucket_expr(c, pk, MYSQL80, 40) == "MOD(CRC32(CONCAT_WS('#', IFNULL(`id`, 'N'))), 40)"  # by key
+    h1, _ = q.row_hash_exprs(c, MARIADB)
+    heap = Key("", ())
+    assert q.bucket_expr(c, heap, MARIADB, 40) == f"MOD(IFNULL({h1}, 0), 40)"  # multiset: by row hash
+    sql, args = q.bucket_sums_sql("db", "t", c, pk, (10,), None, MYSQL57, 8)
+    assert sql.startswith("SELECT MOD(CRC32(CONCAT_WS('#', IFNULL(`id`, 'N'))), 8) AS bucket, COUNT(*), ")
+    assert sql.endswith("FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) GROUP BY bucket") and args == [10]
+    sql, args = q.row_hashes_sql("db", "t", c, heap, None, None, MARIADB, buckets=(40, [3, 7]))
+    assert sql.endswith(f" WHERE MOD(IFNULL({h1}, 0), 40) IN (%s, %s)") and args == [3, 7]
+
+
+def test_collation_changed_string_key_is_compared_under_the_sources_collation_on_the_target():
+    """5.7 utf8mb4_general_ci -> 8.0 utf8mb4_0900_ai_ci (information_schema.COLUMNS.COLLATION_NAME of each side)."""
+    src = [q.column_from_row(("code", "varchar", 0, "utf8mb4", "varchar(16)", "utf8mb4_general_ci")),
+           q.column_from_row(("n", "int", 0, None, "int(11)", None))]
+    tgt = [q.column_from_row(("code", "varchar", 0, "utf8mb4", "varchar(16)", "utf8mb4_0900_ai_ci")),
+           q.column_from_row(("n", "int", 0, None, "int", None))]
+    key = Key("PRIMARY", ("code", "n"))
+    tkey = q.collate_to(src, tgt, key)
+    assert tkey.collate == (("utf8mb4", "utf8mb4_general_ci"), None)
+    assert q.collate_to(src, src, key) is key  # same collation: untouched (the index serves the ranges)
+    where, args = q.range_where(tkey, ("B010", 1), None)
+    conv = "CONVERT(`code` USING utf8mb4) COLLATE utf8mb4_general_ci"
+    assert where == f" WHERE (({conv} > %s) OR ({conv} = %s AND `n` > %s))" and args == ["B010", "B010", 1]
+    sql, _ = q.next_bound_sql("db", "t", tkey, None, 10)
+    assert sql.startswith(f"SELECT `code`, `n` FROM `db`.`t` FORCE INDEX (`PRIMARY`) ORDER BY {conv}, `n` ")
+    with pytest.raises(ValueError, match="not a charset/collation name"):
+        Key("k", ("c",), collate=(("utf8mb4", "x; DROP TABLE t"),)).expr(0)

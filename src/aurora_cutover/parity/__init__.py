@@ -9,6 +9,7 @@ See docs/data-parity.md for the hash rule, the canonical form and how to read a 
 
 from aurora_cutover.parity.engine import (
     DIFFERENT,
+    DUPLICATE,
     EXTRA,
     MISSING,
     ChunkDiff,
@@ -18,4 +19,4 @@ from aurora_cutover.parity.engine import (
     TableResult,
 )
 
-__all__ = ["DIFFERENT", "EXTRA", "MISSING", "ChunkDiff", "CountResult", "Parity", "RowDiff", "TableResult"]
+__all__ = ["DIFFERENT", "DUPLICATE", "EXTRA", "MISSING", "ChunkDiff", "CountResult", "Parity", "RowDiff", "TableResult"]

@@ -14,8 +14,10 @@ differences are drilled down to rows and reported.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,6 +25,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+
+import pymysql
 
 from aurora_cutover.config import Migration
 from aurora_cutover.db import connect, detect_flavour
@@ -33,12 +37,28 @@ from aurora_cutover.sql import checksum as q
 from aurora_cutover.sql.ident import quote_ident
 
 MISSING, EXTRA, DIFFERENT = "missing on target", "extra on target", "different"
+DUPLICATE = "key not unique"  # a unique key of the source held by a different number of rows on the two sides
 SAMPLE = 20  # differing rows shown per table; the rest are counted
 MIN_CHUNK, MAX_CHUNK, FIRST_CHUNK = 100, 2_000_000, 2_000
 BARRIER = "barrier:parity"
 DRILL_MAX_CHUNKS, DRILL_BUDGET_S = 50, 300.0  # drill-down bounds per table
+SETTLE_MAX_POLLS, SETTLE_POLL_S = 2_000, 0.002  # source reads per hot re-check round, and the pause between
+SETTLE_DRILL_POLLS = 50  # reads of a differing chunk's row hashes on the source during one drill-down
+DRILL_ROWS = 50_000  # row hashes held in memory per side and chunk; a bigger chunk is drilled bucket by bucket
 
 Agg = tuple[int, int, int]  # COUNT(*), SUM(h64), 0 (crc64) or COUNT(*), SUM(h1), SUM(h2) (crc32x2, md5)
+
+
+class NoBarrier(RuntimeError):
+    """No replication barrier could be passed (timed out, or not writable): settle rounds are impossible."""
+
+
+class StatementTimeout(RuntimeError):
+    """One statement ran out of time; the session is usable again (reopened if it had to be)."""
+
+
+class Unhashable(RuntimeError):
+    """Rows whose hash came out NULL: the chunk fails by name rather than lose them from the comparison."""
 
 
 @dataclass
@@ -168,7 +188,7 @@ class Parity:
 
     def __init__(self, m: Migration, *, chunk_time_s: float | None = None, max_rechecks: int | None = None,
                  connector: Callable[[str], Any] | None = None, hash_fn: str = "crc64",
-                 throttle_budget_s: float = 60.0) -> None:
+                 throttle_budget_s: float = 60.0, statement_timeout_s: float | None = None) -> None:
         self.m = m
         if hash_fn not in q.HASH_FNS:
             raise ValueError(f"unknown row hash {hash_fn!r} (one of {', '.join(q.HASH_FNS)})")
@@ -181,6 +201,12 @@ class Parity:
         self.max_rechecks = m.thresholds.checksum_max_rechecks if max_rechecks is None else max_rechecks
         self._connector = connector or (lambda side: connect(m, side, read_timeout_s=max(
             m.endpoint(side).read_timeout_s, 120.0)))
+        # The server ends a statement a little before the client would give up on it (then the session lives on);
+        # a client read timeout nevertheless (network) kills the statement and reopens the session (_abandon).
+        self.statement_timeout_s = statement_timeout_s or max(
+            min(m.source.read_timeout_s, m.target.read_timeout_s), 120.0) - 5.0
+        self.session_side: dict[str, str] = {}
+        self.session_id: dict[str, int] = {}
         self.conn: dict[str, Any] = {}
         self.flavour: dict[str, Flavour] = {}
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="parity")
@@ -188,6 +214,7 @@ class Parity:
         self._stuck: tuple[int, int | None, str] | None = None  # (seq, target's seq then, reason) of a barrier
         # the target never applied
         self._stalled_seq: int | None = None  # the target's heartbeat seq when the throttle saw it stalled
+        self.packet: dict[str, int] = {}  # each session's max_allowed_packet (bounds the row string)
 
     def __enter__(self) -> Parity:
         self.open()
@@ -211,10 +238,48 @@ class Parity:
         c = self._connector(side)
         self.flavour[name] = detect_flavour(c)
         with c.cursor() as cur:
-            for stmt in q.session_setup_sql(self.flavour[name]):
+            for stmt in q.session_setup_sql(self.flavour[name], statement_timeout_s=self.statement_timeout_s):
                 with contextlib.suppress(Exception):  # e.g. a variable a managed server does not allow
                     cur.execute(stmt)
+            cur.execute(q.packet_sql())
+            self.packet[name] = int(cur.fetchone()[0])
+            cur.execute(q.connection_id_sql())
+            self.session_id[name] = int(cur.fetchone()[0])
+        self.session_side[name] = side
         self.conn[name] = c
+
+    def _abandon(self, name: str) -> str:
+        """After a client-side timeout: kill the statement still running on the server (else the abandoned scan
+        keeps loading the production source), then open the session afresh so later tables are checked."""
+        side, sid = self.session_side[name], self.session_id[name]
+        old = self.conn.pop(name)
+        with contextlib.suppress(Exception):
+            old.close()
+        killed = "not killed"
+        try:
+            k = self._connector(side)
+            try:
+                for rds in (False, True):
+                    sql, args = q.kill_query_sql(sid, rds=rds)
+                    try:
+                        with k.cursor() as cur:
+                            cur.execute(sql, args)
+                        killed = f"killed on the server ({sql.replace('%s', str(sid))})"
+                        break
+                    except Exception as exc:
+                        killed = f"could not be killed on the server: {_why(exc)}"
+            finally:
+                k.close()
+            self._session(name, side)
+        except Exception as exc:
+            return f"{killed}; session not reopened: {_why(exc)}"
+        return f"{killed}; session reopened"
+
+    @property
+    def max_row_bytes(self) -> int:
+        """Rows whose canonical string could exceed this are hashed by their digest form (OVERSIZED ROWS in
+        sql/checksum.py): the smallest packet of the sessions that hash, less room for the statement itself."""
+        return max(min(v for k, v in self.packet.items() if k in ("source", "target")) - 4096, 1024)
 
     def _probe_crc64(self) -> None:
         """crc64 needs a user variable assigned and read per row inside one IF; prove it on both sides (a server
@@ -248,15 +313,28 @@ class Parity:
         return fs.result(), ft.result()
 
     def _query(self, side: str, sql: str, args: Sequence[Any] = (), one: bool = False) -> Any:
-        with self.conn[side].cursor() as cur:
-            cur.execute(sql, tuple(args))
-            return cur.fetchone() if one else cur.fetchall()
+        """One statement on session ``side``; a lost session (client read timeout) is killed and reopened and
+        this statement fails with the reason (the caller fails only its table or chunk)."""
+        if side not in self.conn:  # reopening failed earlier: try again, fail this statement if it still cannot
+            self._session(side, self.session_side[side])
+        try:
+            with self.conn[side].cursor() as cur:
+                cur.execute(sql, tuple(args))
+                return cur.fetchone() if one else cur.fetchall()
+        except pymysql.err.OperationalError as exc:
+            code = exc.args[0] if exc.args else None
+            if code in q.LOST_SESSION_ERRORS and side in self.session_side:
+                raise StatementTimeout(f"{_why(exc)}; the statement was {self._abandon(side)}") from None
+            if code in q.STATEMENT_TIMEOUT_ERRORS:
+                raise StatementTimeout(f"statement ended by the server after {self.statement_timeout_s:g}s: "
+                                       f"{_why(exc)}") from None
+            raise
 
     def tables(self) -> dict[str, set[str]]:
         self.open()
         return tables_in_scope(self.m, self.conn["source"], self.conn["target"])
 
-    def _barrier(self) -> None:
+    def _barrier(self, written: Callable[[], None] | None = None) -> None:
         """Wait until the target has applied everything the source committed so far. Once a barrier timed out,
         later ones in this session fail at once while the target still lacks that earlier one: with replication
         stopped, every differing table would otherwise wait the full timeout again (a re-check skipped keeps
@@ -272,11 +350,51 @@ class Parity:
                                                  exc.seen) from None
             self._stuck = None  # applied, or catching up: wait normally again
         seq = barrier.write(self.conn["source"], self.db["source"], hb, BARRIER)
+        if written is not None:
+            written()
         try:
             barrier.wait(self.conn["target"], self.db["target"], hb, BARRIER, seq, timeout_s=timeout)
         except barrier.BarrierTimeout as exc:
             self._stuck = (seq, exc.seen, str(exc))
             raise
+
+    def _settle(self, read_source: Callable[[], Any], read_target: Callable[[], Any],
+                max_polls: int | None = None) -> tuple[bool, Any, Any]:
+        """One re-check round that holds under steady writes (a hot table): barrier B; from the moment B is
+        committed the source is read again and again until the target, having applied B, has been read once.
+
+        Equal iff the target's value is one the source held at some instant after B. That is sound: the target
+        has applied everything committed before B and cannot be ahead of the source, so its state is the
+        source's at an instant between B and the target's read — the instants the polls sample. Comparing the
+        source *now* with the target *now* instead differs by write rate x lag in every round and never settles.
+        A real difference matches no source state and stays red. Polls are bounded by count and by the
+        barrier's own timeout. Returns (equal, the source's last value, the target's value)."""
+        seen: list[Any] = []
+        stop = threading.Event()
+        poller: list[Future[None]] = []
+
+        polls = max_polls or SETTLE_MAX_POLLS
+        # spread the polls over the lag the target may have (else they could all fall before its state's instant)
+        pause = max(SETTLE_POLL_S, 1.5 * self.m.thresholds.max_lag_s / polls)
+
+        def poll() -> None:
+            for _ in range(polls):
+                seen.append(read_source())
+                if stop.is_set():  # this poll began before the target's read ended: still in the window
+                    return
+                time.sleep(pause)
+
+        try:
+            try:
+                self._barrier(lambda: poller.append(self._pool.submit(poll)))
+            except Exception as exc:  # timed out, or cannot be written (e.g. the source fenced read_only)
+                raise NoBarrier(_why(exc)) from exc
+            t = read_target()
+        finally:
+            stop.set()
+            for f in poller:
+                f.result()
+        return t in seen, seen[-1], t
 
     def _throttle(self, result: TableResult, src: str = "source", tgt: str = "target") -> None:
         """Pause while the source is busy or the target lags; checked at most once a second, all pauses together
@@ -341,23 +459,32 @@ class Parity:
     # ----------------------------------------------------------------- counts
 
     def count_rows(self, table: str) -> CountResult:
-        """Exact COUNT(*) on both sides at once; a difference is re-counted after a barrier (bounded)."""
+        """Exact COUNT(*) on both sides at once; a difference is re-counted in settle rounds (bounded): equal
+        once the target's count is one the source held after a barrier (see _settle)."""
         self.open()
         res = CountResult(table, None, None)
-        for attempt in range(self.max_rechecks + 1):
+
+        def count(side: str) -> int:
+            return int(self._query(side, q.count_sql(self.db[side], table), one=True)[0])
+
+        try:
+            res.source, res.target = self._both(count)
+        except Exception as exc:
+            res.error = f"could not count: {_why(exc)}"
+            return res
+        for attempt in range(1, self.max_rechecks + 1):
+            if res.source == res.target:
+                return res
             try:
-                s, t = self._both(lambda side: int(self._query(side, q.count_sql(self.db[side], table), one=True)[0]))
+                equal, s, t = self._settle(lambda: count("source"), lambda: count("target"))
+            except NoBarrier as exc:
+                res.error = f"counts differ and the re-check barrier failed: {exc}"
+                return res
             except Exception as exc:
                 res.error = f"could not count: {_why(exc)}"
                 return res
-            res.source, res.target, res.rechecks = s, t, attempt
-            if s == t or attempt == self.max_rechecks:
-                return res
-            try:
-                self._barrier()
-            except Exception as exc:
-                res.error = f"counts differ and the re-check barrier failed: {_why(exc)}"
-                return res
+            res.rechecks = attempt
+            res.source, res.target = (t, t) if equal else (s, t)
         return res
 
     # ----------------------------------------------------------------- checksums
@@ -394,10 +521,23 @@ class Parity:
                 res.errors.append(f"column(s) missing on the {side}: {', '.join(sorted(missing))}")
         merged = q.merge_columns(src_shape.columns, tgt_shape.columns)
         cols = {"source": merged[0], "target": merged[1]}
+        other = [f"{c.name} ({c.data_type})" for c in merged[0] if c.kind == "other"]
+        if other:
+            res.notes.append("hashed by the text the server prints for them: " + ", ".join(other))
         key = src_shape.key
         res.key = key
-        tkey = key if key.name in _index_names(self.conn["target"], self.db["target"], table) else q.Key(
+        # the target's index of that name serves the ranges only if it has the same columns in the same order
+        same = _index_columns(self.conn["target"], self.db["target"], table).get(key.name) == key.columns
+        tkey = key if same else q.Key(
             "", key.columns, key.unique)
+        collated = q.collate_to(src_shape.columns, tgt_shape.columns, tkey)
+        if collated != tkey:
+            # the target's index orders these strings differently: it cannot serve the source's ranges, so no
+            # FORCE INDEX there, and bounds are read on the source
+            tkey = dataclasses.replace(collated, name="")
+            res.notes.append("key collation differs (" + ", ".join(
+                f"{k}: {c[1]}" for k, c in zip(key.columns, tkey.collate, strict=True) if c)
+                + "): the target's chunks compare under the source's collation")
         if not key.usable:
             res.notes.append("no primary key or NOT NULL index: verified as one whole-table chunk")
         keys = {"source": key, "target": tkey}
@@ -405,11 +545,18 @@ class Parity:
 
         def agg(side: str, lo: Any, hi: Any) -> Agg:
             sql, args = q.chunk_checksum_sql(self.db[side], table, cols[side], keys[side], lo, hi, fl[side],
-                                            self.hash_fn)
+                                            self.hash_fn, self.max_row_bytes)
             for attempt in (1, 2):  # one retry (lock wait timeout, deadlock victim); then the chunk fails by name
                 try:
                     r = self._query(side, sql, args, one=True)
-                    return int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
+                    a = int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
+                    if q.null_rows(a[1]):  # never let a row fall out of the sum: fail the chunk by name
+                        rng = ChunkDiff(lo, hi, None, None).range_text(key)
+                        raise Unhashable(f"chunk {rng} on the {side}: {q.null_rows(a[1])} row(s) could not be "
+                                         "hashed (row string NULL: longer than max_allowed_packet)")
+                    return a
+                except Unhashable:
+                    raise
                 except Exception as exc:
                     if attempt == 2 or not _transient(exc):
                         rng = ChunkDiff(lo, hi, None, None).range_text(key)
@@ -485,25 +632,33 @@ class Parity:
         res.first_pass_diffs = len(differ)
 
         # re-check differing chunks after the target has passed a barrier: changes in flight converge
+        # (one settle round per differing chunk: a barrier, then the source polled until the target is read)
         for _ in range(self.max_rechecks):
             if not differ:
                 break
-            try:
-                self._barrier()
-            except Exception as exc:
-                res.notes.append(f"re-check barrier failed: {_why(exc)}")
-                break
             res.rechecks += 1
-            still = []
+            still, failed = [], ""
             for idx in differ:
                 lo, hi = chunks[idx]
-                a_s, a_t = self._both(lambda side, lo=lo, hi=hi: agg(side, lo, hi))
-                aggs[idx] = (a_s, a_t)
-                if a_s != a_t:
+                if failed:
                     still.append(idx)
-                else:
+                    continue
+                try:
+                    equal, a_s, a_t = self._settle(lambda lo=lo, hi=hi: agg("source", lo, hi),
+                                                   lambda lo=lo, hi=hi: agg("target", lo, hi))
+                except NoBarrier as exc:
+                    failed = f"re-check barrier failed: {exc}"
+                    still.append(idx)
+                    continue
+                aggs[idx] = (a_t, a_t) if equal else (a_s, a_t)
+                if equal:
                     res.converged += 1
+                else:
+                    still.append(idx)
             differ = still
+            if failed:
+                res.notes.append(failed)
+                break
         if res.converged:
             # counts from the first pass may have been taken mid-change: report the settled ones
             res.rows_source = sum(a[0][0] for a in aggs.values())
@@ -515,16 +670,33 @@ class Parity:
                 self._barrier()
         budget = SAMPLE
         drill_end = time.monotonic() + DRILL_BUDGET_S
-        for n, idx in enumerate(differ):
+        for idx in differ:
             lo, hi = chunks[idx]
             chunk = ChunkDiff(lo, hi, *aggs[idx])
-            if n >= DRILL_MAX_CHUNKS or time.monotonic() > drill_end:
-                # bounded: the rest stay red on their aggregates alone (conservative, never silently green)
-                chunk.error = f"not drilled down (limit {DRILL_MAX_CHUNKS} chunks / {DRILL_BUDGET_S:.0f}s)"
+            # Bounded, and honest about it: the limit counts chunks found really different (a systematic cosmetic
+            # difference, e.g. JSON printed 1 vs 1.0, is drilled in every chunk until the time budget ends); the
+            # rest stay red on their aggregates alone, never silently green.
+            if len(res.diffs) >= DRILL_MAX_CHUNKS or time.monotonic() > drill_end:
+                why = (f"{DRILL_MAX_CHUNKS} chunks already differ by rows" if len(res.diffs) >= DRILL_MAX_CHUNKS
+                       else f"drill-down time budget {DRILL_BUDGET_S:.0f}s used up; "
+                            f"{res.equal_by_value} chunk(s) so far were equal by value only")
+                chunk.error = f"not drilled down ({why}): aggregates differ"
                 res.diffs.append(chunk)
                 continue
             try:
                 self._drill(table, cols, keys, chunk, budget)
+                if chunk.row_count == 0 and not chunk.hash_diffs:
+                    # "settled meanwhile" only if the aggregates now agree (settle rule): rows the drill-down
+                    # cannot tell apart must never make a differing chunk green
+                    try:
+                        equal, a_s, a_t = self._settle(lambda lo=lo, hi=hi: agg("source", lo, hi),
+                                                       lambda lo=lo, hi=hi: agg("target", lo, hi))
+                    except NoBarrier:  # e.g. during the cutover's fenced proof: nothing is in flight
+                        a_s, a_t = self._both(lambda side, lo=lo, hi=hi: agg(side, lo, hi))
+                        equal = a_s == a_t
+                    chunk.source, chunk.target = (a_t, a_t) if equal else (a_s, a_t)
+                    if not equal:
+                        chunk.error = "chunk aggregates still differ, yet the drill-down found no differing row"
             except Exception as exc:
                 chunk.error = f"drill-down failed: {_why(exc)}"
             if chunk.row_count == 0 and not chunk.error:
@@ -541,24 +713,91 @@ class Parity:
     def _drill(self, table: str, cols: dict[str, list[q.Column]], keys: dict[str, q.Key], chunk: ChunkDiff,
                budget: int) -> None:
         key = keys["source"]
+        rows_max = max(chunk.source[0] if chunk.source else 0, chunk.target[0] if chunk.target else 0)
+        wanted: tuple[int, list[int]] | None = None
+        if rows_max > DRILL_ROWS:
+            # Never all row hashes of a big chunk (a large keyless table is one chunk) at once: compare per-bucket
+            # sums first, then fetch the rows of differing buckets only, at most DRILL_ROWS of them.
+            n_b = -(-rows_max * 4 // DRILL_ROWS)  # about DRILL_ROWS / 4 rows per bucket
+
+            def sums(side: str) -> dict[int, tuple[int, int, int]]:
+                sql, args = q.bucket_sums_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
+                                              self.flavour[side], n_b, self.hash_fn, self.max_row_bytes)
+                return {int(r[0]): (int(r[1]), int(Decimal(r[2])), int(Decimal(r[3])))
+                        for r in self._query(side, sql, args)}
+
+            bs, bt = self._both(sums)
+            bad = sorted(b for b in bs.keys() | bt.keys() if bs.get(b) != bt.get(b))
+            if not bad:
+                return  # equal per bucket: the caller re-checks the chunk's aggregates
+            biggest = max(max(bs.get(b, (0, 0, 0))[0], bt.get(b, (0, 0, 0))[0]) for b in bad)
+            take = max(1, DRILL_ROWS // max(1, biggest))
+            wanted = (n_b, bad[:take])
+            if len(bad) > take:
+                chunk.error = (f"drilled {take} of {len(bad)} differing hash buckets (at most {DRILL_ROWS:,} rows "
+                               "in memory): more rows differ than shown")
 
         def hashes(side: str) -> list[tuple[Any, ...]]:
             sql, args = q.row_hashes_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
-                                         self.flavour[side], self.hash_fn)
-            return [tuple(r) for r in self._query(side, sql, args)]
+                                         self.flavour[side], self.hash_fn, self.max_row_bytes, wanted)
+            rows = [tuple(r) for r in self._query(side, sql, args)]
+            bad = [r for r in rows if r[-2] is None]
+            if bad:
+                k = len(keys[side].columns) if keys[side].usable else 0
+                first = "; ".join(_fmt(r[:k]) for r in bad[:3]) if k else "rows without a key"
+                raise Unhashable(f"{len(bad)} row(s) on the {side} could not be hashed (row string NULL: longer "
+                                 f"than max_allowed_packet): {first}")
+            return rows
 
-        hs, ht = self._both(hashes)
         n = len(key.columns) if key.unique else 0
+        # Unique key: the source's rows are read in settle polls (see _settle), so a row counts as differing only
+        # if the target's version of it is none the source held after the barrier (a row written during the
+        # check is in flight, not "missing"). Per row, bounded to SETTLE_DRILL_POLLS reads of the chunk.
+        seen: dict[tuple[Any, ...], set[tuple[Any, ...]]] = {}
+        present: Counter[tuple[Any, ...]] = Counter()
+        polls: list[list[tuple[Any, ...]]] = []
+        done = [0]
+
+        def source_poll() -> None:
+            rows = hashes("source")
+            done[0] += 1
+            for r in rows:
+                present[r[:n]] += 1
+                seen.setdefault(r[:n], set()).add(r[n:])
+            polls[:] = [rows]  # the last poll only: memory stays one chunk
+
         if n:
-            ms = {r[:n]: r[n:] for r in hs}
-            mt = {r[:n]: r[n:] for r in ht}
-            missing = [k for k in ms if k not in mt]
-            extra = [k for k in mt if k not in ms]
-            changed = [k for k in ms if k in mt and ms[k] != mt[k]]
-            chunk.hash_diffs = len(missing) + len(extra) + len(changed)
+            try:
+                _eq, _s, ht = self._settle(source_poll, lambda: hashes("target"), max_polls=SETTLE_DRILL_POLLS)
+                hs, n_polls = polls[0], done[0]
+            except NoBarrier:  # replication stopped, or writes fenced: the plain comparison (in flight = differing)
+                hs, ht = self._both(hashes)
+                seen.clear()
+                present.clear()
+                n_polls = 0
+        else:
+            hs, ht = self._both(hashes)
+        if n:
+            # A multiset per key, not a dict: a key the other side holds twice (its unique index missing or not
+            # unique there) must not collapse into one row and read as "no difference".
+            ms: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+            mt: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+            for rows, into in ((hs, ms), (ht, mt)):
+                for r in rows:
+                    into.setdefault(r[:n], []).append(r[n:])
+            # in flight: missing on the target but absent from one source poll; extra or changed but the target's
+            # version is one a source poll saw (a key seen in every poll is "present" n_polls times)
+            missing = [k for k in ms if k not in mt and not (n_polls and present[k] < n_polls)]
+            extra = [k for k in mt if k not in ms and not (len(mt[k]) == 1 and mt[k][0] in seen.get(k, ()))]
+            dup = [k for k in ms.keys() | mt.keys() if k in ms and k in mt and len(ms[k]) != len(mt[k])]
+            changed = [k for k in ms if k in mt and len(ms[k]) == len(mt[k]) == 1 and ms[k] != mt[k]
+                       and mt[k][0] not in seen.get(k, ())]
+            chunk.hash_diffs = len(missing) + len(extra) + len(changed) + len(dup)
             changed_cols = self._changed_columns(table, cols, key.columns, changed)
             found = [RowDiff(MISSING, dict(zip(key.columns, k, strict=True))) for k in missing]
             found += [RowDiff(EXTRA, dict(zip(key.columns, k, strict=True))) for k in extra]
+            found += [RowDiff(DUPLICATE, dict(zip(key.columns, k, strict=True)),
+                              [f"{len(ms[k])} row(s) on the source, {len(mt[k])} on the target"]) for k in sorted(dup)]
             found += [RowDiff(DIFFERENT, dict(zip(key.columns, k, strict=True)), c)
                       for k, c in changed_cols.items() if c]
         else:
@@ -607,7 +846,7 @@ class Parity:
                 return []
             hashes = sorted({h[0] for h in wanted})[:500]
             sql, args = q.rows_by_hash_sql(self.db[side], table, cols[side], keys[side], chunk.lower, chunk.upper,
-                                           hashes, self.flavour[side], self.hash_fn)
+                                           hashes, self.flavour[side], self.hash_fn, self.max_row_bytes)
             rows = []
             left = Counter(wanted)
             for r in self._query(side, sql, args):
@@ -638,19 +877,34 @@ def _canon(col: q.Column, v: Any) -> Any:
         return None
     if col.kind == "json":
         try:
-            return ("json", json.dumps(json.loads(v), sort_keys=True, separators=(",", ":")))
-        except (TypeError, ValueError):
+            return ("json", json_canon(json.loads(v, parse_float=Decimal, parse_int=Decimal)))
+        except (TypeError, ValueError, ArithmeticError):
             return ("text", v)
     if isinstance(v, bytes | bytearray):
         return ("bytes", bytes(v))
     return (type(v).__name__, v)
 
 
-def _index_names(conn: Any, database: str, table: str) -> set[str]:
+def json_canon(v: Any) -> Any:
+    """A parsed JSON document (numbers as Decimal) by value: object keys sorted, numbers by numeric value, so
+    5.7's ``1`` and 8.0's ``1.0`` for the same whole-number double (and ``1e2`` / ``100``) are equal; strings,
+    booleans and null stay apart from numbers."""
+    if isinstance(v, dict):
+        return ("o", tuple(sorted((k, json_canon(x)) for k, x in v.items())))
+    if isinstance(v, list):
+        return ("a", tuple(json_canon(x) for x in v))
+    if isinstance(v, Decimal):
+        return ("n", "0" if v == 0 else str(v.normalize()))
+    return (type(v).__name__, v)
+
+
+def _index_columns(conn: Any, database: str, table: str) -> dict[str, tuple[str, ...]]:
     with conn.cursor() as cur:
-        cur.execute("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
-                    "AND TABLE_NAME = %s", (database, table))
-        return {r[0] for r in cur.fetchall()}
+        cur.execute(q.index_columns_sql(), (database, table))
+        out: dict[str, list[str]] = {}
+        for name, col in cur.fetchall():
+            out.setdefault(name, []).append(col)
+        return {k: tuple(v) for k, v in out.items()}
 
 
 def lit(v: Any) -> str:

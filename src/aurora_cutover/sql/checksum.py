@@ -43,6 +43,7 @@ _INT = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint", "year"}
 _EXACT = {"decimal", "numeric", "date", "datetime", "time"}
 _TEXT = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"}
 _BINARY = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
+_STRINGY = ("text", "json", "binary", "other")  # kinds whose piece may contain '#': delimited by a length entry
 _SPATIAL = {"geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
             "geometrycollection", "geomcollection"}
 
@@ -58,6 +59,7 @@ class Column:
     is_json: bool = False  # MySQL DATA_TYPE json, or MariaDB LONGTEXT with CHECK (json_valid(col))
     count_chars: bool = False  # length in characters (set by merge_columns when a side is not utf8-family)
     members: tuple[str, ...] | None = None  # ENUM/SET members (both sides' after merge_columns); None = unknown
+    collation: str | None = None  # COLLATION_NAME (None for non-text): how this side orders and compares it
 
     @property
     def separator_free(self) -> bool:
@@ -88,21 +90,59 @@ class Column:
             return "text"
         if t in _BINARY or t in _SPATIAL:
             return "binary"
-        raise ValueError(f"column {self.name!r}: no canonical form for data type {self.data_type!r}")
+        # Any other type (MariaDB UUID, INET4, INET6, a future one): hashed by the text the server prints for it
+        # in string context, delimited by its length like a string — never a table left out for its type.
+        return "other"
 
 
 @dataclass(frozen=True)
 class Key:
-    """The index chunks are cut along. ``unique`` False = value ranges of a NOT NULL non-unique index."""
+    """The index chunks are cut along. ``unique`` False = value ranges of a NOT NULL non-unique index.
+
+    ``collate``: per key column, (charset, collation) to compare it under on this side, or None for the column's
+    own. Set on the side whose string key's collation differs from the other's, so chunk bounds select the same
+    rows on both servers (utf8mb4_general_ci vs utf8mb4_bin or utf8mb4_0900_ai_ci order and pad differently)."""
 
     name: str  # index name, "PRIMARY" for the primary key; "" = no FORCE INDEX (e.g. missing on this side)
     columns: tuple[str, ...]
     unique: bool = True
+    collate: tuple[tuple[str, str] | None, ...] = ()
+
+    def expr(self, i: int) -> str:
+        """Key column i as the chunk predicates and the bound's ORDER BY use it."""
+        q = quote_ident(self.columns[i])
+        c = self.collate[i] if i < len(self.collate) else None
+        if c is None:
+            return q
+        charset, collation = c
+        return f"CONVERT({q} USING {_word(charset)}) COLLATE {_word(collation)}"
 
     @property
     def usable(self) -> bool:
         """Chunks can be cut along it (else the table is one whole-table chunk)."""
         return bool(self.columns)
+
+
+def _word(name: str) -> str:
+    """A charset or collation name (read from information_schema) checked to be one: letters, digits, '_'."""
+    if not name or not all(ch.isalnum() or ch == "_" for ch in name):
+        raise ValueError(f"not a charset/collation name: {name!r}")
+    return name
+
+
+def collate_to(source: Sequence[Column], target: Sequence[Column], key: Key) -> Key:
+    """The target's view of ``key``: string key columns whose collation differs from the source's are compared
+    under the source's (converted to its charset), so both servers put each row in the same chunk. The source
+    keeps its own (its index serves the ranges; the target scans those chunks without its index)."""
+    s_by, t_by = {c.name: c for c in source}, {c.name: c for c in target}
+    out: list[tuple[str, str] | None] = []
+    for k in key.columns:
+        s, t = s_by.get(k), t_by.get(k)
+        if s is None or t is None or not s.collation or not t.collation or s.collation == t.collation:
+            out.append(None)
+        else:
+            out.append((s.charset or s.collation.split("_")[0], s.collation))
+    return dataclasses.replace(key, collate=tuple(out)) if any(out) else key
 
 
 def piece(col: Column, flavour: Flavour) -> str:
@@ -125,6 +165,8 @@ def piece(col: Column, flavour: Flavour) -> str:
         if (col.charset or "utf8mb4").lower() in _UTF8_COMPATIBLE:
             return q
         return f"CONVERT({q} USING utf8mb4)"
+    if kind == "other":
+        return q
     if kind == "json":
         # MySQL stores binary JSON and prints it normalised (sorted keys, fixed spacing). MariaDB stores the
         # text: it is hashed as stored (fast); a chunk that differs only by JSON layout is resolved by value
@@ -151,7 +193,7 @@ def float_piece(q: str) -> str:
 
 def _is_string(col: Column) -> bool:
     """Needs an entry in the length list (its text may contain '#')."""
-    return col.kind in ("text", "json", "binary") and not col.separator_free
+    return col.kind in _STRINGY and not col.separator_free
 
 
 def _length(col: Column) -> str:
@@ -184,12 +226,67 @@ def row_string(columns: Sequence[Column], flavour: Flavour) -> str:
     return "CONCAT_WS('#', " + ", ".join(pieces) + ")"
 
 
+# OVERSIZED ROWS. CONCAT_WS returns NULL (warning 1301) once S exceeds the session's max_allowed_packet, and a
+# NULL hash would drop the row out of SUM while COUNT(*) still counts it. So S is used only for rows whose
+# length bound (below, O(1) per row: byte or character lengths, no string built) fits ``max_row_bytes`` (the
+# engine passes the smaller packet of the two sides, less a margin); a longer row is encoded as D: 'D', then
+# every non-string piece as in S and every string piece as its length and MD5 (never '#', 'N' for NULL) —
+# still injective up to MD5, and at most a few dozen bytes per column, so no row ever falls out. Both sides use
+# the same bound and the same rule, so equal rows choose the same form (JSON text layout aside: resolved by
+# value in the drill-down as ever).
+_PIECE_MAX = 100  # bytes a non-string piece, a length entry and its separator can take (DECIMAL(65,30): 67)
+
+
+def size_bound(columns: Sequence[Column]) -> str:
+    """An upper bound of LENGTH(S) in bytes: string lengths (characters x 4 where the sides' charsets differ)
+    plus _PIECE_MAX per column."""
+    terms = []
+    for c in columns:
+        if c.kind not in _STRINGY:
+            continue
+        q = quote_ident(c.name)
+        chars = c.kind != "binary" and (c.count_chars or (c.charset or "utf8mb4").lower() not in _UTF8_COMPATIBLE)
+        t = f"CHAR_LENGTH({q}) * 4" if chars else f"LENGTH({q})"
+        terms.append(f"IFNULL({t}, 0)" if c.nullable else t)
+    return " + ".join([str(_PIECE_MAX * len(columns)), *terms])
+
+
+def digest_row_string(columns: Sequence[Column], flavour: Flavour) -> str:
+    """D: the long-row encoding (see OVERSIZED ROWS): strings as length ':' MD5, others as in S."""
+    pieces = ["'D'"]
+    for c in columns:
+        p = piece(c, flavour)
+        if c.kind in _STRINGY:
+            pieces.append(f"IFNULL(CONCAT(LENGTH({p}), ':', MD5({p})), 'N')")
+        else:
+            pieces.append(f"IFNULL({p}, 'N')" if c.nullable else p)
+    return "CONCAT_WS('#', " + ", ".join(pieces) + ")"
+
+
+def hashed_row_string(columns: Sequence[Column], flavour: Flavour, max_row_bytes: int | None) -> str:
+    """The string the row hash is taken of: S, or D for rows whose length bound exceeds max_row_bytes
+    (None: always S, for callers that know every row is short)."""
+    s = row_string(columns, flavour)
+    if max_row_bytes is None or not any(c.kind in _STRINGY for c in columns):
+        return s  # numbers and dates only: S is bounded by _PIECE_MAX per column
+    return f"IF({size_bound(columns)} > {int(max_row_bytes)}, {digest_row_string(columns, flavour)}, {s})"
+
+
 HASH_FNS = ("crc64", "crc32x2", "md5")
 _VAR = "@aurora_parity_s"  # session user variable holding S while one row is hashed
 TWO32 = 4294967296
+# A row whose string came out NULL adds NULL_MARK to the first sum instead of nothing: every real sum of a chunk
+# (at most MAX_CHUNK = 2^21 rows of hashes < 2^64) is below 2^85, so sum // NULL_MARK counts those rows exactly.
+NULL_MARK = 1 << 90
+MAX_SUM_ROWS = 1 << 21  # rows per chunk the mark stays exact for (the engine's MAX_CHUNK is 2,000,000)
 
 
-def row_hash64_expr(columns: Sequence[Column], flavour: Flavour) -> str:
+def null_rows(first_sum: int) -> int:
+    """How many rows of a chunk aggregate could not be hashed (their string was NULL)."""
+    return int(first_sum) // NULL_MARK
+
+
+def row_hash64_expr(columns: Sequence[Column], flavour: Flavour, max_row_bytes: int | None = None) -> str:
     """h = CRC32(S) * 2^32 + CRC32(REVERSE(S)) with S built once per row.
 
     S is assigned to a user variable in the IF *condition* and read only in the chosen branch: IF evaluates its
@@ -199,21 +296,24 @@ def row_hash64_expr(columns: Sequence[Column], flavour: Flavour) -> str:
     (5.7/MariaDB: update_query_id set at fix time; 8.0: locate_var_assignment). S is never NULL (CONCAT_WS with
     a constant separator), so the branch is always the hash. MySQL 8.0 warns that assignment in expressions is
     deprecated (still supported in 8.0/8.4); the engine probes it per session and falls back to ``crc32x2``.
+    Should S ever be NULL after all (a packet smaller than the bound said), h is NULL_MARK: the chunk sum then
+    counts it (``null_rows``) instead of skipping the row.
     """
-    s = row_string(columns, flavour)
-    return f"IF(({_VAR} := {s}) IS NULL, NULL, CRC32({_VAR}) * {TWO32} + CRC32(REVERSE({_VAR})))"
+    s = hashed_row_string(columns, flavour, max_row_bytes)
+    return f"IF(({_VAR} := {s}) IS NULL, {NULL_MARK}, CRC32({_VAR}) * {TWO32} + CRC32(REVERSE({_VAR})))"
 
 
-def row_hash_exprs(columns: Sequence[Column], flavour: Flavour, fn: str = "crc32x2") -> tuple[str, str]:
+def row_hash_exprs(columns: Sequence[Column], flavour: Flavour, fn: str = "crc32x2",
+                   max_row_bytes: int | None = None) -> tuple[str, str]:
     """The row hash as two SQL expressions (per-row drill-down; ``crc32x2`` chunk sums).
 
     ``crc32x2`` (and ``crc64``, whose per-row value is h1 * 2^32 + h2 of these two): CRC32(S) and
     CRC32(REVERSE(S)) — 64 bits from two different linear codes (a reordering of whole fields would not do:
     CRC32 of any arrangement of the same fields is a function of the per-field CRCs, so a field-level CRC
     collision would pass both). ``md5``: the first 64 bits of MD5(S) and a constant 0 — slower, for
-    adversarial settings.
+    adversarial settings. With ``max_row_bytes`` a long row hashes its D form (see OVERSIZED ROWS).
     """
-    s = row_string(columns, flavour)
+    s = hashed_row_string(columns, flavour, max_row_bytes)
     if fn in ("crc32x2", "crc64"):
         return f"CRC32({s})", f"CRC32(REVERSE({s}))"
     if fn == "md5":
@@ -255,12 +355,13 @@ def merge_columns(source: Sequence[Column], target: Sequence[Column]) -> tuple[l
 
 
 def _after(cols: Sequence[str], bound: Sequence[Any], strict: bool) -> tuple[str, list[Any]]:
-    """Expanded tuple comparison (k1,k2,..) > bound (or >=): range-optimizer friendly on 5.7, 8.0, MariaDB."""
+    """Expanded tuple comparison (k1,k2,..) > bound (or >=): range-optimizer friendly on 5.7, 8.0, MariaDB.
+    ``cols`` are SQL expressions (Key.expr)."""
     ors, args = [], []
     for i, col in enumerate(cols):
         last = i == len(cols) - 1
         op = ">" if (strict or not last) else ">="
-        ands = [f"{quote_ident(c)} = %s" for c in cols[:i]] + [f"{quote_ident(col)} {op} %s"]
+        ands = [f"{c} = %s" for c in cols[:i]] + [f"{col} {op} %s"]
         ors.append("(" + " AND ".join(ands) + ")")
         args.extend([*bound[:i], bound[i]])
     return "(" + " OR ".join(ors) + ")", args
@@ -272,7 +373,7 @@ def _before(cols: Sequence[str], bound: Sequence[Any]) -> tuple[str, list[Any]]:
     for i, col in enumerate(cols):
         last = i == len(cols) - 1
         op = "<=" if last else "<"
-        ands = [f"{quote_ident(c)} = %s" for c in cols[:i]] + [f"{quote_ident(col)} {op} %s"]
+        ands = [f"{c} = %s" for c in cols[:i]] + [f"{col} {op} %s"]
         ors.append("(" + " AND ".join(ands) + ")")
         args.extend([*bound[:i], bound[i]])
     return "(" + " OR ".join(ors) + ")", args
@@ -281,12 +382,13 @@ def _before(cols: Sequence[str], bound: Sequence[Any]) -> tuple[str, list[Any]]:
 def range_where(key: Key, lower: Sequence[Any] | None, upper: Sequence[Any] | None) -> tuple[str, list[Any]]:
     """WHERE clause for the chunk (lower, upper]; None = unbounded on that side."""
     parts, args = [], []
+    exprs = [key.expr(i) for i in range(len(key.columns))]
     if key.usable and lower is not None:
-        sql, a = _after(key.columns, lower, strict=True)
+        sql, a = _after(exprs, lower, strict=True)
         parts.append(sql)
         args += a
     if key.usable and upper is not None:
-        sql, a = _before(key.columns, upper)
+        sql, a = _before(exprs, upper)
         parts.append(sql)
         args += a
     return (" WHERE " + " AND ".join(parts)) if parts else "", args
@@ -303,35 +405,70 @@ def next_bound_sql(database: str, table: str, key: Key, lower: Sequence[Any] | N
     if not key.usable:
         raise ValueError("no index to chunk along")
     where, args = range_where(key, lower, None)
-    order = ", ".join(quote_ident(c) for c in key.columns)
-    return (f"SELECT {order}{_from(database, table, key)}{where} ORDER BY {order} "
+    cols = ", ".join(quote_ident(c) for c in key.columns)
+    order = ", ".join(key.expr(i) for i in range(len(key.columns)))
+    return (f"SELECT {cols}{_from(database, table, key)}{where} ORDER BY {order} "
             f"LIMIT 1 OFFSET {max(int(chunk_rows), 1) - 1}", args)
 
 
 def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                        lower: Sequence[Any] | None, upper: Sequence[Any] | None,
-                       flavour: Flavour, fn: str = "crc64") -> tuple[str, list[Any]]:
+                       flavour: Flavour, fn: str = "crc64",
+                       max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
     """COUNT(*) and the multiset sum(s) of the chunk (lower, upper]. Only these three numbers travel.
 
-    ``crc64``: COUNT(*), SUM(h), 0. ``crc32x2``/``md5``: COUNT(*), SUM(h1), SUM(h2)."""
+    ``crc64``: COUNT(*), SUM(h), 0. ``crc32x2``/``md5``: COUNT(*), SUM(IFNULL(h1, NULL_MARK)), SUM(h2).
+    ``null_rows(sum)`` > 0: that many rows could not be hashed (the engine fails the chunk naming them)."""
     where, args = range_where(key, lower, upper)
     if fn == "crc64":
-        sums = f"COALESCE(SUM({row_hash64_expr(columns, flavour)}), 0), 0"
+        sums = f"COALESCE(SUM({row_hash64_expr(columns, flavour, max_row_bytes)}), 0), 0"
     else:
-        h1, h2 = row_hash_exprs(columns, flavour, fn)
-        sums = f"COALESCE(SUM({h1}), 0), COALESCE(SUM({h2}), 0)"
+        h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
+        sums = f"COALESCE(SUM(IFNULL({h1}, {NULL_MARK})), 0), COALESCE(SUM({h2}), 0)"
     return f"SELECT COUNT(*), {sums}{_from(database, table, key)}{where}", args
 
 
 def row_hashes_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                    lower: Sequence[Any] | None, upper: Sequence[Any] | None,
-                   flavour: Flavour, fn: str = "crc32x2") -> tuple[str, list[Any]]:
-    """Drill-down: key columns (if any) + both hash halves for every row of one chunk."""
-    h1, h2 = row_hash_exprs(columns, flavour, fn)
+                   flavour: Flavour, fn: str = "crc32x2", max_row_bytes: int | None = None,
+                   buckets: tuple[int, Sequence[int]] | None = None) -> tuple[str, list[Any]]:
+    """Drill-down: key columns (if any) + both hash halves for every row of one chunk (NULL halves: a row
+    that could not be hashed, which the engine reports by key); ``buckets`` = (n, wanted): only those buckets."""
+    h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
     where, args = range_where(key, lower, upper)
+    if buckets is not None:
+        n, wanted = buckets
+        cond = f"{bucket_expr(columns, key, flavour, n, fn, max_row_bytes)} IN ({', '.join(['%s'] * len(wanted))})"
+        where = f"{where} AND {cond}" if where else f" WHERE {cond}"
+        args = [*args, *(int(b) for b in wanted)]
     keys = [quote_ident(c) for c in key.columns] if key.usable else []
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
     return f"SELECT {', '.join([*keys, h1, h2])}{_from(database, table, key)}{where}{order}", args
+
+
+def bucket_expr(columns: Sequence[Column], key: Key, flavour: Flavour, buckets: int, fn: str = "crc32x2",
+                max_row_bytes: int | None = None) -> str:
+    """Which of ``buckets`` hash buckets a row falls in, for drilling a large chunk without loading every row hash.
+
+    A unique key buckets by its own canonical text (a changed row stays in one bucket on both sides); a multiset
+    (no unique key) by the row hash (equal rows share a bucket)."""
+    by_name = {c.name: c for c in columns}
+    if key.unique and key.usable and all(k in by_name for k in key.columns):
+        kp = [f"IFNULL({piece(by_name[k], flavour)}, 'N')" for k in key.columns]
+        return f"MOD(CRC32(CONCAT_WS('#', {', '.join(kp)})), {int(buckets)})"  # MOD: '%' is the driver's marker
+    h1, _h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
+    return f"MOD(IFNULL({h1}, 0), {int(buckets)})"
+
+
+def bucket_sums_sql(database: str, table: str, columns: Sequence[Column], key: Key,
+                    lower: Sequence[Any] | None, upper: Sequence[Any] | None, flavour: Flavour, buckets: int,
+                    fn: str = "crc32x2", max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
+    """Per bucket of the chunk: COUNT(*) and both hash sums (only ``buckets`` rows travel, whatever the size)."""
+    h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
+    where, args = range_where(key, lower, upper)
+    b = bucket_expr(columns, key, flavour, buckets, fn, max_row_bytes)
+    return (f"SELECT {b} AS bucket, COUNT(*), COALESCE(SUM(IFNULL({h1}, {NULL_MARK})), 0), "
+            f"COALESCE(SUM({h2}), 0){_from(database, table, key)}{where} GROUP BY bucket"), args
 
 
 def value_expr(col: Column) -> str:
@@ -351,9 +488,9 @@ def rows_by_key_sql(database: str, table: str, columns: Sequence[Column], key_co
 
 def rows_by_hash_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                      lower: Sequence[Any] | None, upper: Sequence[Any] | None, hashes: Sequence[int],
-                     flavour: Flavour, fn: str = "crc32x2") -> tuple[str, list[Any]]:
+                     flavour: Flavour, fn: str = "crc32x2", max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
     """Full rows whose first hash half is in ``hashes`` (drill-down for tables without a unique key)."""
-    h1, h2 = row_hash_exprs(columns, flavour, fn)
+    h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
     where, args = range_where(key, lower, upper)
     cond = f"{h1} IN ({', '.join(['%s'] * len(hashes))})"
     where = f"{where} AND {cond}" if where else f" WHERE {cond}"
@@ -370,12 +507,12 @@ def count_sql(database: str, table: str) -> str:
 
 def tables_sql() -> str:
     return ("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
+            "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME")  # MariaDB's temporal tables
 
 
 def columns_sql() -> str:
-    return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME, COLUMN_TYPE "
-            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+    return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME, COLUMN_TYPE, "
+            "COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
             "ORDER BY ORDINAL_POSITION")
 
 
@@ -384,6 +521,13 @@ def indexes_sql() -> str:
             "FROM information_schema.STATISTICS s JOIN information_schema.COLUMNS c "
             "ON c.TABLE_SCHEMA = s.TABLE_SCHEMA AND c.TABLE_NAME = s.TABLE_NAME AND c.COLUMN_NAME = s.COLUMN_NAME "
             "WHERE s.TABLE_SCHEMA = %s AND s.TABLE_NAME = %s ORDER BY s.INDEX_NAME, s.SEQ_IN_INDEX")
+
+
+def index_columns_sql() -> str:
+    """Every index of a table and its columns in order (the target's index must match the source's to serve
+    the same ranges)."""
+    return ("SELECT INDEX_NAME, COLUMN_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_NAME = %s ORDER BY INDEX_NAME, SEQ_IN_INDEX")
 
 
 def enum_members(column_type: str) -> tuple[str, ...] | None:
@@ -420,11 +564,12 @@ def enum_members(column_type: str) -> tuple[str, ...] | None:
 
 
 def column_from_row(row: Sequence[Any], json_cols: set[str] | frozenset[str] = frozenset()) -> Column:
-    """A Column from one columns_sql() row (name, data_type, nullable, charset, column_type)."""
+    """A Column from one columns_sql() row (name, data_type, nullable, charset, column_type, collation)."""
     name, dtype, nullable, charset = row[0], str(row[1]), bool(row[2]), row[3]
     ctype = row[4] if len(row) > 4 else None
     members = enum_members(ctype.decode() if isinstance(ctype, bytes) else ctype) if ctype else None
-    return Column(name, dtype, nullable, charset, name in json_cols, members=members)
+    collation = row[5] if len(row) > 5 else None
+    return Column(name, dtype, nullable, charset, name in json_cols, members=members, collation=collation)
 
 
 def json_columns_sql(flavour: Flavour) -> str | None:
@@ -454,8 +599,46 @@ def choose_key(rows: Sequence[tuple[str, Any, str, Any, Any]]) -> Key:
     return Key("", (), False)
 
 
-def session_setup_sql(flavour: Flavour, lock_wait_s: int = 2) -> list[str]:
-    """Short lock waits: a checksum must never queue behind (or in front of) the application's DDL/locks."""
-    return [f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_s)}",
-            f"SET SESSION lock_wait_timeout = {int(lock_wait_s)}",
-            "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"]
+def packet_sql() -> str:
+    """The session's packet limit: string functions return NULL beyond it (bounds the row string)."""
+    return "SELECT @@session.max_allowed_packet"
+
+
+def session_setup_sql(flavour: Flavour, lock_wait_s: int = 2, statement_timeout_s: float | None = None) -> list[str]:
+    """Short lock waits: a checksum must never queue behind (or in front of) the application's DDL/locks.
+
+    ``statement_timeout_s``: the server itself ends any statement of this session running longer (MariaDB
+    ``max_statement_time``, seconds; MySQL 5.7.8+/8.0 ``max_execution_time``, milliseconds, SELECTs only), so no
+    COUNT(*) or whole-table chunk runs unbounded on the production source even if the client is gone."""
+    out = [f"SET SESSION innodb_lock_wait_timeout = {int(lock_wait_s)}",
+           f"SET SESSION lock_wait_timeout = {int(lock_wait_s)}",
+           "SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"]
+    if statement_timeout_s is not None:
+        if flavour.is_mariadb:
+            out.append(f"SET SESSION max_statement_time = {float(statement_timeout_s):g}")
+        else:
+            out.append(f"SET SESSION max_execution_time = {max(int(statement_timeout_s * 1000), 1)}")
+    return out
+
+
+# Server errors that mean "this statement ran out of its time": MariaDB 1969 (max_statement_time), MySQL 3024
+# (max_execution_time), 1317 (query interrupted: killed by us after a client read timeout).
+STATEMENT_TIMEOUT_ERRORS = (1969, 3024, 1317)
+# Client errors after which the session is unusable: lost connection during query (read timeout), gone away.
+LOST_SESSION_ERRORS = (2013, 2006)
+
+
+def connection_id_sql() -> str:
+    return "SELECT CONNECTION_ID()"
+
+
+def kill_query_sql(session_id: int, *, rds: bool) -> tuple[str, tuple[int]]:
+    """End one statement of our own abandoned session (the session itself is closed by the client). Any login may
+    KILL QUERY its own user's threads; ``rds``: mysql.rds_kill_query, for a managed server that refuses even that.
+
+        >>> kill_query_sql(42, rds=False)
+        ('KILL QUERY %s', (42,))
+    """
+    if rds:
+        return "CALL mysql.rds_kill_query(%s)", (int(session_id),)
+    return "KILL QUERY %s", (int(session_id),)
