@@ -7,9 +7,18 @@ Known rendering differences between servers (5.7 vs 8.0, MariaDB) are cosmetic a
 
 import pytest
 
-from aurora_cutover.schema import drift
+from aurora_cutover.schema import drift, visibility
 
 pytestmark = pytest.mark.readiness
+
+
+@pytest.mark.parametrize("side", ["source", "target"])
+def test_checker_login_can_see_every_object_kind_it_compares(side, migration, servers, evidence):
+    cannot = visibility.gaps(servers.conn(side), migration, side)
+    evidence.record("cannot see", cannot)
+    assert not cannot, (f"{side}: the checker login lacks "
+                        + "; ".join(cannot) + " — objects it cannot see compare equal on both sides "
+                        "(grant set: docs/accounts.md)")
 
 
 @pytest.fixture(scope="module")

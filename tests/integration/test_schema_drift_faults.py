@@ -112,3 +112,47 @@ def test_accepted_difference_is_listed_not_failed(m, lab, lab_guard):
     with contextlib.closing(connect(m, "source")) as s, contextlib.closing(connect(m, "target")) as t:
         r = schema_drift.run(s, t, accepting)
     assert r.unused_accepts == ["schools.timezone_name: UTC default wanted (CHG-42)"]
+
+
+def _revoke_on_both(lab, privilege: str) -> contextlib.AbstractContextManager[None]:
+    @contextlib.contextmanager
+    def cm():
+        def each(stmt: str) -> None:
+            for server in (lab.source, lab.target):  # per server, not replicated
+                with server.admin() as c, c.cursor() as cur:
+                    cur.execute("SET SESSION sql_log_bin = 0")
+                    cur.execute(stmt)
+        each(f"REVOKE {privilege} ON {lab.database}.* FROM 'checker'@'%'")
+        try:
+            yield
+        finally:
+            each(f"GRANT {privilege} ON {lab.database}.* TO 'checker'@'%'")
+    return cm()
+
+
+def test_checker_without_trigger_privilege_is_red_naming_it_and_hides_a_missing_trigger(m, lab, lab_guard):
+    """The hole the preflight closes: without TRIGGER the checker sees no triggers on either side, so a trigger
+    dropped on the target compares equal; the preflight names the missing privilege on each side."""
+    from aurora_cutover.schema import visibility
+
+    name = "trg_enrollments_status_audit"
+    with contextlib.closing(connect(m, "source")) as s, contextlib.closing(connect(m, "target")) as t:
+        assert visibility.gaps(s, m, "source") == [] and visibility.gaps(t, m, "target") == []
+    sql_mode, create = lab.target.query(f"SHOW CREATE TRIGGER {name}", database=lab.database)[0][1:3]
+    with _revoke_on_both(lab, "TRIGGER"):
+        with contextlib.closing(connect(m, "source")) as s, contextlib.closing(connect(m, "target")) as t:
+            for side, c in (("source", s), ("target", t)):
+                gaps = visibility.gaps(c, m, side)
+                assert [g.split(" (")[0] for g in gaps] == ["TRIGGER"], (side, gaps)
+        with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute(f"DROP TRIGGER {name}")
+        try:
+            real, _ = drift(m)
+            assert not any(name in d.sentence() for d in real), "the checker saw triggers without TRIGGER?"
+        finally:
+            with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+                cur.execute("SET SESSION sql_log_bin = 0")
+                cur.execute("SET SESSION sql_mode = %s", (sql_mode,))
+                cur.execute(create)
+    assert drift(m) == ([], [])

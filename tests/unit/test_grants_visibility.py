@@ -1,0 +1,84 @@
+"""The checker's own grants → what it cannot see (pure; recorded SHOW GRANTS output of each server).
+
+The lines below are SHOW GRANTS output as MySQL 5.7 (quotes '), MySQL 8.0 (backticks, dynamic privileges on
+their own line) and MariaDB 10.11 (the lab: BINLOG MONITOR spelling) print it for the documented checker grants
+(docs/accounts.md); MySQL-only behaviour is verified only here.
+"""
+
+import pytest
+
+from aurora_cutover.sql import grants
+from aurora_cutover.sql.checksum import MARIADB, MYSQL57, MYSQL80
+
+MYSQL57_FULL = [
+    "GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'cutover_checker'@'%'",
+    "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON `eduphoria`.* TO 'cutover_checker'@'%'",
+    "GRANT SELECT ON `mysql`.`proc` TO 'cutover_checker'@'%'",
+    "GRANT INSERT, UPDATE ON `eduphoria`.`_migration_heartbeat` TO 'cutover_checker'@'%'",
+]
+MYSQL80_FULL = [
+    "GRANT PROCESS, REPLICATION CLIENT ON *.* TO `cutover_checker`@`%`",
+    "GRANT SHOW_ROUTINE ON *.* TO `cutover_checker`@`%`",
+    "GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON `eduphoria`.* TO `cutover_checker`@`%`",
+    "GRANT INSERT, UPDATE ON `eduphoria`.`_migration_heartbeat` TO `cutover_checker`@`%`",
+]
+MARIADB_LAB = [  # recorded from the lab's checker (password hash cut)
+    "GRANT PROCESS, BINLOG MONITOR, SLAVE MONITOR ON *.* TO `checker`@`%` IDENTIFIED BY PASSWORD '*0123'",
+    "GRANT SELECT, SHOW VIEW, EVENT, TRIGGER ON `eduphoria`.* TO `checker`@`%`",
+    "GRANT INSERT, UPDATE ON `eduphoria`.`_migration_heartbeat` TO `checker`@`%`",
+    "GRANT SELECT ON `mysql`.`proc` TO `checker`@`%`",
+]
+# what infra/terraform's bootstrap text granted before this was aligned (global SELECT only)
+TERRAFORM_OLD = ["GRANT SELECT, PROCESS, REPLICATION CLIENT ON *.* TO 'cutover_checker'@'%'"]
+
+HB = "_migration_heartbeat"
+
+
+@pytest.mark.parametrize("flavour,lines", [(MYSQL57, MYSQL57_FULL), (MYSQL80, MYSQL80_FULL), (MARIADB, MARIADB_LAB)],
+                         ids=["mysql-5.7", "aurora-mysql-8.0", "mariadb-10.11"])
+def test_documented_checker_grants_see_every_object_kind(flavour, lines):
+    assert grants.missing(grants.parse(lines), flavour, "eduphoria", HB) == []
+
+
+def test_global_select_alone_cannot_see_triggers_views_events_or_write_the_heartbeat():
+    got = grants.missing(grants.parse(TERRAFORM_OLD), MYSQL57, "eduphoria", HB)
+    assert [g.split(" (")[0] for g in got] == ["SHOW VIEW", "TRIGGER", "EVENT",
+                                               f"INSERT, UPDATE on eduphoria.{HB}"]
+
+
+@pytest.mark.parametrize("drop,flavour,lines,gap", [
+    ("TRIGGER, ", MYSQL57, MYSQL57_FULL, "TRIGGER"),
+    (", SHOW VIEW", MYSQL80, MYSQL80_FULL, "SHOW VIEW"),
+    (", EVENT", MARIADB, MARIADB_LAB, "EVENT"),
+])
+def test_one_privilege_missing_is_named(drop, flavour, lines, gap):
+    cut = [x.replace(drop, "") if "ON `eduphoria`.*" in x else x for x in lines]
+    assert [g.split(" (")[0] for g in grants.missing(grants.parse(cut), flavour, "eduphoria", HB)] == [gap]
+
+
+def test_routine_access_per_dialect():
+    no_routines_80 = [x for x in MYSQL80_FULL if "SHOW_ROUTINE" not in x]
+    assert grants.missing(grants.parse(no_routines_80), MYSQL80, "eduphoria") == [
+        "routine access (procedure/function bodies)"]
+    # 8.0 has no mysql.proc: SELECT on it is not routine access there; 5.7 and MariaDB need exactly that
+    assert grants.missing(grants.parse([*no_routines_80, "GRANT SELECT ON `mysql`.`proc` TO `c`@`%`"]), MYSQL80,
+                          "eduphoria") != []
+    no_proc_57 = [x for x in MYSQL57_FULL if "proc" not in x]
+    assert grants.missing(grants.parse(no_proc_57), MYSQL57, "eduphoria") == ["routine access (procedure/function bodies)"]
+
+
+def test_all_privileges_and_database_patterns():
+    assert grants.missing(grants.parse(["GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION"]),
+                          MYSQL57, "eduphoria", HB) == []
+    pat = grants.parse(["GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON `edu%`.* TO `c`@`%`",
+                        "GRANT SHOW_ROUTINE ON *.* TO `c`@`%`"])
+    assert grants.missing(pat, MYSQL80, "eduphoria") == []
+    escaped = grants.parse(["GRANT SELECT ON `app\\_db`.* TO `c`@`%`"])
+    assert escaped[0].covers("SELECT", "app_db") and not escaped[0].covers("SELECT", "appXdb")
+
+
+def test_column_grants_roles_and_proxy_lines_do_not_count_as_table_access():
+    g = grants.parse(["GRANT SELECT (id, name), INSERT ON `eduphoria`.`t` TO `c`@`%`",
+                      "GRANT `checker_role`@`%` TO `c`@`%`", "GRANT PROXY ON ''@'' TO 'root'@'localhost'"])
+    assert len(g) == 2  # the role line grants no object privilege here
+    assert g[0].covers("INSERT", "eduphoria", "t") and not g[0].covers("SELECT", "eduphoria", "t")
