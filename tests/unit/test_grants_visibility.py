@@ -64,7 +64,8 @@ def test_routine_access_per_dialect():
     assert grants.missing(grants.parse([*no_routines_80, "GRANT SELECT ON `mysql`.`proc` TO `c`@`%`"]), MYSQL80,
                           "eduphoria") != []
     no_proc_57 = [x for x in MYSQL57_FULL if "proc" not in x]
-    assert grants.missing(grants.parse(no_proc_57), MYSQL57, "eduphoria") == ["routine access (procedure/function bodies)"]
+    assert grants.missing(grants.parse(no_proc_57), MYSQL57, "eduphoria") == [
+        "routine access (procedure/function bodies)"]
 
 
 def test_all_privileges_and_database_patterns():

@@ -59,25 +59,31 @@ def parse(lines: Iterable[str]) -> list[Grant]:
     return [g for g in (parse_grant(x) for x in lines) if g is not None]
 
 
-def needed(flavour: Flavour, database: str, heartbeat_table: str | None) -> list[tuple[str, list[tuple[str, str, str]]]]:
-    """(what it is for, alternatives (privilege, database, table) — any one suffices) for this server."""
-    out: list[tuple[str, list[tuple[str, str, str]]]] = [
-        ("SELECT (rows, columns, indexes)", [("SELECT", database, "*")]),
-        ("SHOW VIEW (view definitions)", [("SHOW VIEW", database, "*")]),
-        ("TRIGGER (triggers are hidden from information_schema without it)", [("TRIGGER", database, "*")]),
-        ("EVENT (events)", [("EVENT", database, "*")]),
+@dataclass(frozen=True)
+class Need:
+    what: str  # what the privilege is for, as the report names it
+    any_of: tuple[tuple[str, str, str], ...]  # (privilege[+privilege], database, table): any one suffices
+
+
+def needed(flavour: Flavour, database: str, heartbeat_table: str | None) -> list[Need]:
+    """What the checker needs on this server to see every object kind the drift check compares."""
+    out = [
+        Need("SELECT (rows, columns, indexes)", (("SELECT", database, "*"),)),
+        Need("SHOW VIEW (view definitions)", (("SHOW VIEW", database, "*"),)),
+        Need("TRIGGER (triggers are hidden from information_schema without it)", (("TRIGGER", database, "*"),)),
+        Need("EVENT (events)", (("EVENT", database, "*"),)),
     ]
-    # Routine bodies: MySQL 8.0.20+ SHOW_ROUTINE (or global SELECT); 5.7 / older 8.0 / MariaDB: SELECT on
-    # mysql.proc (MySQL 8.0 has no mysql.proc: global SELECT is the pre-8.0.20 way).
+    # Routine bodies: MySQL 8.0.20+ SHOW_ROUTINE (or global SELECT); 5.7 / MariaDB: SELECT on mysql.proc
+    # (MySQL 8.0 has no mysql.proc: global SELECT is the pre-8.0.20 way).
     routine = [("SELECT", "*", "*")]
     if flavour.mysql_at_least(8, 0, 20):
         routine.insert(0, ("SHOW_ROUTINE", "*", "*"))
     if not flavour.mysql_at_least(8, 0, 0):
         routine.append(("SELECT", "mysql", "proc"))
-    out.append(("routine access (procedure/function bodies)", routine))
+    out.append(Need("routine access (procedure/function bodies)", tuple(routine)))
     if heartbeat_table:
-        out.append((f"INSERT, UPDATE on {database}.{heartbeat_table} (heartbeat and barrier rows)",
-                    [("INSERT+UPDATE", database, heartbeat_table)]))
+        out.append(Need(f"INSERT, UPDATE on {database}.{heartbeat_table} (heartbeat and barrier rows)",
+                        (("INSERT+UPDATE", database, heartbeat_table),)))
     return out
 
 
@@ -86,8 +92,7 @@ def missing(grants: Sequence[Grant], flavour: Flavour, database: str, heartbeat_
     def has(priv: str, db: str, table: str) -> bool:
         return all(any(g.covers(p, db, table) for g in grants) for p in priv.split("+"))
 
-    return [what for what, alts in needed(flavour, database, heartbeat_table)
-            if not any(has(p, d, t) for p, d, t in alts)]
+    return [n.what for n in needed(flavour, database, heartbeat_table) if not any(has(*alt) for alt in n.any_of)]
 
 
 def _split(privs: str) -> list[str]:
