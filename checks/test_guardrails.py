@@ -8,7 +8,7 @@ import pytest
 
 from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.db.flavour import detect_flavour
-from aurora_cutover.guardrails import probes, reach
+from aurora_cutover.guardrails import app_login, probes, reach
 from aurora_cutover.replication import dms
 
 pytestmark = pytest.mark.readiness
@@ -132,4 +132,9 @@ def test_the_fence_will_stop_the_application_on_each_side(side, migration, evide
         admin.close()
     for key, value in facts.items():
         evidence.record(key, value)
+    assert not problems, "; ".join(problems)
+
+
+def test_application_login_works_on_the_target_with_the_grants_it_has_on_the_source(migration):
+    problems = app_login.problems(migration)
     assert not problems, "; ".join(problems)

@@ -232,3 +232,22 @@ def test_fence_preflight_is_green_on_the_lab_and_names_each_way_it_would_miss_th
         with lab.target.admin() as c, c.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
             cur.execute("REVOKE READ ONLY ADMIN ON *.* FROM 'app'@'%'")
+
+
+def test_application_login_lacking_a_privilege_on_the_target_is_red_naming_it(m, lab):
+    from aurora_cutover.guardrails import app_login
+
+    assert app_login.problems(m) == []
+
+    def on_target(stmt):
+        with lab.target.admin() as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")  # the target's accounts only, never replicated
+            cur.execute(stmt)
+
+    on_target(f"REVOKE DELETE ON {lab.database}.* FROM 'app'@'%'")
+    try:
+        got = app_login.problems(m)
+    finally:
+        on_target(f"GRANT DELETE ON {lab.database}.* TO 'app'@'%'")
+    assert got == ["target: the application login 'app' lacks what it has on the source: DELETE (db)"], got
+    assert app_login.problems(m) == []

@@ -83,3 +83,17 @@ def test_column_grants_roles_and_proxy_lines_do_not_count_as_table_access():
                       "GRANT `checker_role`@`%` TO `c`@`%`", "GRANT PROXY ON ''@'' TO 'root'@'localhost'"])
     assert len(g) == 2  # the role line grants no object privilege here
     assert g[0].covers("INSERT", "eduphoria", "t") and not g[0].covers("SELECT", "eduphoria", "t")
+
+
+def test_application_grants_compare_across_57_and_80_spelling_and_database_names():
+    app57 = ["GRANT USAGE ON *.* TO 'app'@'%'",
+             "GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, CREATE TEMPORARY TABLES ON `eduphoria`.* TO 'app'@'%'"]
+    app80 = ["GRANT USAGE ON *.* TO `app`@`%`",
+             "GRANT SELECT, INSERT, UPDATE, DELETE, EXECUTE, CREATE TEMPORARY TABLES ON `edu_new`.* TO `app`@`%`"]
+    s = grants.privileges_on(grants.parse(app57), "eduphoria")
+    assert s == grants.privileges_on(grants.parse(app80), "edu_new")
+    assert ("db", "*", "DELETE") in s and not any(p == "USAGE" for _l, _t, p in s)
+    less = [app80[0], app80[1].replace("DELETE, ", "")]
+    assert s - grants.privileges_on(grants.parse(less), "edu_new") == {("db", "*", "DELETE")}
+    other_db = grants.privileges_on(grants.parse(["GRANT ALL ON `other`.* TO `app`@`%`"]), "edu_new")
+    assert other_db == set()

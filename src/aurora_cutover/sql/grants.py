@@ -135,3 +135,20 @@ def _like(pattern: str, name: str) -> bool:
         rx += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
         i += 1
     return re.fullmatch(rx, name) is not None
+
+
+def privileges_on(grants: Sequence[Grant], database: str) -> set[tuple[str, str, str]]:
+    """(level, table, privilege) the grants give for ``database``: '*.*' global, 'db' database-wide (any grant
+    whose pattern matches it), or a table of it — with the database name left out, so a source and a target
+    database of different names compare. USAGE grants nothing; ALL PRIVILEGES is kept as such."""
+    out = set()
+    for g in grants:
+        gdb, table = g.level
+        if gdb == "*":
+            level = "*.*"
+        elif _like(gdb, database):
+            level = "db" if table == "*" else "table"
+        else:
+            continue
+        out |= {(level, table, p) for p in g.privileges if p != "USAGE"}
+    return out
