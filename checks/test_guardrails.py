@@ -8,7 +8,7 @@ import pytest
 
 from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.db.flavour import detect_flavour
-from aurora_cutover.guardrails import app_login, probes, reach
+from aurora_cutover.guardrails import accounts, app_login, probes, reach
 from aurora_cutover.replication import dms
 
 pytestmark = pytest.mark.readiness
@@ -137,4 +137,19 @@ def test_the_fence_will_stop_the_application_on_each_side(side, migration, evide
 
 def test_application_login_works_on_the_target_with_the_grants_it_has_on_the_source(migration):
     problems = app_login.problems(migration)
+    assert not problems, "; ".join(problems)
+
+
+def test_every_account_of_the_database_exists_on_the_target_with_the_same_grants_and_plugin(migration):
+    admins = {}
+    try:
+        for side in ("source", "target"):
+            try:
+                admins[side] = connect(migration, side, admin=True, read_timeout_s=10)  # type: ignore[arg-type]
+            except ConnectError as exc:
+                pytest.fail(f"{side}: the admin login (reads the accounts) does not work: {exc}", pytrace=False)
+        problems = accounts.problems(admins["source"], admins["target"], migration)
+    finally:
+        for c in admins.values():
+            c.close()
     assert not problems, "; ".join(problems)

@@ -251,3 +251,40 @@ def test_application_login_lacking_a_privilege_on_the_target_is_red_naming_it(m,
         on_target(f"GRANT DELETE ON {lab.database}.* TO 'app'@'%'")
     assert got == ["target: the application login 'app' lacks what it has on the source: DELETE (db)"], got
     assert app_login.problems(m) == []
+
+
+def test_account_missing_or_different_on_the_target_is_red_naming_it(m, lab):
+    """An account with a grant on the database, created on the source only (as DMS leaves it): red 'missing on the
+    target'; created on the target with fewer privileges and another authentication plugin: red naming both."""
+    from aurora_cutover.db import connect
+    from aurora_cutover.guardrails import accounts
+
+    def run(server, *stmts):
+        with server.admin() as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")  # each side's accounts on their own
+            for s in stmts:
+                cur.execute(s)
+
+    def check():
+        s, t = connect(m, "source", admin=True), connect(m, "target", admin=True)
+        try:
+            return accounts.problems(s, t, m)
+        finally:
+            s.close()
+            t.close()
+
+    assert check() == []
+    acct = "'report_ro'@'%'"
+    run(lab.source, f"CREATE USER {acct} IDENTIFIED BY 'Rep0rt-only-lab'",
+        f"GRANT SELECT, SHOW VIEW ON {lab.database}.* TO {acct}")
+    try:
+        assert check() == [f"{acct}: missing on the target"]
+        run(lab.target, f"CREATE USER {acct} IDENTIFIED VIA unix_socket", f"GRANT SELECT ON {lab.database}.* TO {acct}")
+        got = check()
+        assert got == [f"{acct}: authentication plugin 'mysql_native_password' on the source, 'unix_socket' on the "
+                       "target (the application's driver must support the target's)",
+                       f"{acct}: the target lacks SHOW VIEW (db)"], got
+    finally:
+        run(lab.source, f"DROP USER IF EXISTS {acct}")
+        run(lab.target, f"DROP USER IF EXISTS {acct}")
+    assert check() == []

@@ -97,3 +97,11 @@ def test_application_grants_compare_across_57_and_80_spelling_and_database_names
     assert s - grants.privileges_on(grants.parse(less), "edu_new") == {("db", "*", "DELETE")}
     other_db = grants.privileges_on(grants.parse(["GRANT ALL ON `other`.* TO `app`@`%`"]), "edu_new")
     assert other_db == set()
+
+
+def test_account_queries_quote_names_as_literals():
+    assert grants.show_grants_for_sql("app", "%") == "SHOW GRANTS FOR 'app'@'%'"
+    assert grants.show_grants_for_sql("o'brien", "10.0.%") == "SHOW GRANTS FOR 'o''brien'@'10.0.%'"
+    assert grants.show_grants_for_sql("a\\b", "h") == "SHOW GRANTS FOR 'a\\\\b'@'h'"
+    assert "%s LIKE Db" in grants.accounts_sql() and grants.accounts_sql().count("%s") == 2
+    assert grants.plugin_sql() == "SELECT plugin FROM mysql.user WHERE User = %s AND Host = %s"

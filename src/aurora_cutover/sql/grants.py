@@ -152,3 +152,22 @@ def privileges_on(grants: Sequence[Grant], database: str) -> set[tuple[str, str,
             continue
         out |= {(level, table, p) for p in g.privileges if p != "USAGE"}
     return out
+
+
+def accounts_sql() -> str:
+    """Accounts with a database- or table-level grant that can cover the migrated database (%s: its name), read by
+    the master login. Database grant names are LIKE patterns (`edu%`), so the name is matched against them."""
+    return ("SELECT User, Host FROM mysql.db WHERE %s LIKE Db "
+            "UNION SELECT User, Host FROM mysql.tables_priv WHERE Db = %s ORDER BY 1, 2")
+
+
+def plugin_sql() -> str:
+    """The account's authentication plugin (mysql.user on 5.7, 8.0 and MariaDB 10.4+, where it is a view)."""
+    return "SELECT plugin FROM mysql.user WHERE User = %s AND Host = %s"
+
+
+def show_grants_for_sql(user: str, host: str) -> str:
+    """SHOW GRANTS FOR an account (names quoted as string literals: no identifier or value is interpolated raw)."""
+    def lit(v: str) -> str:
+        return "'" + v.replace("\\", "\\\\").replace("'", "''") + "'"
+    return f"SHOW GRANTS FOR {lit(user)}@{lit(host)}"
