@@ -17,7 +17,7 @@ import dataclasses
 
 from aurora_cutover.config import Migration
 from aurora_cutover.db import ConnectError, connect
-from aurora_cutover.sql import grants
+from aurora_cutover.sql import fence, grants
 
 
 def _grants(m: Migration, side: str) -> set[tuple[str, str, str]]:
@@ -26,6 +26,19 @@ def _grants(m: Migration, side: str) -> set[tuple[str, str, str]]:
     with contextlib.closing(connect(as_app, side)) as conn, conn.cursor() as cur:  # type: ignore[arg-type]
         cur.execute(grants.show_grants_sql())
         return grants.privileges_on(grants.parse(str(r[0]) for r in cur.fetchall()), ep.database)
+
+
+def _grants_as_admin(m: Migration, side: str, user: str) -> set[tuple[str, str, str]]:
+    """A DMS target keeps the application's account locked until the cutover (read_only is off there for DMS):
+    its login is refused by design, so the admin reads the account's grants instead."""
+    ep = m.endpoint(side)
+    out: set[tuple[str, str, str]] = set()
+    with contextlib.closing(connect(m, side, admin=True)) as conn, conn.cursor() as cur:  # type: ignore[arg-type]
+        cur.execute(*fence.account_hosts((user,)))
+        for _u, host in cur.fetchall():
+            cur.execute(*grants.show_grants_for(user, str(host)))
+            out |= grants.privileges_on(grants.parse(str(r[0]) for r in cur.fetchall()), ep.database)
+    return out
 
 
 def problems(m: Migration) -> list[str]:
@@ -38,6 +51,10 @@ def problems(m: Migration) -> list[str]:
         try:
             got[side] = _grants(m, side)
         except ConnectError as exc:
+            locked = any(f"error {c}:" in str(exc) for c in grants.ACCOUNT_LOCKED)
+            if side == "target" and locked and m.replication.method == "dms":
+                got[side] = _grants_as_admin(m, side, user)  # locked until the cutover, by design
+                continue
             out.append(f"{side}: the application login {user!r} cannot log in: {exc}")
     if len(got) == 2:
         def fmt(privs: set[tuple[str, str, str]]) -> str:

@@ -41,6 +41,15 @@ def show_grants_sql() -> str:
     return "SHOW GRANTS"
 
 
+def show_grants_for(user: str, host: str) -> tuple[str, tuple[str, str]]:
+    """Another account's grants (the admin reads them for an account that is locked by design)."""
+    return "SHOW GRANTS FOR %s@%s", (user, host)
+
+
+# A locked account's login is refused with these (MySQL 8.0 / 5.7.6+, MariaDB 10.4+).
+ACCOUNT_LOCKED = (3118, 4151)
+
+
 _GRANT = re.compile(r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|PROCEDURE|FUNCTION)\s+)?(?P<level>\S+)\s+TO\s",
                     re.IGNORECASE | re.DOTALL)
 
