@@ -353,7 +353,7 @@ def test_product_run_reports_the_failing_table_and_evidence_table(probe: Any, la
     assert table["rows"][0][1:] == ["id=13", "different", "a"]
     assert red["data"]["differing_chunks"][0]["rows"][0] == {"kind": "different", "key": {"id": 13}, "columns": ["a"]}
     assert tests[f"test_row_count_matches_exactly[{PROBE}]"]["outcome"] == "passed"
-    html = next(tmp_path.glob("*.html")).read_text()
+    html = next(tmp_path.glob("*-readiness.html")).read_text()  # not index.html
     assert f"Differences in eduphoria.{PROBE}" in html
 
 
