@@ -66,5 +66,10 @@ bench: $(VENV)               ## checksum benchmark on 1 M rows vs pt-table-check
 
 REPLICATION ?= native
 LOAD ?= light
+CLIENT_PKGS := sysbench default-jre-headless libmariadb-java
 rehearsal: $(VENV)           ## full migration rehearsal under live load on the lab (REPLICATION=dms: via the lab's DMS; LOAD=high: sysbench flat out)
+	@if ! command -v sysbench >/dev/null || ! command -v java >/dev/null || ! test -f /usr/share/java/mariadb-java-client.jar; then \
+	  if test "$$(id -u)" = 0; then echo "rehearsal: apt-get install $(CLIENT_PKGS) (the off-the-shelf clients)"; \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $(CLIENT_PKGS) >/dev/null; \
+	  else echo "rehearsal: the clients need: sudo apt-get install $(CLIENT_PKGS)"; exit 1; fi; fi
 	$(PY) -m aurora_cutover.rehearsal --replication=$(REPLICATION) --load=$(LOAD)
