@@ -105,8 +105,7 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
             on_progress(doc)
 
     try:
-        res = run(steps_for(action, ctx), ctx, on_progress=progress, after_flip_help=after_flip_help(m, action),
-                  home="source" if action == "cutover" else "target")
+        res = _run_steps(action, ctx, progress)
         if res.ok or res.state == "undone":
             doc["lock"]["released"] = lock.release()
         else:
@@ -119,6 +118,12 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
     finally:
         lock.close()
         ctx.close()
+
+
+def _run_steps(action: str, ctx: Context, progress: Callable[[Result], None]) -> Result:
+    """The action's whole step list, from the start."""
+    return run(steps_for(action, ctx), ctx, on_progress=progress, after_flip_help=after_flip_help(ctx.m, action),
+               home="source" if action == "cutover" else "target")
 
 
 def _run_journaled(action: str, ctx: Context, doc: dict[str, Any],
@@ -152,8 +157,7 @@ def _run_journaled(action: str, ctx: Context, doc: dict[str, Any],
                                 "step": prev.step, "steps_done": list(prev.steps_done)}
             res = _recover(action, prev, ctx, progress)
         else:
-            res = run(steps_for(action, ctx), ctx, on_progress=progress, after_flip_help=after_flip_help(m, action),
-                      home="source" if action == "cutover" else "target")
+            res = _run_steps(action, ctx, progress)
         if res.state != "SUPERSEDED":
             doc["lock"]["finished_as"] = res.state
             # done/undone free the journal; STOPPED AFTER FLIP / UNDO INCOMPLETE keep it for the next command
@@ -183,8 +187,7 @@ def _recover(action: str, prev: journal.Record, ctx: Context, progress: Callable
     home = "source" if prev.action == "cutover" else "target"
     if rec.value == dest:
         if action != prev.action:  # a rollback after a cutover that died after its flip: it runs as usual
-            return run(steps_for(action, ctx), ctx, on_progress=progress, after_flip_help=after_flip_help(m, action),
-                       home="source" if action == "cutover" else "target")
+            return _run_steps(action, ctx, progress)
         cut = next(i for i, s in enumerate(steps) if s.point_of_no_return)
         rest = [s for s in steps[cut + 1:] if s.name not in prev.steps_done]
         res = run(rest, ctx, on_progress=progress, after_flip_help=after_flip_help(m, action), home=home)

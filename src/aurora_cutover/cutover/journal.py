@@ -29,7 +29,7 @@ from aurora_cutover.config import Migration
 from aurora_cutover.evidence.record import iso, utc_now
 
 RUNNING = "running"
-TERMINAL = ("done", "undone", "recovered")
+TERMINAL = ("done", "undone")  # a run that ended so frees the journal; any other state is dealt with next
 
 
 class JournalError(Exception):
@@ -55,7 +55,7 @@ class Record:
     action: str
     run_id: str
     token: int
-    state: str  # running | done | undone | recovered | STOPPED AFTER FLIP | UNDO INCOMPLETE
+    state: str  # running | done | undone | STOPPED AFTER FLIP | UNDO INCOMPLETE
     step: str  # the step started last ("" before the first)
     steps_done: tuple[str, ...]
     facts: dict[str, Any]
@@ -116,7 +116,6 @@ class Journal:
     replicated: bool = False  # the Lock interface: nothing of the journal travels with replication
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
-    _done: list[str] = field(default_factory=list)
 
     @classmethod
     def acquire(cls, client: Any, m: Migration, action: str, run_id: str, *,
@@ -185,7 +184,6 @@ class Journal:
 
     def save(self, facts: dict[str, Any], steps_done: list[str], started: str) -> None:
         """After each step: what is done and what the undo needs (portable facts)."""
-        self._done = list(steps_done)
         self._update(self.client, {"steps_done": {"L": [{"S": s} for s in steps_done]},
                                    "facts": {"S": json.dumps(portable(facts), default=str)},
                                    "step": {"S": started[:128]}, "updated_utc": {"S": iso(utc_now())}})
@@ -200,9 +198,6 @@ class Journal:
             return True
         except JournalError:
             return False
-
-    def release(self) -> bool:
-        return self.finish("done")
 
     def close(self) -> None:
         self._stop.set()

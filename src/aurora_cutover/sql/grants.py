@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from aurora_cutover.db.flavour import Flavour
+from aurora_cutover.sql.ident import like_regex
 
 ALL = "ALL PRIVILEGES"
 
@@ -134,16 +135,7 @@ def _unquote(s: str) -> str:
 
 def _like(pattern: str, name: str) -> bool:
     """A database-level grant name is a LIKE pattern (% and _; \\_ and \\% literal)."""
-    rx, i = "", 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            rx += re.escape(pattern[i + 1])
-            i += 2
-            continue
-        rx += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
-        i += 1
-    return re.fullmatch(rx, name) is not None
+    return re.fullmatch(like_regex(pattern), name) is not None
 
 
 def privileges_on(grants: Sequence[Grant], database: str) -> set[tuple[str, str, str]]:

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def quote_ident(name: str) -> str:
     if not name or "\x00" in name:
@@ -15,3 +17,21 @@ def quote_ident(name: str) -> str:
 
 def qualified(database: str, table: str) -> str:
     return f"{quote_ident(database)}.{quote_ident(table)}"
+
+
+def like_regex(pattern: str) -> str:
+    """A MySQL LIKE pattern as a regular expression: % any run, _ one character, backslash escapes the next.
+
+    >>> like_regex("app\\_%")
+    'app_.*'
+    """
+    rx, i = "", 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            rx += re.escape(pattern[i + 1])
+            i += 2
+            continue
+        rx += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
+        i += 1
+    return rx

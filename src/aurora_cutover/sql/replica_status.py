@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora_cutover.db.flavour import Flavour
+from aurora_cutover.sql.ident import like_regex
 
 
 def statement(flavour: Flavour) -> str:
@@ -154,16 +155,8 @@ def _items(value: str) -> list[str]:
 def _like(pattern: str, text: str, case: bool = False) -> bool:
     """MySQL LIKE semantics of --replicate-wild-*-table patterns (% any, _ one, backslash escapes); ``case``:
     match case-sensitively (do-rules), else not (ignore-rules): either way a doubtful match counts as a drop."""
-    rx, i = "", 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            rx += re.escape(pattern[i + 1])
-            i += 2
-            continue
-        rx += ".*" if ch == "%" else "." if ch == "_" else re.escape(ch)
-        i += 1
-    return re.fullmatch(rx, text, re.DOTALL if case else re.IGNORECASE | re.DOTALL) is not None
+    flags = re.DOTALL if case else re.IGNORECASE | re.DOTALL
+    return re.fullmatch(like_regex(pattern), text, flags) is not None
 
 
 def rewrite_rules(value: str) -> list[tuple[str, str]]:
