@@ -123,3 +123,31 @@ def test_dms_cutover_and_rollback_carry_writes_both_ways(lab, tmp_path):
         assert rows_with(lab, "target", on_target) == 3 and rows_with(lab, "source", on_target) == 3
     finally:
         _restore(lab, d)
+
+
+def test_a_dms_cutover_undone_before_the_flip_puts_every_trigger_back_where_it_was(lab, tmp_path):
+    """The flip fails after the triggers moved and the reverse task started: the undo drops them from the target
+    (DMS applies there again) and recreates them on the source, which stays writable with forward DMS running."""
+    if lab.m.replication.method != "dms" or lab.m.replication.reverse_path != "dms":
+        pytest.fail(f"{lab.m.path}: needs a DMS lab (method and reverse_path 'dms')", pytrace=False)
+    from aurora_cutover.aws import client
+    from aurora_cutover.cutover.actions import run_action
+
+    d, r = LabDms(lab), lab.m.replication
+    m = load(fast_config(lab, tmp_path, reverse_path="dms"))
+    moved = _triggers(lab, "source")
+    assert moved and not _triggers(lab, "target")
+
+    def flip_refused(ctx):
+        assert _triggers(lab, "target") == moved and _triggers(lab, "source") == set()  # moved by then
+        raise RuntimeError("injected: Route 53 unreachable")
+
+    try:
+        res, _doc = run_action("cutover", m, route53=client(m.aws, "route53"), aws=lambda s: client(m.aws, s),
+                               relied_on={}, hooks={"before:flip": flip_refused})
+        assert not res.ok and res.state == "undone" and res.failed_step == "flip", res.message
+        assert _triggers(lab, "source") == moved and _triggers(lab, "target") == set()
+        assert _status(d, r.dms_task_arn) == "running" and _status(d, r.reverse_dms_task_arn) == "stopped"
+        assert int(lab.source.query("SELECT @@global.read_only")[0][0]) == 0
+    finally:
+        _restore(lab, d)

@@ -642,8 +642,9 @@ def _undo_reverse(ctx: Context) -> str:
     if how == "dms":
         done = [_dms(ctx, lambda d: dms.stop_task(d, ctx.m.replication.reverse_dms_task_arn,
                                                   ctx.undo_bound(60.0)))]
-        if ctx.facts.get("triggers_dropped:source"):  # before read_only: DDL is refused once it is on
-            done.append(f"source: triggers back: {_triggers_on(ctx, 'target', 'source')}")
+        # Always (idempotent: only missing ones are created), not only when this process journaled the drop: a run
+        # killed inside this step may have dropped them first. Before read_only: DDL is refused once it is on.
+        done.append(f"source: triggers back: {_triggers_on(ctx, 'target', 'source')}")
         if ctx.facts.pop("source_read_only_lifted_for_dms", False):
             done.append(set_read_only(ctx, "source", True, undo=True))
         return "; ".join(done)
@@ -671,13 +672,15 @@ def _triggers_on(ctx: Context, src: str, dst: str) -> dict[str, Any]:
 
 
 def _undo_triggers_on(ctx: Context, dst: str, kept_on: str) -> str:
-    created = ctx.facts.pop(f"triggers_created:{dst}", None)
-    if not created:
-        return f"{dst}: no trigger was created"
+    """DMS applies to ``dst`` again: it must hold no trigger (readiness and the cutover keep it so). Every one
+    ``kept_on`` also holds goes — not only those this process journaled as created: a run killed inside the
+    step created some before it could journal them."""
+    ctx.facts.pop(f"triggers_created:{dst}", None)
     try:
-        return f"{dst}: dropped trigger(s) {', '.join(triggers.remove(ctx, dst, kept_on=kept_on, only=created))}"
+        dropped = triggers.remove(ctx, dst, kept_on=kept_on)
     except triggers.TriggerError as exc:
         raise StepFailed(str(exc)) from None
+    return f"{dst}: dropped trigger(s) {', '.join(dropped)}" if dropped else f"{dst}: no trigger to drop"
 
 
 def _verify(ctx: Context) -> dict[str, Any]:
