@@ -214,6 +214,21 @@ class HookSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Notifications (apprise URLs: Slack, Teams, PagerDuty, SNS, e-mail, json://...) on every hook event.
+
+    A URL often carries a token, so it is never a key here: ``urls_env`` names environment variables (each holds
+    one or more URLs, whitespace- or comma-separated) and/or ``secret_id`` a Secrets Manager secret whose string
+    is ``{"urls": [...]}``. Resolved by :func:`load` into :attr:`Migration.notify_urls` (never printed)."""
+
+    urls_env: tuple[str, ...] = ()
+    secret_id: str = ""
+    timeout_s: float = 10.0  # each send (connect and read) is bounded by this; no retry
+    status_interval_s: float = 3600.0  # on-status during a long session (gh-ost: hourly status to chatops)
+    events: tuple[str, ...] = ()  # () = every event (aurora_cutover.hooks.EVENTS)
+
+
+@dataclass(frozen=True)
 class JournalSettings:
     """Where cutover and rollback journal their intent, outside both databases (a fenced RDS source refuses
     even its master user): a DynamoDB table with conditional writes. "" = the lock row on the primary side."""
@@ -244,7 +259,9 @@ class Migration:
     lab: LabSettings = field(default_factory=LabSettings)
     hooks: HookSettings = field(default_factory=HookSettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     path: str = ""  # where it was loaded from; not part of the fingerprint
+    notify_urls: tuple[Secret, ...] = ()  # filled in by load() from notify.urls_env / notify.secret_id
 
     def endpoint(self, side: str) -> Endpoint:
         if side not in ("source", "target"):
@@ -256,10 +273,11 @@ class Migration:
         public = _public(self)
         public.pop("lab", None)  # where the lab keeps its files is not part of the migration
         public.pop("hooks", None)  # nor who is told about it (the evidence records every hook that ran)
+        public.pop("notify", None)
         return hashlib.sha256(json.dumps(public, sort_keys=True).encode()).hexdigest()
 
 
-_NOT_IN_FILE = {"login", "admin_login", "path"}
+_NOT_IN_FILE = {"login", "admin_login", "path", "notify_urls"}
 
 
 def _public(obj: Any) -> Any:
@@ -370,6 +388,11 @@ def _check_semantics(m: Migration) -> None:
         raise ConfigError(f"journal.lease_s: must be >= 3 (it is renewed every lease_s / 3), got {m.journal.lease_s:g}")
     if m.hooks.timeout_s <= 0 or m.hooks.status_interval_s <= 0:
         raise ConfigError("hooks.timeout_s/status_interval_s: must be > 0")
+    if m.notify.timeout_s <= 0 or m.notify.status_interval_s <= 0:
+        raise ConfigError("notify.timeout_s/status_interval_s: must be > 0")
+    for name in m.notify.urls_env:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ConfigError(f"notify.urls_env: {name!r} is not an environment variable name")
     if m.lab.os_dns_address and (not re.fullmatch(r"127\.\d+\.\d+\.\d+", m.lab.os_dns_address)
                                  or m.lab.os_dns_address in ("127.0.0.1", "127.0.0.53", "127.0.0.54")):
         raise ConfigError(f"lab.os_dns_address: a loopback address nothing else uses (not 127.0.0.1/.53/.54, "
@@ -428,21 +451,25 @@ def _check_credential_source(key: str, c: CredentialSource) -> None:
 # --------------------------------------------------------------------------- secrets
 
 
+def _read_secret(key: str, secret_id: str, aws: Aws, shape: str, pick: typing.Callable[[Any], Any]) -> Any:
+    """``pick`` applied to a Secrets Manager secret's JSON; one line naming the key (never the content) if not."""
+    from aurora_cutover.aws import client as aws_client  # boto3 import only when needed
+
+    try:
+        return pick(json.loads(aws_client(aws, "secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]))
+    except Exception as exc:  # one line, and never the secret's content
+        reason = type(exc).__name__
+        if hasattr(exc, "response"):
+            reason = exc.response.get("Error", {}).get("Code", reason)  # type: ignore[attr-defined]
+        elif isinstance(exc, KeyError | json.JSONDecodeError | TypeError):
+            reason = f"secret is not {shape}"
+        raise ConfigError(f"{key}: cannot read secret {secret_id!r}: {reason}") from None
+
+
 def resolve(key: str, c: CredentialSource, aws: Aws, env: typing.Mapping[str, str]) -> Credentials:
     if c.secret_id:
-        from aurora_cutover.aws import client as aws_client  # boto3 import only when needed
-
-        try:
-            resp = aws_client(aws, "secretsmanager").get_secret_value(SecretId=c.secret_id)
-            data = json.loads(resp["SecretString"])
-            user, password = data["username"], data["password"]
-        except Exception as exc:  # one line, and never the secret's content
-            reason = type(exc).__name__
-            if hasattr(exc, "response"):
-                reason = exc.response.get("Error", {}).get("Code", reason)  # type: ignore[attr-defined]
-            elif isinstance(exc, KeyError | json.JSONDecodeError | TypeError):
-                reason = "secret is not JSON with 'username' and 'password'"
-            raise ConfigError(f"{key}.secret_id: cannot read secret {c.secret_id!r}: {reason}") from None
+        user, password = _read_secret(f"{key}.secret_id", c.secret_id, aws, "JSON with 'username' and 'password'",
+                                      lambda d: (d["username"], d["password"]))
         return Credentials(str(user), Secret(str(password)), f"secretsmanager:{c.secret_id}")
     user = c.user
     if c.user_env:
@@ -481,8 +508,12 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
     lab_dir = m.lab.dir if Path(m.lab.dir).is_absolute() else str((p.parent / m.lab.dir).resolve())
     m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
                             lab=dataclasses.replace(m.lab, dir=lab_dir))
+    from aurora_cutover.hooks import EVENTS, check_dir  # the event names live with the hooks
+
+    for event in m.notify.events:
+        if event not in EVENTS:
+            raise ConfigError(f"notify.events: {event!r} is not an event (events: {', '.join(EVENTS)})")
     if m.hooks.dir:
-        from aurora_cutover.hooks import check_dir  # the event names live with the hooks
 
         hooks_dir = m.hooks.dir if Path(m.hooks.dir).is_absolute() else str((p.parent / m.hooks.dir).resolve())
         check_dir(Path(hooks_dir))
@@ -500,7 +531,31 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
     app = m.application
     if app.credentials is not None:
         app = dataclasses.replace(app, login=resolve("application.credentials", app.credentials, m.aws, env))
-    return dataclasses.replace(m, application=app, **sides)
+    return dataclasses.replace(m, application=app, notify_urls=resolve_notify_urls(m.notify, m.aws, env), **sides)
+
+
+def _url_list(doc: Any) -> list[str]:
+    urls = doc["urls"]
+    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
+        raise TypeError("urls")
+    return urls
+
+
+def resolve_notify_urls(n: NotifySettings, aws: Aws, env: typing.Mapping[str, str]) -> tuple[Secret, ...]:
+    """The notification URLs, each a Secret; one line naming the env var or secret (never a URL) when one is bad."""
+    found: list[tuple[str, str]] = []  # (where, url)
+    for name in n.urls_env:
+        if not env.get(name, "").strip():
+            raise ConfigError(f"notify.urls_env: environment variable {name} is not set")
+        found += [(f"env:{name}", u) for u in re.split(r"[\s,]+", env[name].strip()) if u]
+    if n.secret_id:
+        urls = _read_secret("notify.secret_id", n.secret_id, aws, "JSON with 'urls': a list of strings", _url_list)
+        found += [(f"secretsmanager:{n.secret_id}", u) for u in urls]
+    from aurora_cutover.notify import check_url  # apprise is imported only when notifications are configured
+
+    for i, (where, url) in enumerate(found, 1):
+        check_url(f"notify: URL {i} (from {where})", url)
+    return tuple(Secret(u) for _, u in found)
 
 
 def _check_files(m: Migration, path: Path) -> None:

@@ -24,8 +24,9 @@ from aurora_cutover.db import ConnectError, alive, connect
 from aurora_cutover.evidence import index
 from aurora_cutover.evidence.extras import html_facts, html_table
 from aurora_cutover.evidence.html_hooks import HtmlHooks
+from aurora_cutover.evidence.lag_sampler import LagSampler
 from aurora_cutover.evidence.record import SessionEvidence, first_line, new_stem
-from aurora_cutover.hooks import Hooks, StatusTicker
+from aurora_cutover.hooks import Hooks, StatusTicker, is_parity
 
 PHASES = ("readiness", "cutover", "rollback")
 ACTIONS = ("cutover", "rollback")
@@ -34,6 +35,7 @@ _MIGRATION = pytest.StashKey[Migration]()
 _TEST_DATA = pytest.StashKey["Evidence"]()
 _HOOKS = pytest.StashKey[Hooks]()
 _TICKER = pytest.StashKey[StatusTicker]()
+_SAMPLER = pytest.StashKey[LagSampler | None]()
 _COLLECTED = pytest.StashKey[int]()
 # The session's last word per phase → the hook told about it (step events fire from actions/conftest.py).
 SESSION_EVENTS = {("readiness", "GO"): "on-readiness-verdict", ("readiness", "NO-GO"): "on-readiness-verdict",
@@ -116,9 +118,11 @@ def pytest_configure(config: pytest.Config) -> None:
                          markexpr=config.option.markexpr or "", partial=partial_because(config, phase),
                          freshness_s=m.thresholds.evidence_freshness_s)
     config.stash[_SESSION] = ev
-    config.pluginmanager.register(HtmlHooks(ev, m.thresholds.max_lag_s), "aurora_cutover.html_hooks")
+    sampler = config.stash[_SAMPLER] = LagSampler(m).start() if phase == "readiness" else None
+    config.pluginmanager.register(HtmlHooks(ev, m.thresholds.max_lag_s, sampler), "aurora_cutover.html_hooks")
     hooks = config.stash[_HOOKS] = Hooks.from_config(m, phase=label, report=ev.html_path, evidence=ev.json_path)
-    config.stash[_TICKER] = StatusTicker(hooks, m.hooks.status_interval_s, lambda: _status(config)).start()
+    config.stash[_TICKER] = StatusTicker(hooks, m.hooks.status_interval_s, lambda: _status(config),
+                                         notify_interval_s=m.notify.status_interval_s).start()
     if config.option.tbstyle == "auto":  # an operator reads the failing check and its message, not our source
         config.option.tbstyle = "short"
     if not config.getoption("htmlpath", None):
@@ -251,6 +255,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     t.duration_s = round(t.duration_s + report.duration, 3)
     if data is not None:
         t.data = data.facts | ({"tables": data.tables} if data.tables else {})
+    hooks = item.config.stash.get(_HOOKS, None)
+    if hooks is not None and report.when == "call" and report.failed and is_parity(item.nodeid):
+        hooks.first_difference(item.nodeid, t.message, t.data.get("table"), **_status(item.config))
 
 
 def _message(report: pytest.TestReport) -> str:
@@ -279,17 +286,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if ev is None:
         return
     exitstatus = config.stash.get(_EXIT, 1)
-    ticker = config.stash.get(_TICKER, None)
-    if ticker is not None:
-        ticker.stop()
+    for running in (config.stash.get(_TICKER, None), config.stash.get(_SAMPLER, None)):
+        if running is not None:
+            running.stop()
+    if (sampler := config.stash.get(_SAMPLER, None)) is not None:
+        ev.session_data["lag_over_session"] = sampler.as_evidence()
     doc = ev.write(exitstatus)
     hooks = config.stash.get(_HOOKS, None)
     event = SESSION_EVENTS.get((ev.phase, doc["verdict"]))
     if hooks is not None:  # after the JSON exists (a hook may read it); a hook's failure changes no verdict
-        if event is not None:
-            hooks.fire(event, verdict=doc["verdict"], reason=doc["reason"])
-        if hooks.fired:
-            ev.session_data["hooks"] = hooks.as_evidence()
+        hooks.session_end(event, doc["verdict"], doc["reason"])
+        hooks.close(deadline_s=3 * config.stash[_MIGRATION].notify.timeout_s)  # queued notifications, bounded
+        if hooks.fired or hooks.notifications():
+            ev.session_data.update(hooks=hooks.as_evidence(), notifications=hooks.notifications())
             doc = ev.write(exitstatus)
     print(f"\nevidence: {ev.json_path} ({doc['verdict']}: {doc['reason']})\nreport:   {ev.html_path}")
     print(f"index:    {index.write(ev.json_path.parent)}")
