@@ -54,7 +54,8 @@ def message(event: str, facts: dict[str, str]) -> tuple[str, str, str]:
     """(title, body, apprise notify type) for one event; pure. ``facts`` are the hook's env facts (upper-case)."""
     word = facts.get("VERDICT") or facts.get("STATE") or ""
     title = f"aurora-cutover {facts.get('MIGRATION', '')}: {event}" + (f" — {word}" if word else "")
-    lines = [f"{k.lower()}: {v}" for k, v in facts.items() if v and k not in ("MIGRATION", "CONFIG_FINGERPRINT")]
+    lines = [f"event: {event}"] + [f"{k.lower()}: {v}" for k, v in facts.items()
+                                   if v and k not in ("MIGRATION", "CONFIG_FINGERPRINT")]
     if event == "on-failure" or word in FAILURE or event in ("on-undo", "on-stopped-after-flip",
                                                              "on-first-difference"):
         kind = "failure"
@@ -81,11 +82,15 @@ class _Capture(logging.Handler):
     """apprise logs why a send failed; keep the last warning (masked later) and never let it reach pytest's log."""
 
     def __init__(self) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.DEBUG)
         self.last = ""
+        self.timed_out = False  # requests' "Read timed out" is only in apprise's debug lines
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.last = record.getMessage()
+        text = record.getMessage()
+        self.timed_out = self.timed_out or "timed out" in text.lower() or "timeout" in text.lower()
+        if record.levelno >= logging.WARNING:
+            self.last = text
 
 
 @dataclass
@@ -164,6 +169,7 @@ class Notifier:
         capture = _Capture()
         log.addHandler(capture)
         log.propagate = False  # apprise's own lines stay out of pytest's captured log (and the report)
+        log.setLevel(logging.DEBUG)  # only our handler is on it
         try:
             server = apprise.Apprise.instantiate(url.reveal(), suppress_exceptions=True)
             if server is None:
@@ -176,8 +182,7 @@ class Notifier:
             log.removeHandler(capture)
         took = round(time.monotonic() - t0, 3)
         error = "" if ok else self._masked(capture.last or "apprise reported a failure")[:300]
-        outcome = "sent" if ok else ("timeout" if "timed out" in error.lower() or "timeout" in error.lower()
-                                     else "failed")
+        outcome = "sent" if ok else "timeout" if capture.timed_out else "failed"
         return Sent(event, channel, outcome, took, queued, error)
 
     def _masked(self, text: str) -> str:
