@@ -23,7 +23,7 @@ from aurora_cutover.replication import heartbeat_lag
 
 
 class LagSampler:
-    def __init__(self, m: Migration, interval_s: float = 2.0, max_samples: int = 20_000,
+    def __init__(self, m: Migration, interval_s: float = 1.0, max_samples: int = 50_000,
                  max_duration_s: float = 12 * 3600.0) -> None:
         self.m, self.interval_s, self.max_samples, self.max_duration_s = m, interval_s, max_samples, max_duration_s
         self.samples: list[tuple[str, float]] = []
