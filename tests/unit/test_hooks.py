@@ -7,7 +7,9 @@ import stat
 import time
 from pathlib import Path
 
+import boto3
 import pytest
+from moto import mock_aws
 
 from aurora_cutover.config import Aws, ConfigError, NotifySettings, Secret, load, resolve_notify_urls
 from aurora_cutover.evidence import charts
@@ -204,3 +206,17 @@ def test_lag_chart_over_a_long_session_draws_a_line() -> None:
     samples = [(f"2026-12-01T17:{m:02d}:{s:02d}.000+00:00", 0.2 + (m % 3) / 10) for m in range(30) for s in (0, 30)]
     png = charts.lag_chart(samples, max_lag_s=5)
     assert png is not None and png.startswith(b"\x89PNG")
+
+
+@mock_aws
+def test_notify_urls_from_secrets_manager_and_a_bad_secret_is_one_line_without_its_content() -> None:
+    sm = boto3.client("secretsmanager", region_name="us-east-1")
+    sm.create_secret(Name="ops/notify", SecretString=json.dumps({"urls": [f"json://h:{TOKEN}@{RX_HOST}:9/x"]}))
+    sm.create_secret(Name="ops/bad", SecretString=f'{{"url": "json://h:{TOKEN}@x/y"}}')
+    (url,) = resolve_notify_urls(NotifySettings(secret_id="ops/notify"), Aws(), {})
+    assert url.reveal().endswith(f"{TOKEN}@{RX_HOST}:9/x")
+    for secret, reason in (("ops/bad", "secret is not JSON with 'urls': a list of strings"),
+                           ("ops/none", "ResourceNotFoundException")):
+        with pytest.raises(ConfigError) as e:
+            resolve_notify_urls(NotifySettings(secret_id=secret), Aws(), {})
+        assert str(e.value) == f"notify.secret_id: cannot read secret {secret!r}: {reason}"

@@ -54,7 +54,8 @@ class LagSampler:
                     s = heartbeat_lag.measure(conns["source"], conns["target"], self.m.source.database,
                                               self.m.replication.heartbeat_table)
                     with self._lock:
-                        self.samples.append((s.at, round(s.lag_s, 4)))
+                        if not self._stop.is_set():  # the curve ends where the session's checks ended
+                            self.samples.append((s.at, round(s.lag_s, 4)))
                 except Exception as exc:  # counted and kept (first reason); the lag check judges, not this
                     with self._lock:
                         self.errors += 1
@@ -71,9 +72,10 @@ class LagSampler:
                     c.close()
 
     def stop(self) -> None:
+        """At once: a sample in flight (bounded by the read timeout) is dropped, its thread is a daemon."""
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout=15)
+            self._thread.join(timeout=2)
 
     def points(self) -> list[tuple[str, float]]:
         with self._lock:
