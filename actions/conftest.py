@@ -50,8 +50,8 @@ def checkpoint(pytestconfig: pytest.Config) -> Any:
             hooks.on_progress(doc)
         if ev is not None:
             ev.session_data[doc["action"]] = doc
-            if hooks is not None and hooks.fired:
-                ev.session_data["hooks"] = hooks.as_evidence()
+            if hooks is not None and (hooks.fired or hooks.notifications()):
+                ev.session_data.update(hooks=hooks.as_evidence(), notifications=hooks.notifications())
             ev.write(1)
     return save
 
