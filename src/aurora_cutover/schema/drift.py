@@ -34,17 +34,23 @@ class DriftResult:
 
 def run(source: Any, target: Any, m: Migration) -> DriftResult:
     src = snapshot.take(source, m.source.database, m.tables.in_scope)
-    tgt = snapshot.take(target, m.target.database, m.tables.in_scope)
-    diffs = compare.compare(src, tgt)
+    tgt_raw = snapshot.take(target, m.target.database, m.tables.in_scope)
+    # lower_case_table_names: the target's objects keyed by the source's spelling (one finding names them all)
+    pairs = compare.case_pairs(src, tgt_raw)
+    folded, case_diffs = compare.fold_name_case(src, tgt_raw)
+    tgt, gipk = compare.drop_generated_invisible_pk(src, folded)
+    diffs = case_diffs + gipk + compare.compare(src, tgt)
     both = sorted(set(src.tables()) & set(tgt.tables()))
     explained = {d.table for d in diffs if d.classification == "real"}
+    own = {pairs.get(t, t): t for t in tgt_raw.tables()}  # SHOW CREATE TABLE by the target's own spelling
+    tgt_defs = snapshot.create_tables(target, tgt.database, [own.get(t, t) for t in both])
     diffs += compare.compare_definitions(snapshot.create_tables(source, src.database, both),
-                                         snapshot.create_tables(target, tgt.database, both),
+                                         {pairs.get(t, t): text for t, text in tgt_defs.items()},
                                          src.flavour, tgt.flavour, explained)
     deferred = [d for d in diffs if m.replication.method == "dms" and _source_only_trigger(d)]
     diffs = [d for d in diffs if d not in deferred]
     diffs, invalid, unused = compare.accept(diffs, m.schema.accept)
-    return DriftResult(src, tgt, diffs, invalid, unused, autoinc.headroom(target, src, tgt), deferred)
+    return DriftResult(src, tgt, diffs, invalid, unused, autoinc.headroom(target, src, folded), deferred)
 
 
 def _source_only_trigger(d: compare.Difference) -> bool:

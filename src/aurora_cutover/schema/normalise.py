@@ -222,6 +222,8 @@ def normalise(kind: str, attrs: Attrs, ctx: Ctx) -> tuple[Attrs | None, dict[str
 
 
 def rule_why(name: str) -> str:
+    if name == "generated_invisible_primary_key":
+        return GIPK_WHY
     return next((r.why for r in RULES if r.name == name), name)
 
 
@@ -295,7 +297,20 @@ def _t_mariadb_json(s: str, f: Flavour) -> str:
                   r"`\1` json \2", s)
 
 
+GIPK = "my_row_id"  # MySQL 8.0.30+ sql_generate_invisible_primary_key adds it to tables created without a key
+GIPK_WHY = ("MySQL 8.0.30+ sql_generate_invisible_primary_key added an invisible my_row_id primary key to a table "
+            "created without one: the target's own column, not compared")
+
+
+def _t_gipk(s: str, f: Flavour) -> str:
+    if not f.mysql_at_least(8, 0, 30):
+        return s
+    s = re.sub(r"\n\s*`my_row_id` bigint unsigned NOT NULL AUTO_INCREMENT /\*!80023 INVISIBLE \*/,?", "", s)
+    return re.sub(r"\n\s*PRIMARY KEY \(`my_row_id`\),?", "", s)
+
+
 TEXT_RULES: tuple[tuple[str, Callable[[str, Flavour], str]], ...] = (
+    ("generated_invisible_primary_key", _t_gipk),
     ("mariadb_json", _t_mariadb_json),
     ("auto_increment_counter", _t_auto_increment),
     ("int_display_width", _t_int_display_width),

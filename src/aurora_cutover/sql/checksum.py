@@ -510,9 +510,18 @@ def tables_sql() -> str:
             "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME")  # MariaDB's temporal tables
 
 
+GIPK = "my_row_id"
+
+
 def columns_sql() -> str:
+    """The table's columns, except a generated invisible primary key (MySQL 8.0.30+
+    sql_generate_invisible_primary_key adds `my_row_id` BIGINT UNSIGNED AUTO_INCREMENT INVISIBLE PRIMARY KEY to
+    a table created without one): that column is the server's own, numbered independently on each side, never data
+    to compare (schema drift lists it as one explained line per table). Left out on both sides alike."""
     return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME, COLUMN_TYPE, "
             "COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+            f"AND NOT (COLUMN_NAME = '{GIPK}' AND LOWER(COLUMN_TYPE) = 'bigint unsigned' AND COLUMN_KEY = 'PRI' "
+            "AND UPPER(EXTRA) LIKE '%%AUTO_INCREMENT%%INVISIBLE%%') "
             "ORDER BY ORDINAL_POSITION")
 
 
