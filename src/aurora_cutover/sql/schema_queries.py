@@ -73,6 +73,14 @@ def routines(db: str) -> Query:
             "WHERE ROUTINE_SCHEMA = %s ORDER BY ROUTINE_TYPE, ROUTINE_NAME", (db,))
 
 
+def parameters(db: str) -> Query:
+    """Routine signatures: one row per parameter (ORDINAL_POSITION 0 is a function's return value, already in
+    ROUTINES.DTD_IDENTIFIER). Visible to the same privileges as ROUTINES."""
+    return ("SELECT SPECIFIC_NAME, ROUTINE_TYPE, ORDINAL_POSITION, PARAMETER_MODE, PARAMETER_NAME, DTD_IDENTIFIER "
+            "FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = %s AND ORDINAL_POSITION > 0 "
+            "ORDER BY ROUTINE_TYPE, SPECIFIC_NAME, ORDINAL_POSITION", (db,))
+
+
 def events(db: str) -> Query:
     return ("SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, "
             "STATUS, ON_COMPLETION, SQL_MODE, DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s "
