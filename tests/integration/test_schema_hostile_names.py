@@ -23,6 +23,7 @@ from aurora_cutover.sql.heartbeat import create_table
 from aurora_cutover.sql.ident import qualified, quote_ident
 from tests.integration.conftest import wait_caught_up
 from tests.integration.test_parity import rows_of
+from tests.integration.test_schema_drift_faults import on_target  # statements here name their database
 
 DB = "edu hostile`db-ü_%"
 WEIRD, UNI, PCT, RESERVED = "we`ird tbl", "ünï_cødé", "pct%_tbl", "order"
@@ -74,20 +75,6 @@ def hostile(lab: Any, m: Any) -> Any:
         cur.execute(f"REVOKE ALL PRIVILEGES ON {like}.* FROM 'checker'@'%'")
         cur.execute(f"DROP DATABASE IF EXISTS {quote_ident(DB)}")
     wait_caught_up(lab)
-
-
-@contextlib.contextmanager
-def on_target(lab: Any, fault: list[str], repair: list[str]) -> Any:
-    def run(stmts: list[str]) -> None:
-        with lab.target.admin() as c, c.cursor() as cur:
-            cur.execute("SET SESSION sql_log_bin = 0")
-            for s in stmts:
-                cur.execute(s)
-    run(fault)
-    try:
-        yield
-    finally:
-        run(repair)
 
 
 def drift(hm: Any) -> list[str]:
