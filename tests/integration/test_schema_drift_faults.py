@@ -156,3 +156,38 @@ def test_checker_without_trigger_privilege_is_red_naming_it_and_hides_a_missing_
                 cur.execute("SET SESSION sql_mode = %s", (sql_mode,))
                 cur.execute(create)
     assert drift(m) == ([], [])
+
+
+def test_under_dms_a_source_only_trigger_is_deferred_unless_the_cutover_could_not_create_it(m, lab, lab_guard):
+    """replication.method = "dms" (set on this native lab's config: drift reads only the method): a trigger only on
+    the source is the cutover's to create — deferred, not drift — unless its CREATE would fail on the target (its
+    body uses NEW.status_changed_at, renamed away there): then red now, naming trigger and column. A trigger that
+    exists on the target but differs is red under DMS as well."""
+    import dataclasses
+
+    dms = dataclasses.replace(m, replication=dataclasses.replace(m.replication, method="dms"))
+    name = "trg_enrollments_status_audit"
+    sql_mode, create = lab.target.query(f"SHOW CREATE TRIGGER {name}", database=lab.database)[0][1:3]
+
+    def run() -> schema_drift.DriftResult:
+        with contextlib.closing(connect(dms, "source")) as s, contextlib.closing(connect(dms, "target")) as t:
+            return schema_drift.run(s, t, dms)
+
+    restore = [f"SET SESSION sql_mode = '{sql_mode}'", create]
+    with on_target(lab, [f"DROP TRIGGER {name}"], restore):
+        r = run()
+        assert r.failing == [] and [d.ref for d in r.deferred] == [f"enrollments.{name}"]
+        with on_target(lab, ["ALTER TABLE enrollments RENAME COLUMN status_changed_at TO status_changed_at_old"],
+                       ["ALTER TABLE enrollments RENAME COLUMN status_changed_at_old TO status_changed_at"]):
+            r = run()
+            trig = [d.sentence() for d in r.failing if d.kind == "trigger"]
+            assert trig == [f"enrollments.{name}: trigger {name} exists only on the source and the cutover could not "
+                            "create it on the target (DMS defers triggers until then): it uses NEW.status_changed_at, "
+                            "not a column of enrollments on the target"] and r.deferred == []
+    changed = create.replace("'enrollment.status_changed'", "'enrollment.status_chg'")
+    assert changed != create
+    with on_target(lab, [f"DROP TRIGGER {name}", f"SET SESSION sql_mode = '{sql_mode}'", changed],
+                   [f"DROP TRIGGER {name}", *restore]):
+        r = run()
+        assert [(d.ref, d.attribute) for d in r.failing] == [(f"enrollments.{name}", "statement")] and not r.deferred
+    assert drift(m) == ([], []) and run().deferred == []

@@ -101,3 +101,4 @@ def test_definitions_of_a_table_spelt_in_another_case_compare_by_body():
     changed = SHOW_CREATE_57.replace("varchar(16)", "varchar(32)")
     (d,) = compare_definitions({"Activity_Log": create}, {"Activity_Log": changed}, MY57, MY57)
     assert "varchar(32)" in d.target
+

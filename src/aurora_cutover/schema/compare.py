@@ -23,6 +23,7 @@ from aurora_cutover.schema.normalise import GIPK, Ctx, normalise, normalise_crea
 from aurora_cutover.schema.snapshot import Key, Snapshot
 
 Class = Literal["cosmetic", "real"]
+RECREATE = "re-creation"  # attribute of a DMS-deferred trigger the cutover could not create on the target
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,9 @@ class Difference:
             pairs = ", ".join(f"{a} -> {b}" for a, b in zip(self.source, self.target, strict=False))
             return (f"{len(self.source)} table(s) differ only in letter case between source and target ({pairs}): "
                     "lower_case_table_names differs (see the server settings check); compared as the same tables")
+        if self.attribute == RECREATE:
+            return (f"{self.ref}: trigger {self.name} exists only on the source and the cutover could not create it "
+                    f"on the target (DMS defers triggers until then): {self.source}")
         if self.kind == "definition":
             return (f"{self.table}: SHOW CREATE TABLE differs beyond information_schema: source has "
                     f"{self.source!r}, target has {self.target!r}")

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +48,37 @@ def run(source: Any, target: Any, m: Migration) -> DriftResult:
     diffs += compare.compare_definitions(snapshot.create_tables(source, src.database, both),
                                          {pairs.get(t, t): text for t, text in tgt_defs.items()},
                                          src.flavour, tgt.flavour, explained)
-    deferred = [d for d in diffs if m.replication.method == "dms" and _source_only_trigger(d)]
-    diffs = [d for d in diffs if d not in deferred]
+    deferred: list[compare.Difference] = []
+    if m.replication.method == "dms":
+        source_only = [d for d in diffs if _source_only_trigger(d)]
+        diffs = [d for d in diffs if d not in source_only]
+        for d in source_only:
+            # one the cutover could not create on the target is drift now, not a failure at cutover
+            why = why_not_recreatable(d, tgt)
+            if why:
+                diffs.append(dataclasses.replace(d, attribute=compare.RECREATE, source=why))
+            else:
+                deferred.append(d)
     diffs, invalid, unused = compare.accept(diffs, m.schema.accept)
     return DriftResult(src, tgt, diffs, invalid, unused, autoinc.headroom(target, src, folded), deferred)
 
 
 def _source_only_trigger(d: compare.Difference) -> bool:
     return d.kind == "trigger" and not d.attribute and d.target is None
+
+
+_ROW_REF = re.compile(r"\b(NEW|OLD)\s*\.\s*(`(?:[^`]|``)+`|[A-Za-z0-9_$\u0080-\uffff]+)", re.IGNORECASE)
+
+
+def why_not_recreatable(d: compare.Difference, tgt: snapshot.Snapshot) -> str:
+    """Pure: why the cutover's CREATE TRIGGER of a source-only trigger would fail on the target ('' if it would
+    not, as far as the schema shows): its table is missing there, or its body names a NEW./OLD. column the
+    target's table lacks (CREATE TRIGGER checks those: error 1054). The definer is not a reason: the cutover
+    creates the trigger without one (sql/triggers.without_definer)."""
+    if ("table", d.table, "") not in tgt.objects:
+        return f"its table {d.table} does not exist on the target"
+    cols = {n.lower() for (k, t, n) in tgt.objects if k == "column" and t == d.table}
+    body = str((d.source or {}).get("statement") or "")
+    missing = sorted({f"{m.group(1).upper()}.{name}" for m in _ROW_REF.finditer(body)
+                      if (name := m.group(2).strip("`").replace("``", "`")).lower() not in cols})
+    return f"it uses {', '.join(missing)}, not a column of {d.table} on the target" if missing else ""
