@@ -77,7 +77,8 @@ def _admins(migration):
 def test_every_definer_of_a_view_routine_trigger_or_event_exists_on_the_target(result, migration, evidence):
     admins = _admins(migration)
     try:
-        failing, warnings = definers.definer_problems(admins["target"], result.source, result.target)
+        failing, warnings = definers.definer_problems(admins["target"], result.source, result.target,
+                                                      [d.ref for d in result.deferred])
     finally:
         for c in admins.values():
             c.close()

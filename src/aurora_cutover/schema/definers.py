@@ -62,8 +62,10 @@ class Definer:
         return f"{self.ref}: DEFINER {self.account} does not exist on the target: {why}"
 
 
-def definers(snaps: Iterable[Snapshot]) -> list[Definer]:
-    """Every (object, definer) of the snapshots' views, routines, triggers and events, once each."""
+def definers(snaps: Iterable[Snapshot], skip: Iterable[str] = ()) -> list[Definer]:
+    """Every (object, definer) of the snapshots' views, routines, triggers and events, once each; objects whose
+    ref is in ``skip`` are left out."""
+    left_out = set(skip)
     out: dict[tuple[str, Account], Definer] = {}
     for snap in snaps:
         for (kind, table, name), a in snap.objects.items():
@@ -72,6 +74,8 @@ def definers(snaps: Iterable[Snapshot]) -> list[Definer]:
                 continue
             ref = (f"{table}.{name}" if table else ".".join(name.split(" ", 1)) if kind == "routine"
                    else f"{kind}.{name}")
+            if ref in left_out:
+                continue
             invoker = str(a.get("security") or "").upper() == "INVOKER"
             out.setdefault((ref, acc), Definer(ref, acc, invoker))
     return sorted(out.values(), key=lambda d: (d.ref, d.account))
@@ -96,10 +100,13 @@ def _text(v: Any) -> Any:
     return v.decode() if isinstance(v, bytes | bytearray) else v
 
 
-def definer_problems(target_admin: Any, source: Snapshot, target: Snapshot) -> tuple[list[str], list[str]]:
+def definer_problems(target_admin: Any, source: Snapshot, target: Snapshot,
+                     recreated: Iterable[str] = ()) -> tuple[list[str], list[str]]:
+    """``recreated``: refs of the triggers the cutover creates on the target (DMS: drift's ``deferred``) — it
+    creates them without a DEFINER clause, so theirs need not exist there."""
     def exists(a: Account) -> bool:
         return int(_rows(target_admin, roles.account_exists_sql(), (a.user, a.host))[0][0]) > 0
-    return missing_definers(definers((source, target)), exists)
+    return missing_definers(definers((source, target), skip=recreated), exists)
 
 
 # ------------------------------------------------------------------ roles
