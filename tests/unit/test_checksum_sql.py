@@ -326,3 +326,17 @@ def test_a_generated_invisible_primary_key_is_never_compared_as_data():
     assert "COLUMN_NAME = 'my_row_id'" in sql and "COLUMN_KEY = 'PRI'" in sql
     assert "LIKE '%%AUTO_INCREMENT%%INVISIBLE%%'" in sql  # %% : the statement runs with (schema, table) args
     assert sql % ("'db'", "'t'")  # the placeholders are exactly the two parameters
+
+
+def test_names_with_percent_survive_the_drivers_formatting():
+    # every statement here runs with parameters: PyMySQL does sql % escaped_args, so a % in a name must be doubled
+    import pymysql.converters
+
+    cols = [Column("a%b", "int"), Column("c_d", "varchar", charset="utf8mb4")]
+    key = Key("PRIMARY", ("a%b",))
+    sql, args = q.chunk_checksum_sql("edu%", "pct%_tbl", cols, key, (1,), (9,), MARIADB)
+    final = sql % tuple(pymysql.converters.escape_item(a, "utf8") for a in args)
+    assert "`edu%`.`pct%_tbl`" in final and "`a%b`" in final and "%%" not in final
+    assert q.count_sql("edu%", "t%") % () == "SELECT COUNT(*) FROM `edu%`.`t%`"
+    sql, args = q.rows_by_key_sql("edu%", "pct%_tbl", cols, ["a%b"], [(5,)])
+    assert "`a%b` = 5" in sql % tuple(pymysql.converters.escape_item(a, "utf8") for a in args)
