@@ -191,3 +191,29 @@ def test_under_dms_a_source_only_trigger_is_deferred_unless_the_cutover_could_no
         r = run()
         assert [(d.ref, d.attribute) for d in r.failing] == [(f"enrollments.{name}", "statement")] and not r.deferred
     assert drift(m) == ([], []) and run().deferred == []
+
+
+def test_tables_differing_only_in_letter_case_are_one_finding_and_compared_as_one(m, lab, lab_guard):
+    """As with lower_case_table_names 0 on the source and 1 on the target: the source has `Case_Probe`, the target
+    `case_probe` (each written on its own server; the lab's MariaDB keeps case on both). One finding names the pair;
+    the pair is compared as one table (a column differing inside it is still red, by the source's spelling)."""
+    ddl = "({}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    cols = "id INT NOT NULL PRIMARY KEY, v VARCHAR(10) NOT NULL"
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("CREATE TABLE Case_Probe " + ddl.format(cols))
+    try:
+        with on_target(lab, ["CREATE TABLE case_probe " + ddl.format(cols)], ["DROP TABLE case_probe"]):
+            real, _ = drift(m)
+            assert [d.sentence() for d in real] == [
+                "1 table(s) differ only in letter case between source and target (Case_Probe -> case_probe): "
+                "lower_case_table_names differs (see the server settings check); compared as the same tables"]
+            with on_target(lab, ["ALTER TABLE case_probe MODIFY v VARCHAR(20) NOT NULL"], []):
+                real, _ = drift(m)
+                assert [(d.ref, d.attribute) for d in real] == [("server.lower_case_table_names", "table names"),
+                                                                ("Case_Probe.v", "column_type")]
+    finally:
+        with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("DROP TABLE IF EXISTS Case_Probe")
+    assert drift(m) == ([], [])
