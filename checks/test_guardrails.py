@@ -10,6 +10,7 @@ from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.db.flavour import detect_flavour
 from aurora_cutover.guardrails import accounts, app_login, probes, reach
 from aurora_cutover.replication import dms
+from aurora_cutover.sql import status
 
 pytestmark = pytest.mark.readiness
 
@@ -87,7 +88,7 @@ def test_switch_name_resolves_and_port_answers_from_check_hosts(migration, evide
 
 def test_target_is_a_protected_writer(migration, servers, evidence):
     with servers.conn("target").cursor() as cur:
-        cur.execute("SELECT @@global.read_only, @@global.innodb_read_only")
+        cur.execute(status.READ_ONLY_AND_INNODB)
         read_only, innodb_ro = (int(x) for x in cur.fetchone())
     evidence.record("read_only", read_only)
     evidence.record("innodb_read_only", innodb_ro)

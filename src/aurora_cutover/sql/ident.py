@@ -15,6 +15,17 @@ def quote_ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def literal(value: str) -> str:
+    """A SQL string literal for names that cannot be bound as parameters (ALTER USER, CHANGE MASTER).
+
+    >>> literal("it's")
+    "'it''s'"
+    """
+    if "\x00" in value:
+        raise ValueError("NUL in SQL literal")
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def qualified(database: str, table: str) -> str:
     return f"{quote_ident(database)}.{quote_ident(table)}"
 
