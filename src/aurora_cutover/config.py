@@ -2,13 +2,14 @@
 
 Every mistake becomes a :class:`ConfigError` whose message is one line naming the key::
 
-    >>> load(Path("migration.toml")).source.port
+    >>> read(Path("migration.toml")).source.port
     3306
 
 The schema *is* the dataclasses below: each field's type hint is the accepted TOML type, a field
-without a default is required, and any key not declared is rejected. Secrets are resolved here
-(environment variables or AWS Secrets Manager) so that a broken credential stops the session
-before anything runs; they are held in :class:`Secret`, which never prints its value.
+without a default is required, and any key not declared is rejected. This module is pure parsing and
+validation: secrets are resolved by :mod:`aurora_cutover.secrets` (environment variables or AWS Secrets
+Manager) and a session's config is loaded by :func:`aurora_cutover.loading.load`, so a broken credential
+stops the session before anything runs; they are held in :class:`Secret`, which never prints its value.
 """
 
 from __future__ import annotations
@@ -425,35 +426,6 @@ def _check_credential_source(key: str, c: CredentialSource) -> None:
             raise ConfigError(f"{key}.user: missing (or give {key}.user_env)")
 
 
-# --------------------------------------------------------------------------- secrets
-
-
-def resolve(key: str, c: CredentialSource, aws: Aws, env: typing.Mapping[str, str]) -> Credentials:
-    if c.secret_id:
-        from aurora_cutover.aws import client as aws_client  # boto3 import only when needed
-
-        try:
-            resp = aws_client(aws, "secretsmanager").get_secret_value(SecretId=c.secret_id)
-            data = json.loads(resp["SecretString"])
-            user, password = data["username"], data["password"]
-        except Exception as exc:  # one line, and never the secret's content
-            reason = type(exc).__name__
-            if hasattr(exc, "response"):
-                reason = exc.response.get("Error", {}).get("Code", reason)  # type: ignore[attr-defined]
-            elif isinstance(exc, KeyError | json.JSONDecodeError | TypeError):
-                reason = "secret is not JSON with 'username' and 'password'"
-            raise ConfigError(f"{key}.secret_id: cannot read secret {c.secret_id!r}: {reason}") from None
-        return Credentials(str(user), Secret(str(password)), f"secretsmanager:{c.secret_id}")
-    user = c.user
-    if c.user_env:
-        if c.user_env not in env:
-            raise ConfigError(f"{key}.user_env: environment variable {c.user_env} is not set")
-        user = env[c.user_env]
-    if c.password_env not in env:
-        raise ConfigError(f"{key}.password_env: environment variable {c.password_env} is not set")
-    return Credentials(user, Secret(env[c.password_env]), f"env:{c.password_env}")
-
-
 # --------------------------------------------------------------------------- entry points
 
 
@@ -468,9 +440,10 @@ def parse(text: str, *, path: str = "<string>") -> Migration:
     return dataclasses.replace(m, path=path)
 
 
-def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None = None,
-         resolve_secrets: bool = True) -> Migration:
-    """Read, validate and (by default) resolve credentials. Raises ConfigError, one line."""
+def read(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None = None) -> Migration:
+    """Read and validate the file (``MIGRATION_CONFIG`` or ``migration.toml`` when no path is given); relative
+    paths in it are anchored to the file's folder. No secret is resolved and nothing outside the file is
+    checked: :func:`aurora_cutover.loading.load` does that. Raises ConfigError, one line."""
     env = os.environ if env is None else env
     p = Path(path or env.get(ENV_CONFIG) or DEFAULT_CONFIG)
     try:
@@ -479,31 +452,14 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
         raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
     m = parse(text, path=str(p))
     lab_dir = m.lab.dir if Path(m.lab.dir).is_absolute() else str((p.parent / m.lab.dir).resolve())
-    m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
-                            lab=dataclasses.replace(m.lab, dir=lab_dir))
-    if m.hooks.dir:
-        from aurora_cutover.hooks import check_dir  # the event names live with the hooks
-
-        hooks_dir = m.hooks.dir if Path(m.hooks.dir).is_absolute() else str((p.parent / m.hooks.dir).resolve())
-        check_dir(Path(hooks_dir))
-        m = dataclasses.replace(m, hooks=dataclasses.replace(m.hooks, dir=hooks_dir))
-    if not resolve_secrets:  # the lab: it creates the files the config names
-        return m
-    _check_files(m, p)
-    sides = {}
-    for side in ("source", "target"):
-        ep: Endpoint = getattr(m, side)
-        login = resolve(f"{side}.credentials", ep.credentials, m.aws, env)
-        admin = (resolve(f"{side}.admin_credentials", ep.admin_credentials, m.aws, env)
-                 if ep.admin_credentials is not None else None)
-        sides[side] = dataclasses.replace(ep, login=login, admin_login=admin)
-    app = m.application
-    if app.credentials is not None:
-        app = dataclasses.replace(app, login=resolve("application.credentials", app.credentials, m.aws, env))
-    return dataclasses.replace(m, application=app, **sides)
+    hooks_dir = m.hooks.dir if not m.hooks.dir or Path(m.hooks.dir).is_absolute() else str(
+        (p.parent / m.hooks.dir).resolve())
+    return dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
+                               lab=dataclasses.replace(m.lab, dir=lab_dir),
+                               hooks=dataclasses.replace(m.hooks, dir=hooks_dir))
 
 
-def _check_files(m: Migration, path: Path) -> None:
+def check_files(m: Migration) -> None:
     """Every file the config names exists and is readable now — one line naming the key and the resolved path
     (not a bare FileNotFoundError at the first connection)."""
     for side in ("source", "target"):
@@ -513,7 +469,7 @@ def _check_files(m: Migration, path: Path) -> None:
         f = Path(ca)
         if not f.is_file():
             raise ConfigError(f"{side}.ca_file: {f}: no such file (relative paths resolve against the config "
-                              f"file's folder, {path.parent.resolve()})")
+                              f"file's folder, {Path(m.path).parent.resolve()})")
         if not os.access(f, os.R_OK):
             raise ConfigError(f"{side}.ca_file: {f}: not readable")
 
@@ -523,3 +479,16 @@ def _anchor(ep: Endpoint, base: Path) -> Endpoint:
     def fix(v: str) -> str:
         return str((base / v).resolve()) if v and not Path(v).is_absolute() else v
     return dataclasses.replace(ep, ca_file=fix(ep.ca_file))
+
+
+# The rooms other open issues are rewriting (cutover/, checks/conftest.py) still import ``load`` and ``resolve``
+# from here; they now live in loading.py and secrets.py. Resolved lazily (no import cycle at import time) until
+# those rooms import them from their homes — then delete this function.
+def __getattr__(name: str) -> Any:
+    if name == "load":
+        from aurora_cutover.loading import load
+        return load
+    if name == "resolve":
+        from aurora_cutover.secrets import resolve
+        return resolve
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -200,8 +200,8 @@ def test_aurora_cluster_without_reader_is_red(lab):
 
 
 def _fence_check(lab, tmp_path, side, **cutover):
-    from aurora_cutover.config import load
     from aurora_cutover.db import connect
+    from aurora_cutover.loading import load
     from tests.integration.cutover_helpers import fast_config
 
     mm = load(fast_config(lab, tmp_path, **cutover))

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from aurora_cutover.config import ConfigError, Secret, load, parse
+from aurora_cutover.config import ConfigError, Secret, parse
+from aurora_cutover.loading import load
 
 ROOT = Path(__file__).resolve().parents[2]
 

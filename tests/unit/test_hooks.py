@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from aurora_cutover.config import ConfigError, load
+from aurora_cutover.config import ConfigError
 from aurora_cutover.hooks import HookRefused, Hooks
+from aurora_cutover.loading import load
 
 ROOT = Path(__file__).resolve().parents[2]
 

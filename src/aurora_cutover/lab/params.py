@@ -27,8 +27,9 @@ from typing import Any
 
 import boto3
 
-from aurora_cutover.config import Migration, load
+from aurora_cutover.config import Migration
 from aurora_cutover.lab.mariadb import Server
+from aurora_cutover.loading import load
 
 PARAMETERS = ("read_only",)  # the dynamic parameters the product changes
 VIOLATIONS = "parameter-violations.log"

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aurora_cutover.config import ConfigError, load
+from aurora_cutover.config import ConfigError
 from aurora_cutover.evidence.record import iso, new_stem, utc_now
 from aurora_cutover.lab import params
 from aurora_cutover.lab.setup import ROOT, Lab, lab_config
+from aurora_cutover.loading import load
 from aurora_cutover.rehearsal.clients import fleet
 from aurora_cutover.rehearsal.report import render_html
 from aurora_cutover.rehearsal.verify import Switch, verify

@@ -32,8 +32,9 @@ from typing import Any
 
 import pymysql
 
-from aurora_cutover.config import ConfigError, Migration, load
+from aurora_cutover.config import ConfigError, Migration
 from aurora_cutover.dns.resolve import ResolveError, resolve
+from aurora_cutover.loading import load
 
 # Errors that mean "this server will not take writes": evict the connection, like a driver
 # that treats read-only as a failover signal (1290 read-only, 1836 super_read_only, 3100-ish locked).
