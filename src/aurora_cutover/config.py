@@ -247,6 +247,11 @@ class Migration:
     journal: JournalSettings = field(default_factory=JournalSettings)
     path: str = ""  # where it was loaded from; not part of the fingerprint
 
+    @property
+    def name(self) -> str:
+        """The migration's name ([migration] name): journal key, DMS task prefix, report titles."""
+        return self.migration.name
+
     def endpoint(self, side: str) -> Endpoint:
         if side not in ("source", "target"):
             raise ValueError(f"side must be 'source' or 'target', not {side!r}")
@@ -489,6 +494,6 @@ def __getattr__(name: str) -> Any:
         from aurora_cutover.loading import load
         return load
     if name == "resolve":
-        from aurora_cutover.secrets import resolve
-        return resolve
+        from aurora_cutover.secrets import login
+        return login
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -78,9 +78,9 @@ def pytest_configure(config: pytest.Config) -> None:
                    or Path(config.invocation_params.dir) / "reports")
     reports.mkdir(parents=True, exist_ok=True)
     label = f"{phase}-dryrun" if dry else phase
-    title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.migration.name}"
+    title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.name}"
     ev = SessionEvidence(phase=label, stem=new_stem(reports, label), title=title, fingerprint=m.fingerprint(),
-                         config_path=m.path, migration=m.migration.name, confirm=bool(config.getoption("confirm")),
+                         config_path=m.path, migration=m.name, confirm=bool(config.getoption("confirm")),
                          markexpr=config.option.markexpr or "", partial=partial_because(config, phase),
                          freshness_s=m.thresholds.evidence_freshness_s)
     config.stash[_SESSION] = ev
@@ -130,7 +130,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if meta is None:
         return
     meta.update({
-        "Migration": m.migration.name, "Phase": ev.phase, "Config": m.path, "Config fingerprint": m.fingerprint(),
+        "Migration": m.name, "Phase": ev.phase, "Config": m.path, "Config fingerprint": m.fingerprint(),
         "Source": f"{m.source.host}:{m.source.port}/{m.source.database} ({m.source.dns_name})",
         "Target": f"{m.target.host}:{m.target.port}/{m.target.database} ({m.target.dns_name})",
         "Switch": f"{m.dns.record_name} (TTL {m.dns.ttl}s, resolver {m.dns.resolver})",

@@ -3,9 +3,9 @@
 Kept apart from :mod:`aurora_cutover.config` (pure parsing) so that config never reaches for boto3. Every
 failure is one :class:`~aurora_cutover.config.ConfigError` line naming the key, never the secret's content:
 
-    >>> resolve("source.credentials", CredentialSource(user="app", password_env="PW"), Aws(), {"PW": "s"}).origin
+    >>> login("source.credentials", CredentialSource(user="app", password_env="PW"), Aws(), {"PW": "s"}).origin
     'env:PW'
-    >>> resolve("source.credentials", CredentialSource(user="app", password_env="PW"), Aws(), {})
+    >>> login("source.credentials", CredentialSource(user="app", password_env="PW"), Aws(), {})
     Traceback (most recent call last):
     ...
     aurora_cutover.config.ConfigError: source.credentials.password_env: environment variable PW is not set
@@ -20,7 +20,7 @@ import typing
 from aurora_cutover.config import Aws, ConfigError, Credentials, CredentialSource, Endpoint, Migration, Secret
 
 
-def resolve(key: str, c: CredentialSource, aws: Aws, env: typing.Mapping[str, str]) -> Credentials:
+def login(key: str, c: CredentialSource, aws: Aws, env: typing.Mapping[str, str]) -> Credentials:
     if c.secret_id:
         from aurora_cutover.aws import client as aws_client  # boto3 import only when a secret_id needs it
 
@@ -52,11 +52,11 @@ def with_logins(m: Migration, env: typing.Mapping[str, str]) -> Migration:
     sides = {}
     for side in ("source", "target"):
         ep: Endpoint = m.endpoint(side)
-        login = resolve(f"{side}.credentials", ep.credentials, m.aws, env)
-        admin = (resolve(f"{side}.admin_credentials", ep.admin_credentials, m.aws, env)
+        login_ = login(f"{side}.credentials", ep.credentials, m.aws, env)
+        admin = (login(f"{side}.admin_credentials", ep.admin_credentials, m.aws, env)
                  if ep.admin_credentials is not None else None)
-        sides[side] = dataclasses.replace(ep, login=login, admin_login=admin)
+        sides[side] = dataclasses.replace(ep, login=login_, admin_login=admin)
     app = m.application
     if app.credentials is not None:
-        app = dataclasses.replace(app, login=resolve("application.credentials", app.credentials, m.aws, env))
+        app = dataclasses.replace(app, login=login("application.credentials", app.credentials, m.aws, env))
     return dataclasses.replace(m, application=app, **sides)

@@ -398,7 +398,7 @@ def _dms_config(path: Path, reports: Path) -> Path:
         return path
     reports.mkdir(parents=True, exist_ok=True)
     out = reports.resolve() / f"{path.stem}-dms.toml"
-    out.write_text(derive_config(path.read_text(), m.migration.name, m.aws.region, path.resolve().parent))
+    out.write_text(derive_config(path.read_text(), m.name, m.aws.region, path.resolve().parent))
     return out
 
 

@@ -33,7 +33,7 @@ from typing import Any
 import pymysql
 
 from aurora_cutover.config import ConfigError, Migration
-from aurora_cutover.dns.resolve import ResolveError, resolve
+from aurora_cutover.dns.resolve import ResolveError, lookup
 from aurora_cutover.loading import load
 
 # Errors that mean "this server will not take writes": evict the connection, like a driver
@@ -54,7 +54,7 @@ class CachedName:
     def get(self) -> str:
         now = time.monotonic()
         if not self.address or now >= self.expires:
-            res = resolve(self.cfg, lifetime_s=2.0)
+            res = lookup(self.cfg, lifetime_s=2.0)
             self.address, self.expires = res.addresses[0], now + res.ttl
         return self.address
 
