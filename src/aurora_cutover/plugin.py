@@ -65,6 +65,7 @@ def pytest_configure(config: pytest.Config) -> None:
     for phase in PHASES:
         config.addinivalue_line("markers", f"{phase}: aurora-cutover {phase} item")
     config.addinivalue_line("markers", "replication_method(*names): the check applies only to these methods")
+    config.addinivalue_line("markers", "needs_config(*keys): the check applies only when these config keys are set")
     phase = session_phase(config)
     if phase is None or getattr(config, "workerinput", None) is not None:
         return
@@ -149,6 +150,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         action = next((a for a in ACTIONS if item.get_closest_marker(a)), None)
         method = item.get_closest_marker("replication_method")
+        unset = [k for k in _needed_keys(item) if m is not None and not config_value(m, k)]
         if action and action not in words:
             drop.append(item)
         elif method is not None and m is not None and m.replication.method not in method.args:
@@ -157,11 +159,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if ev is not None:
                 ev.session_data.setdefault("not_applicable", []).append(
                     {"nodeid": item.nodeid, "reason": f"replication.method = {m.replication.method!r}"})
+        elif unset:  # the same rule: a check whose subject is not configured is set aside and listed, never passed
+            drop.append(item)
+            if ev is not None:
+                ev.session_data.setdefault("not_applicable", []).append(
+                    {"nodeid": item.nodeid, "reason": ", ".join(f"{k} is not set" for k in unset)})
         else:
             keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def _needed_keys(item: pytest.Item) -> list[str]:
+    return [k for mark in item.iter_markers("needs_config") for k in mark.args]
+
+
+def config_value(m: Migration, key: str) -> Any:
+    """``config_value(m, "target.rds_id")`` -> m.target.rds_id (a dotted config key, as docs/config.md names it)."""
+    value: Any = m
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:

@@ -96,7 +96,9 @@ def show_create_user(user: str, host: str) -> str:
 
 
 def is_locked(show_create_user_text: str) -> bool:
-    """>>> is_locked("CREATE USER `app`@`%` IDENTIFIED BY PASSWORD '*..' ACCOUNT LOCK")
+    """The account's SHOW CREATE USER text says it is locked.
+
+    >>> is_locked("CREATE USER `app`@`%` IDENTIFIED BY PASSWORD '*..' ACCOUNT LOCK")
     True
     """
     return bool(re.search(r"\bACCOUNT\s+LOCK\b", show_create_user_text, re.I))

@@ -7,8 +7,9 @@ The dialect is chosen from a :class:`Flavour` and whether the server is RDS/Auro
     'STOP SLAVE'
     >>> stop_replica(Flavour("mysql", (8, 0, 36), "8.0.36"), rds=True)
     'CALL mysql.rds_stop_replication'
-    >>> change_source(Flavour("mariadb", (10, 11, 6), "10.11.6"), "db", 3306, "repl", "s3cret").shown[:60]
-    "CHANGE MASTER TO MASTER_HOST='db', MASTER_PORT=3306, MASTER_U"
+    >>> st = change_source(Flavour("mariadb", (10, 11, 6), "10.11.6"), "db", 3306, "repl", "s3cret")
+    >>> st.shown[:50], "s3cret" in st.shown, "'s3cret'" in st.sql
+    ("CHANGE MASTER TO MASTER_HOST='db', MASTER_PORT=330", False, True)
 
 MySQL 5.7 / 8.0 / Aurora branches are verified by unit tests only (recorded syntax), never against
 a live 5.7/8.0 server: the lab runs MariaDB. Reading a replica's status: :mod:`aurora_cutover.sql.replica_status`;
