@@ -486,6 +486,43 @@ def _anchor(ep: Endpoint, base: Path) -> Endpoint:
     return dataclasses.replace(ep, ca_file=fix(ep.ca_file))
 
 
+def to_toml(m: Migration) -> str:
+    """The TOML text of ``m`` (the inverse of :func:`parse` for every key the file holds; resolved logins and
+    the path are not keys). Tests derive a variant with ``dataclasses.replace`` and write it with this.
+
+    >>> m = parse(to_toml(read("migration.toml")))
+    >>> parse(to_toml(m)) == m
+    True
+    """
+    lines: list[str] = []
+    _emit(m, "", lines)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {type(v).__name__}")
+
+
+def _emit(obj: Any, table: str, lines: list[str]) -> None:
+    fields = [f for f in dataclasses.fields(obj) if f.name not in _NOT_IN_FILE]
+    nested = [(f.name, getattr(obj, f.name)) for f in fields if dataclasses.is_dataclass(getattr(obj, f.name))]
+    scalars = [(f.name, getattr(obj, f.name)) for f in fields
+               if getattr(obj, f.name) is not None and not dataclasses.is_dataclass(getattr(obj, f.name))]
+    if table and (scalars or not nested):
+        lines += ["", f"[{table}]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in scalars]
+    for name, value in nested:
+        _emit(value, f"{table}.{name}" if table else name, lines)
+
+
 # The rooms other open issues are rewriting (cutover/, checks/conftest.py) still import ``load`` and ``resolve``
 # from here; they now live in loading.py and secrets.py. Resolved lazily (no import cycle at import time) until
 # those rooms import them from their homes — then delete this function.

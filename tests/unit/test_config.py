@@ -208,3 +208,16 @@ def test_a_missing_ca_file_is_one_line_naming_the_key_and_the_resolved_path(tmp_
     (tmp_path / "conf" / "tls").mkdir()
     (tmp_path / "conf" / "tls" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     assert load(cfg, env=ENV).source.ca_file == str(tmp_path / "conf" / "tls" / "ca.pem")  # relative to the config
+
+
+def test_a_variant_built_with_dataclasses_replace_round_trips_through_to_toml():
+    import dataclasses
+
+    from aurora_cutover.config import to_toml
+
+    m = parse(Path("migration.toml").read_text())
+    variant = dataclasses.replace(m, replication=dataclasses.replace(m.replication, reverse_path="none"),
+                                  cutover=dataclasses.replace(m.cutover, fence=()))
+    back = parse(to_toml(variant))
+    assert back.replication.reverse_path == "none" and back.cutover.fence == ()
+    assert dataclasses.replace(back, path=m.path) == variant
