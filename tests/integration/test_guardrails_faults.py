@@ -88,19 +88,7 @@ def test_ddl_waiting_for_metadata_lock_on_source_is_red(m, conns, lab):
     assert [p for p in probes.ddl_in_progress(conns[0]) if f"thread {ddl_id}" in p] == []
 
 
-def test_short_binlog_retention_and_statement_format_are_red(m, conns, lab):
-    lab.source.query("SET GLOBAL binlog_expire_logs_seconds = 3600")
-    lab.source.query("SET GLOBAL binlog_format = 'MIXED'")
-    try:
-        r = probes.binlog_retention(conns[0])
-        assert "binlog retention 1h < min_binlog_retention_h 24h" in rules.retention_problem(
-            r.hours, m.thresholds.min_binlog_retention_h, r.on_rds)
-        assert rules.binlog_settings_problems(*probes.binlog_settings(conns[0])) == [
-            "binlog_format is MIXED, must be ROW"]
-    finally:
-        lab.source.query("SET GLOBAL binlog_expire_logs_seconds = 604800")
-        lab.source.query("SET GLOBAL binlog_format = 'ROW'")
-    assert rules.binlog_settings_problems(*probes.binlog_settings(conns[0])) == []
+# Short binlog retention and a MIXED binlog format are scenarios now (tests/scenarios/guardrail-*/).
 
 
 def test_open_write_transaction_on_target_is_red(m, conns, lab, lab_guard):
