@@ -10,6 +10,9 @@ without a default is required, and any key not declared is rejected. This module
 validation: secrets are resolved by :mod:`aurora_cutover.secrets` (environment variables or AWS Secrets
 Manager) and a session's config is loaded by :func:`aurora_cutover.loading.load`, so a broken credential
 stops the session before anything runs; they are held in :class:`Secret`, which never prints its value.
+
+Longer than ~400 lines on purpose: the dataclasses are the schema and stay in one file with the converter that
+reads them (parse), the semantic rules between keys, and the writer that is parse's inverse (to_toml).
 """
 
 from __future__ import annotations

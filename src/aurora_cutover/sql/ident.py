@@ -33,7 +33,7 @@ def qualified(database: str, table: str) -> str:
 def like_regex(pattern: str) -> str:
     """A MySQL LIKE pattern as a regular expression: % any run, _ one character, backslash escapes the next.
 
-    >>> like_regex("app\\_%")
+    >>> like_regex(r"app\\_%")
     'app_.*'
     """
     rx, i = "", 0
