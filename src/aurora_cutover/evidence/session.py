@@ -1,6 +1,7 @@
 """Recording a pytest session into its evidence: each test's outcome, one-line message, duration and findings;
 at the end the verdict and the JSON (hash-chained by :mod:`.record`).
 
+    >>> from pathlib import Path
     >>> ev = SessionEvidence(phase="readiness", stem=Path("/tmp/x-readiness"), title="t", fingerprint="f",
     ...                      config_path="m.toml", migration="m", confirm=False, markexpr="readiness", partial="")
     >>> record_outcome(ev.test("checks/test_x.py::test_y"), "failed", "call", "AssertionError: users: 3 rows differ")
@@ -10,7 +11,6 @@ at the end the verdict and the JSON (hash-chained by :mod:`.record`).
 
 from __future__ import annotations
 
-from pathlib import Path  # noqa: F401  (doc example)
 from typing import TYPE_CHECKING, Any
 
 from aurora_cutover.evidence.record import SessionEvidence, TestEvidence, first_line
