@@ -100,6 +100,7 @@ def test_target_is_a_protected_writer(migration, servers, evidence):
                            "write grants can change it behind replication (SET GLOBAL read_only = ON)")
 
 
+@pytest.mark.needs_config(**{"cutover.fence": "read_only"})  # no read_only fence: no parameter group changes
 def test_the_parameter_groups_the_fence_changes_belong_to_this_migration_alone(migration, aws, evidence):
     problems, facts = probes.fence_group_problems(aws("rds"), migration)
     for key, value in facts.items():

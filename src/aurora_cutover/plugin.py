@@ -65,7 +65,8 @@ def pytest_configure(config: pytest.Config) -> None:
     for phase in PHASES:
         config.addinivalue_line("markers", f"{phase}: aurora-cutover {phase} item")
     config.addinivalue_line("markers", "replication_method(*names): the check applies only to these methods")
-    config.addinivalue_line("markers", "needs_config(*keys): the check applies only when these config keys are set")
+    config.addinivalue_line("markers", "needs_config(*keys, **values): the check applies only when these config "
+                                       "keys are set (and hold these values)")
     phase = session_phase(config)
     if phase is None or getattr(config, "workerinput", None) is not None:
         return
@@ -150,7 +151,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         action = next((a for a in ACTIONS if item.get_closest_marker(a)), None)
         method = item.get_closest_marker("replication_method")
-        unset = [k for k in _needed_keys(item) if m is not None and not config_value(m, k)]
+        unset = [] if m is None else not_configured(item, m)
         if action and action not in words:
             drop.append(item)
         elif method is not None and m is not None and m.replication.method not in method.args:
@@ -163,7 +164,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             drop.append(item)
             if ev is not None:
                 ev.session_data.setdefault("not_applicable", []).append(
-                    {"nodeid": item.nodeid, "reason": ", ".join(f"{k} is not set" for k in unset)})
+                    {"nodeid": item.nodeid, "reason": ", ".join(unset)})
         else:
             keep.append(item)
     if drop:
@@ -171,8 +172,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
-def _needed_keys(item: pytest.Item) -> list[str]:
-    return [k for mark in item.iter_markers("needs_config") for k in mark.args]
+def not_configured(item: pytest.Item, m: Migration) -> list[str]:
+    """Why the item's subject is not configured: ``needs_config("target.rds_id")`` wants the key set;
+    ``needs_config(**{"cutover.fence": "read_only"})`` wants that value in it."""
+    out = []
+    for mark in item.iter_markers("needs_config"):
+        out += [f"{k} is not set" for k in mark.args if not config_value(m, k)]
+        out += [f"{k} does not include {v!r}" for k, v in mark.kwargs.items() if v not in config_value(m, k)]
+    return out
 
 
 def config_value(m: Migration, key: str) -> Any:

@@ -221,3 +221,25 @@ def test_a_variant_built_with_dataclasses_replace_round_trips_through_to_toml():
     back = parse(to_toml(variant))
     assert back.replication.reverse_path == "none" and back.cutover.fence == ()
     assert dataclasses.replace(back, path=m.path) == variant
+
+
+def test_a_check_whose_subject_is_not_configured_is_named_not_applicable():
+    """The plugin's needs_config rule (set aside and listed, never passed), read off a collected item's markers."""
+    import dataclasses
+
+    from aurora_cutover.plugin import not_configured
+
+    class Item:
+        def __init__(self, *marks):
+            self.marks = marks
+
+        def iter_markers(self, name):
+            return [mk for mk in self.marks if mk.name == name]
+
+    m = parse(Path("migration.toml").read_text())
+    bare = dataclasses.replace(m, target=dataclasses.replace(m.target, rds_id=""),
+                               cutover=dataclasses.replace(m.cutover, fence=("lock_accounts",)))
+    item = Item(pytest.mark.needs_config("target.rds_id").mark,
+                pytest.mark.needs_config(**{"cutover.fence": "read_only"}).mark)
+    assert not_configured(item, m) == []
+    assert not_configured(item, bare) == ["target.rds_id is not set", "cutover.fence does not include 'read_only'"]
