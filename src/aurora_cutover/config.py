@@ -2,13 +2,17 @@
 
 Every mistake becomes a :class:`ConfigError` whose message is one line naming the key::
 
-    >>> load(Path("migration.toml")).source.port
+    >>> read(Path("migration.toml")).source.port
     3306
 
 The schema *is* the dataclasses below: each field's type hint is the accepted TOML type, a field
-without a default is required, and any key not declared is rejected. Secrets are resolved here
-(environment variables or AWS Secrets Manager) so that a broken credential stops the session
-before anything runs; they are held in :class:`Secret`, which never prints its value.
+without a default is required, and any key not declared is rejected. This module is pure parsing and
+validation: secrets are resolved by :mod:`aurora_cutover.secrets` (environment variables or AWS Secrets
+Manager) and a session's config is loaded by :func:`aurora_cutover.loading.load`, so a broken credential
+stops the session before anything runs; they are held in :class:`Secret`, which never prints its value.
+
+Longer than ~400 lines on purpose: the dataclasses are the schema and stay in one file with the converter that
+reads them (parse), the semantic rules between keys, and the writer that is parse's inverse (to_toml).
 """
 
 from __future__ import annotations
@@ -263,6 +267,11 @@ class Migration:
     path: str = ""  # where it was loaded from; not part of the fingerprint
     notify_urls: tuple[Secret, ...] = ()  # filled in by load() from notify.urls_env / notify.secret_id
 
+    @property
+    def name(self) -> str:
+        """The migration's name ([migration] name): journal key, DMS task prefix, report titles."""
+        return self.migration.name
+
     def endpoint(self, side: str) -> Endpoint:
         if side not in ("source", "target"):
             raise ValueError(f"side must be 'source' or 'target', not {side!r}")
@@ -448,39 +457,6 @@ def _check_credential_source(key: str, c: CredentialSource) -> None:
             raise ConfigError(f"{key}.user: missing (or give {key}.user_env)")
 
 
-# --------------------------------------------------------------------------- secrets
-
-
-def _read_secret(key: str, secret_id: str, aws: Aws, shape: str, pick: typing.Callable[[Any], Any]) -> Any:
-    """``pick`` applied to a Secrets Manager secret's JSON; one line naming the key (never the content) if not."""
-    from aurora_cutover.aws import client as aws_client  # boto3 import only when needed
-
-    try:
-        return pick(json.loads(aws_client(aws, "secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]))
-    except Exception as exc:  # one line, and never the secret's content
-        reason = type(exc).__name__
-        if hasattr(exc, "response"):
-            reason = exc.response.get("Error", {}).get("Code", reason)  # type: ignore[attr-defined]
-        elif isinstance(exc, KeyError | json.JSONDecodeError | TypeError):
-            reason = f"secret is not {shape}"
-        raise ConfigError(f"{key}: cannot read secret {secret_id!r}: {reason}") from None
-
-
-def resolve(key: str, c: CredentialSource, aws: Aws, env: typing.Mapping[str, str]) -> Credentials:
-    if c.secret_id:
-        user, password = _read_secret(f"{key}.secret_id", c.secret_id, aws, "JSON with 'username' and 'password'",
-                                      lambda d: (d["username"], d["password"]))
-        return Credentials(str(user), Secret(str(password)), f"secretsmanager:{c.secret_id}")
-    user = c.user
-    if c.user_env:
-        if c.user_env not in env:
-            raise ConfigError(f"{key}.user_env: environment variable {c.user_env} is not set")
-        user = env[c.user_env]
-    if c.password_env not in env:
-        raise ConfigError(f"{key}.password_env: environment variable {c.password_env} is not set")
-    return Credentials(user, Secret(env[c.password_env]), f"env:{c.password_env}")
-
-
 # --------------------------------------------------------------------------- entry points
 
 
@@ -495,9 +471,10 @@ def parse(text: str, *, path: str = "<string>") -> Migration:
     return dataclasses.replace(m, path=path)
 
 
-def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None = None,
-         resolve_secrets: bool = True) -> Migration:
-    """Read, validate and (by default) resolve credentials. Raises ConfigError, one line."""
+def read(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None = None) -> Migration:
+    """Read and validate the file (``MIGRATION_CONFIG`` or ``migration.toml`` when no path is given); relative
+    paths in it are anchored to the file's folder. No secret is resolved and nothing outside the file is
+    checked: :func:`aurora_cutover.loading.load` does that. Raises ConfigError, one line."""
     env = os.environ if env is None else env
     p = Path(path or env.get(ENV_CONFIG) or DEFAULT_CONFIG)
     try:
@@ -506,59 +483,14 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
         raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
     m = parse(text, path=str(p))
     lab_dir = m.lab.dir if Path(m.lab.dir).is_absolute() else str((p.parent / m.lab.dir).resolve())
-    m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
-                            lab=dataclasses.replace(m.lab, dir=lab_dir))
-    from aurora_cutover.hooks import EVENTS, check_dir  # the event names live with the hooks
-
-    for event in m.notify.events:
-        if event not in EVENTS:
-            raise ConfigError(f"notify.events: {event!r} is not an event (events: {', '.join(EVENTS)})")
-    if m.hooks.dir:
-
-        hooks_dir = m.hooks.dir if Path(m.hooks.dir).is_absolute() else str((p.parent / m.hooks.dir).resolve())
-        check_dir(Path(hooks_dir))
-        m = dataclasses.replace(m, hooks=dataclasses.replace(m.hooks, dir=hooks_dir))
-    if not resolve_secrets:  # the lab: it creates the files the config names
-        return m
-    _check_files(m, p)
-    sides = {}
-    for side in ("source", "target"):
-        ep: Endpoint = getattr(m, side)
-        login = resolve(f"{side}.credentials", ep.credentials, m.aws, env)
-        admin = (resolve(f"{side}.admin_credentials", ep.admin_credentials, m.aws, env)
-                 if ep.admin_credentials is not None else None)
-        sides[side] = dataclasses.replace(ep, login=login, admin_login=admin)
-    app = m.application
-    if app.credentials is not None:
-        app = dataclasses.replace(app, login=resolve("application.credentials", app.credentials, m.aws, env))
-    return dataclasses.replace(m, application=app, notify_urls=resolve_notify_urls(m.notify, m.aws, env), **sides)
+    hooks_dir = m.hooks.dir if not m.hooks.dir or Path(m.hooks.dir).is_absolute() else str(
+        (p.parent / m.hooks.dir).resolve())
+    return dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
+                               lab=dataclasses.replace(m.lab, dir=lab_dir),
+                               hooks=dataclasses.replace(m.hooks, dir=hooks_dir))
 
 
-def _url_list(doc: Any) -> list[str]:
-    urls = doc["urls"]
-    if not isinstance(urls, list) or not all(isinstance(u, str) for u in urls):
-        raise TypeError("urls")
-    return urls
-
-
-def resolve_notify_urls(n: NotifySettings, aws: Aws, env: typing.Mapping[str, str]) -> tuple[Secret, ...]:
-    """The notification URLs, each a Secret; one line naming the env var or secret (never a URL) when one is bad."""
-    found: list[tuple[str, str]] = []  # (where, url)
-    for name in n.urls_env:
-        if not env.get(name, "").strip():
-            raise ConfigError(f"notify.urls_env: environment variable {name} is not set")
-        found += [(f"env:{name}", u) for u in re.split(r"[\s,]+", env[name].strip()) if u]
-    if n.secret_id:
-        urls = _read_secret("notify.secret_id", n.secret_id, aws, "JSON with 'urls': a list of strings", _url_list)
-        found += [(f"secretsmanager:{n.secret_id}", u) for u in urls]
-    from aurora_cutover.notify import check_url  # apprise is imported only when notifications are configured
-
-    for i, (where, url) in enumerate(found, 1):
-        check_url(f"notify: URL {i} (from {where})", url)
-    return tuple(Secret(u) for _, u in found)
-
-
-def _check_files(m: Migration, path: Path) -> None:
+def check_files(m: Migration) -> None:
     """Every file the config names exists and is readable now — one line naming the key and the resolved path
     (not a bare FileNotFoundError at the first connection)."""
     for side in ("source", "target"):
@@ -568,7 +500,7 @@ def _check_files(m: Migration, path: Path) -> None:
         f = Path(ca)
         if not f.is_file():
             raise ConfigError(f"{side}.ca_file: {f}: no such file (relative paths resolve against the config "
-                              f"file's folder, {path.parent.resolve()})")
+                              f"file's folder, {Path(m.path).parent.resolve()})")
         if not os.access(f, os.R_OK):
             raise ConfigError(f"{side}.ca_file: {f}: not readable")
 
@@ -578,3 +510,53 @@ def _anchor(ep: Endpoint, base: Path) -> Endpoint:
     def fix(v: str) -> str:
         return str((base / v).resolve()) if v and not Path(v).is_absolute() else v
     return dataclasses.replace(ep, ca_file=fix(ep.ca_file))
+
+
+def to_toml(m: Migration) -> str:
+    """The TOML text of ``m`` (the inverse of :func:`parse` for every key the file holds; resolved logins and
+    the path are not keys). Tests derive a variant with ``dataclasses.replace`` and write it with this.
+
+    >>> m = parse(to_toml(read("migration.toml")))
+    >>> parse(to_toml(m)) == m
+    True
+    """
+    lines: list[str] = []
+    _emit(m, "", lines)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {type(v).__name__}")
+
+
+def _emit(obj: Any, table: str, lines: list[str]) -> None:
+    fields = [f for f in dataclasses.fields(obj) if f.name not in _NOT_IN_FILE]
+    nested = [(f.name, getattr(obj, f.name)) for f in fields if dataclasses.is_dataclass(getattr(obj, f.name))]
+    scalars = [(f.name, getattr(obj, f.name)) for f in fields
+               if getattr(obj, f.name) is not None and not dataclasses.is_dataclass(getattr(obj, f.name))]
+    if table and (scalars or not nested):
+        lines += ["", f"[{table}]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in scalars]
+    for name, value in nested:
+        _emit(value, f"{table}.{name}" if table else name, lines)
+
+
+# The rooms other open issues are rewriting (cutover/, checks/conftest.py) still import ``load`` and ``resolve``
+# from here; they now live in loading.py and secrets.py. Resolved lazily (no import cycle at import time) until
+# those rooms import them from their homes — then delete this function.
+def __getattr__(name: str) -> Any:
+    if name == "load":
+        from aurora_cutover.loading import load
+        return load
+    if name == "resolve":
+        from aurora_cutover.secrets import login
+        return login
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

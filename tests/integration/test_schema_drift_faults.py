@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 
-import pytest
-
 from aurora_cutover.db import connect
 from aurora_cutover.schema import drift as schema_drift
 
@@ -38,34 +36,8 @@ def test_healthy_lab_has_no_real_drift(m, lab):
     assert real == [] and rooms == [], [d.sentence() for d in real] + rooms
 
 
-@pytest.mark.parametrize(("fault", "repair", "ref", "attribute", "expect"), [
-    (["ALTER TABLE users DROP INDEX idx_users_name"],
-     ["ALTER TABLE users ADD INDEX idx_users_name (last_name, first_name)"],
-     "users.idx_users_name", "", "exists only on the source"),
-    (["ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'UTC'"],
-     ["ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'America/Chicago'"],
-     "schools.timezone_name", "column_default", "target \"'UTC'\""),
-    (["ALTER TABLE courses MODIFY code VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL"],
-     ["ALTER TABLE courses MODIFY code VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL"],
-     "courses.code", "collation", "source 'utf8mb4_general_ci', target 'utf8mb4_unicode_ci'"),
-    (["ALTER TABLE courses DROP FOREIGN KEY fk_courses_teacher",
-      "ALTER TABLE courses ADD CONSTRAINT fk_courses_teacher FOREIGN KEY (teacher_id) REFERENCES users (id) "
-      "ON DELETE CASCADE"],
-     ["ALTER TABLE courses DROP FOREIGN KEY fk_courses_teacher",
-      "ALTER TABLE courses ADD CONSTRAINT fk_courses_teacher FOREIGN KEY (teacher_id) REFERENCES users (id) "
-      "ON DELETE SET NULL"],
-     "courses.fk_courses_teacher", "on_delete", "source 'SET NULL', target 'CASCADE'"),
-    (["ALTER TABLE users ALTER INDEX idx_users_name IGNORED"],
-     ["ALTER TABLE users ALTER INDEX idx_users_name NOT IGNORED"],
-     "users.definition", "SHOW CREATE TABLE", "IGNORED"),
-], ids=["index-dropped", "default-changed", "collation-changed", "fk-action-changed", "index-ignored"])
-def test_target_fault_is_red_and_named(m, lab, lab_guard, fault, repair, ref, attribute, expect):
-    with on_target(lab, fault, repair):
-        real, _rooms = drift(m)
-        assert [(d.ref, d.attribute) for d in real] == [(ref, attribute)], [d.sentence() for d in real]
-        assert expect in real[0].sentence()
-    real, _rooms = drift(m)
-    assert real == [], [d.sentence() for d in real]
+# The pure-SQL target faults (index dropped / ignored, default, collation, FK action) are scenarios now:
+# tests/scenarios/drift-*/ run by tests/integration/test_scenarios.py.
 
 
 def test_missing_trigger_is_red(m, lab, lab_guard):

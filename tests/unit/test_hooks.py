@@ -11,10 +11,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from aurora_cutover.config import Aws, ConfigError, NotifySettings, Secret, load, resolve_notify_urls
+from aurora_cutover.config import Aws, ConfigError, NotifySettings, Secret
 from aurora_cutover.evidence import charts
 from aurora_cutover.hooks import HookRefused, Hooks, StatusTicker, is_parity
+from aurora_cutover.loading import load
 from aurora_cutover.notify import Notifier, _url_parts
+from aurora_cutover.secrets import notify_urls as resolve_notify_urls
 from tests.notify_receiver import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,6 +19,17 @@ def quote_ident(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def literal(value: str) -> str:
+    """A SQL string literal for names that cannot be bound as parameters (ALTER USER, CHANGE MASTER).
+
+    >>> literal("it's")
+    "'it''s'"
+    """
+    if "\x00" in value:
+        raise ValueError("NUL in SQL literal")
+    return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
 def qualified(database: str, table: str) -> str:
     return f"{quote_ident(database)}.{quote_ident(table)}"
 
@@ -41,7 +52,7 @@ def param_qualified(database: str, table: str) -> str:
 def like_regex(pattern: str) -> str:
     """A MySQL LIKE pattern as a regular expression: % any run, _ one character, backslash escapes the next.
 
-    >>> like_regex("app\\_%")
+    >>> like_regex(r"app\\_%")
     'app_.*'
     """
     rx, i = "", 0
