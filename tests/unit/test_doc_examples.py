@@ -35,7 +35,9 @@ RUN = (
     "sql.ident",
     "sql.replica_status",
     "sql.replication",
+    "sql.roles",
     "sql.schema_queries",
+    "sql.settings",
     "sql.status",
     "sql.triggers",
 )
@@ -76,6 +78,7 @@ NEEDS = {
         "schema.aurora",
         "schema.autoinc",
         "schema.compare",
+        "schema.definers",
         "schema.drift",
         "schema.normalise",
         "schema.settings",
@@ -93,12 +96,14 @@ NEEDS = {
     ),
     "a pytest session or evidence files (reports/, an open session's config)": (
         "evidence.charts",
+        "evidence.lag_sampler",
         "evidence.extras",
         "evidence.gate",
         "evidence.index",
         "evidence.render",
         "evidence.verdict",
         "hooks",
+        "notify",
     ),
 }
 
