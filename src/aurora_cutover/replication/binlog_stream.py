@@ -46,7 +46,7 @@ def settings_for(m: Migration, side: Side) -> dict[str, Any]:
     ep = m.endpoint(side)
     if ep.login is None:
         raise Unreadable(f"{side}: no credentials configured ({side}.credentials)")
-    return {"host": ep.host, "port": ep.port, "user": ep.login.user, "passwd": ep.login.password.reveal(),
+    return {"host": ep.host, "port": ep.port, "user": ep.login.user, "password": ep.login.password.reveal(),
             "connect_timeout": ep.connect_timeout_s, "read_timeout": ep.read_timeout_s, "charset": "utf8mb4",
             **_ssl_args(ep)}
 

@@ -351,3 +351,24 @@ def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, 
             continue
         if not (in_begin or pending_gtid):
             boundary(here)
+
+
+# --------------------------------------------------------------------------- preconditions (readiness)
+
+
+def read_access_gaps(conn: Any) -> list[str]:
+    """What this login lacks to read the server's binlog as the tracker does (from its own SHOW GRANTS)."""
+    from aurora_cutover.db.flavour import detect_flavour
+    from aurora_cutover.sql import grants
+
+    with conn.cursor() as cur:
+        cur.execute(grants.show_grants_sql())
+        lines = [str(r[0]) for r in cur.fetchall()]
+    return q.binlog_read_missing(grants.parse(lines), detect_flavour(conn))
+
+
+def target_binlog_problems(log_bin: Any, fmt: str, image: str) -> list[str]:
+    """The guardrail's ROW/FULL rule (written for the source), said of the target."""
+    from aurora_cutover.guardrails import sql as gsql
+
+    return [p.replace("on the source", "on the target") for p in gsql.binlog_settings_problems(log_bin, fmt, image)]
