@@ -26,7 +26,7 @@ from typing import Any
 import pymysql
 
 from aurora_cutover.parity.verdict import Position
-from aurora_cutover.replication import binlog_stream
+from aurora_cutover.replication import binlog_stream, lean_rows
 from aurora_cutover.sql import binlog, dms_apply
 from aurora_cutover.sql import changes as q
 from aurora_cutover.sql import checksum as cq
@@ -142,6 +142,16 @@ class Marker:
         setattr(m, kind + "s", getattr(m, kind + "s") + n)
         self.row_images += n
 
+    def keys(self, table: str, kind: str, keys: list[tuple[Any, ...]], images: int) -> None:
+        """Keys read by the lean decoder (replication/lean_rows.py): ``images`` per row."""
+        m = self._t(table)
+        if not m.whole:
+            m.keys.update(keys)
+        n = len(keys) // images
+        m.rows += n
+        setattr(m, kind + "s", getattr(m, kind + "s") + n)
+        self.row_images += n
+
     def statement(self, default_schema: str, statement: str, where: str) -> list[str]:
         """A Query event: the whole tables it marks (returns them, for cache invalidation)."""
         hit = q.statement_marks(default_schema, statement, self.scope.database, tuple(self.scope.keys))
@@ -227,8 +237,9 @@ def _coverage_problem(settings: dict[str, Any], start: Position) -> tuple[str, d
 
 
 def track(settings: dict[str, Any], side: str, start: Position, scope: Scope, *, until: Position | None = None,
-          max_s: float = 60.0, max_events: int = 5_000_000, server_id: int = 0) -> Changes:
-    """Read ``side``'s binlog from ``start`` (bounded), return the marks and where it stopped."""
+          max_s: float = 60.0, max_events: int = 5_000_000, server_id: int = 0, lean: bool = True) -> Changes:
+    """Read ``side``'s binlog from ``start`` (bounded), return the marks and where it stopped. ``lean``: integer
+    keys are read by the lean decoder (replication/lean_rows.py), the rest by the library's."""
     t0 = time.monotonic()
     out = Changes(side, start, start, {})
     try:
@@ -247,7 +258,7 @@ def track(settings: dict[str, Any], side: str, start: Position, scope: Scope, *,
     out.facts["binlog_row_metadata"] = "FULL" if st.row_metadata_full else "not FULL (columns from the catalog)"
     marker = Marker(scope)
     try:
-        _read(st, out, marker, scope, settings, until, t0 + max_s, max_events)
+        _read(st, out, marker, scope, settings, until, t0 + max_s, max_events, lean)
     except Exception as exc:  # a stream or decode failure: what was read stays marked; the rest is unknown
         out.coverage = f"binlog read failed after {out.stop}: {type(exc).__name__}: {str(exc)[:200]}"
     finally:
@@ -260,7 +271,7 @@ def track(settings: dict[str, Any], side: str, start: Position, scope: Scope, *,
 
 
 def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, settings: dict[str, Any],
-          until: Position | None, deadline: float, max_events: int) -> None:
+          until: Position | None, deadline: float, max_events: int, lean: bool) -> None:
     from pymysqlreplication.event import (
         BeginLoadQueryEvent,
         ExecuteLoadQueryEvent,
@@ -317,6 +328,16 @@ def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, 
                     if table not in catalogs:
                         catalogs[table] = binlog_stream.catalog(settings, scope.database, table)
                     binlog_stream.name_columns(ev, catalogs[table])
+                if lean and type(ev) in (WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent):
+                    plan = lean_rows.plan_for(ev.columns, scope.keys[table])
+                    images = 2 if kind == "update" else 1
+                    keys = lean_rows.read_keys(ev, plan, images) if plan is not None else None
+                    if keys is not None:
+                        marker.keys(table, kind, keys, images)
+                        continue
+                    if plan is not None and ev.packet.read_bytes >= ev.event_size:
+                        marker.whole(table, f"row event not readable by the lean decoder at {where}")
+                        continue
                 marker.rows(table, kind, ev.rows, where)
             except Exception as exc:
                 marker.whole(table, f"row event not decodable at {where} ({type(exc).__name__}: "
