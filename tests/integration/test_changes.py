@@ -50,10 +50,10 @@ def chunks(table: str, cols: tuple[str, ...], bounds: list[tuple[Any, ...]]) -> 
 def scratch(lab: Lab, *ddl: str) -> Any:
     """Scratch tables created on the source (replicated), dropped afterwards."""
     names = [d.split("`")[1] for d in ddl]
-    for d in ddl:
-        lab.source.query(d, database=lab.database)
-    wait_caught_up(lab)
     try:
+        for d in ddl:
+            lab.source.query(d, database=lab.database)
+        wait_caught_up(lab)
         yield names
     finally:
         for n in reversed(names):
