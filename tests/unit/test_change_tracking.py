@@ -261,3 +261,49 @@ def test_the_lean_decoder_reads_integer_keys_past_nulls_strings_decimals_and_dat
     row = bytes([0]) + (11).to_bytes(8, "little") + bytes(1) + (1).to_bytes(2, "little") + b"z"
     assert lr.read_keys(_Event(3, row * 3), fast, 1) == [(11,), (11,), (11,)]
     assert lr.plan_for([_Col("code", lr.VARCHAR, max_length=10)], ("code",)) is None  # string keys: library
+
+
+# ------------------------------------------------------------------ the delta plan
+
+
+def _changes(side: str, marks: dict, coverage: str = ""):
+    from aurora_cutover.replication.changes import Changes, TableMarks
+
+    return Changes(side, P, P, {t: TableMarks(keys=set(k), whole=list(w)) for t, (k, w) in marks.items()},
+                   coverage=coverage)
+
+
+def test_a_delta_plan_rechecks_dirty_chunks_of_both_sides_plus_the_sweep_and_says_so():
+    from aurora_cutover.parity import delta
+
+    cs = chunks("db.t", ("id",), [(i * 100,) for i in range(1, 96)])  # 96 chunks
+    b = baseline(cs)
+    now = dt.datetime(2026, 12, 1, 1, tzinfo=dt.UTC)
+    p = delta.plan(b, [_changes("source", {"t": ({(150,), (151,)}, [])}), _changes("target", {"t": ({(9999,)}, [])})],
+                   {"db.t": "s1"}, now, full_sweep_h=24, every_s=900, exact={"db.t": True})
+    t = p.tables["db.t"]
+    assert p.mode == "delta" and t.dirty == 2 and t.swept == 1 and len(t.chunks) == 3
+    assert cs[1] in t.chunks and cs[-1] in t.chunks  # 150/151 in (100, 200]; the target's 9999 in the open end
+    assert t.line(p.baseline) == "delta: 3 of 96 chunks (3 changed keys since readiness-1.json)"
+    assert p.parity_json() == {"mode": "delta", "baseline": "readiness-1.json", "chunks_checked": 3,
+                               "chunks_total": 96}
+
+
+def test_a_delta_plan_falls_back_to_full_passes_with_the_reason():
+    from aurora_cutover.parity import delta
+
+    cs = chunks("db.t", ("id",), [(100,)])
+    now = dt.datetime(2026, 12, 1, 1, tzinfo=dt.UTC)
+    kw = {"full_sweep_h": 24, "every_s": 900}
+    broken = delta.plan(baseline(cs), [_changes("source", {}, "coverage broken: binlog binlog.000001 is gone")],
+                        {"db.t": "s1"}, now, **kw)
+    assert broken.mode == "full" and broken.reason == "source: coverage broken: binlog binlog.000001 is gone"
+    ddl = delta.plan(baseline(cs), [_changes("source", {})], {"db.t": "s2"}, now, **kw)
+    assert ddl.tables["db.t"].line("x") == "full: definition changed since the baseline (DDL)"
+    trunc = delta.plan(baseline(cs), [_changes("target", {"t": (set(), ["TRUNCATE at binlog.000002:9"])})],
+                       {"db.t": "s1"}, now, **kw)
+    assert trunc.tables["db.t"].line("b") == ("delta: 2 of 2 chunks (0 changed keys since b; "
+                                              "target: TRUNCATE at binlog.000002:9)")
+    red = chunks("db.t", ("id",), [(100,)])
+    red[0] = ChunkVerdict("db.t", "PRIMARY", ("id",), None, (100,), (1, 2, 0), (1, 3, 0), P, "")
+    assert delta.plan(baseline(red), [], {"db.t": "s1"}, now, **kw).reason == "the baseline is not green"
