@@ -72,9 +72,12 @@ def server_facts(settings: dict[str, Any], file: str, pos: int) -> tuple[bool, s
 
 
 def open_stream(settings: dict[str, Any], file: str, pos: int, *, server_id: int, blocking: bool,
-                only_events: Iterable[type] | None = None, heartbeat_s: float = HEARTBEAT_S) -> Stream:
+                only_events: Iterable[type] | None = None, heartbeat_s: float = HEARTBEAT_S,
+                freeze_schema: bool = False) -> Stream:
     """A binlog stream from ``file:pos`` (the next event to read). ``blocking`` False: it ends at the end of
-    the server's last binlog (a bounded read); True: it waits for new events (heartbeats every heartbeat_s)."""
+    the server's last binlog (a bounded read); True: it waits for new events (heartbeats every heartbeat_s).
+    ``freeze_schema``: parse a table id's Table_map once (the server gives a changed definition a new id, and
+    a rotation — as after a restart — clears the map): the tracker's per-transaction cost."""
     from pymysqlreplication import BinLogStreamReader
 
     # the library warns on stderr when binlog_row_metadata is not FULL: Stream.row_metadata_full says it
@@ -92,7 +95,7 @@ def open_stream(settings: dict[str, Any], file: str, pos: int, *, server_id: int
         kwargs.update(log_file=file, log_pos=pos, resume_stream=True)
     reader = BinLogStreamReader(
         connection_settings=settings, server_id=server_id, blocking=blocking, is_mariadb=is_mariadb,
-        slave_heartbeat=heartbeat_s if blocking else None, use_column_name_cache=True, freeze_schema=False,
+        slave_heartbeat=heartbeat_s if blocking else None, use_column_name_cache=True, freeze_schema=freeze_schema,
         only_events=list(only_events) if only_events is not None else None, **kwargs)
     return Stream(reader, is_mariadb, full, file)
 

@@ -250,7 +250,7 @@ def track(settings: dict[str, Any], side: str, start: Position, scope: Scope, *,
         out.coverage = problem
         return out
     try:
-        st = binlog_stream.open_stream(settings, start.file, start.pos, blocking=False,
+        st = binlog_stream.open_stream(settings, start.file, start.pos, blocking=False, freeze_schema=True,
                                        server_id=server_id or TRACKER_SERVER_ID + (int(t0 * 1000) % 90_000))
     except binlog_stream.Unreadable as exc:
         out.coverage = f"coverage broken: {exc}"
@@ -286,6 +286,7 @@ def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, 
     reader = st.reader
     file = st.start_file
     catalogs: dict[str, list[dms_apply.Column]] = {}
+    prepared: dict[int, lean_rows.Plan | None] = {}  # table id -> its lean plan, columns named (frozen Table_maps)
     in_begin = pending_gtid = False  # inside BEGIN ... COMMIT/Xid; a MariaDB GTID event opened a group
 
     def boundary(at: Position) -> None:
@@ -305,6 +306,7 @@ def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, 
             return
         if isinstance(ev, RotateEvent):
             file = ev.next_binlog
+            prepared.clear()  # the library drops its Table_maps on a rotation too
             continue
         here = Position(file, int(getattr(reader, "log_pos", 0) or 0))
         if here <= out.start:
@@ -324,12 +326,14 @@ def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, 
             kind = ("update" if isinstance(ev, UpdateRowsEvent)
                     else "delete" if isinstance(ev, DeleteRowsEvent) else "insert")
             try:
-                if not st.row_metadata_full:
-                    if table not in catalogs:
-                        catalogs[table] = binlog_stream.catalog(settings, scope.database, table)
-                    binlog_stream.name_columns(ev, catalogs[table])
+                if ev.table_id not in prepared:
+                    if not st.row_metadata_full:
+                        if table not in catalogs:
+                            catalogs[table] = binlog_stream.catalog(settings, scope.database, table)
+                        binlog_stream.name_columns(ev, catalogs[table])
+                    prepared[ev.table_id] = lean_rows.plan_for(ev.columns, scope.keys[table]) if lean else None
                 if lean and type(ev) in (WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent):
-                    plan = lean_rows.plan_for(ev.columns, scope.keys[table])
+                    plan = prepared[ev.table_id]
                     images = 2 if kind == "update" else 1
                     keys = lean_rows.read_keys(ev, plan, images) if plan is not None else None
                     if keys is not None:
@@ -355,6 +359,7 @@ def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, 
                 continue
             for t in marker.statement(schema, stmt, where):
                 catalogs.pop(t, None)
+                prepared.clear()
                 binlog_stream.forget_table(scope.database, t)
             if not in_begin or verb in ("COMMIT", "ROLLBACK") or verb.startswith("XA COMMIT"):
                 boundary(here)  # a statement outside BEGIN (DDL) is its own transaction
