@@ -116,6 +116,8 @@ def test_statements_mark_whole_tables_with_the_reason_and_control_statements_mar
     assert mk.statement("db", "BEGIN", "binlog.000001:700") == []
     assert mk.statement("other", "UPDATE other.t SET a = 1", "binlog.000001:800") == []
     assert mk.statement("db", "DELETE FROM v_report", "binlog.000001:900") == ["users", "orders", "items", "logs"]
+    assert mk.statement("db", "CREATE TABLE tmp_new (id INT)", "binlog.000001:950") == []  # no in-scope table
+    assert mk.statement("db", "RENAME TABLE tmp_new TO orders", "binlog.000001:960") == ["orders"]
     out = mk.finish()
     assert out["orders"].whole[0] == "TRUNCATE at binlog.000001:500"
     assert out["users"].whole[0] == "DDL (ALTER) at binlog.000001:600"

@@ -7,6 +7,8 @@
     (('users',), 'RENAME')
     >>> statement_marks("eduphoria", "COMMIT", "eduphoria", ("users",)) is None
     True
+    >>> statement_marks("eduphoria", "CREATE TABLE tmp_report (id INT)", "eduphoria", ("users",)) is None
+    True
     >>> sql, args = locate_sql((("utf8mb4", "utf8mb4_general_ci"),), [("m",)], [("A",), ("z",)])
     >>> args
     ('A', 'z', 'm')
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aurora_cutover.db.flavour import Flavour
-from aurora_cutover.sql import binlog
+from aurora_cutover.sql import binlog, dms_apply
 from aurora_cutover.sql.grants import Grant
 
 # Foreign keys whose action changes child rows without a row event for them in the binlog (InnoDB cascades
@@ -56,6 +58,8 @@ def statement_marks(default_schema: str, statement: str, database: str,
         reason = f"DDL ({reason})"
     text = statement.replace("`", "")
     named = tuple(t for t in tables if re.search(rf"(?<![\w$]){re.escape(t)}(?![\w$])", text))
+    if not named and dms_apply.table_ddl(statement, default_schema) is not None:
+        return None  # DDL of a table out of scope (or new: the state's schema fingerprints give it a full pass)
     return (named or tuple(tables)), reason
 
 
