@@ -309,3 +309,15 @@ def test_a_delta_plan_falls_back_to_full_passes_with_the_reason():
     red = chunks("db.t", ("id",), [(100,)])
     red[0] = ChunkVerdict("db.t", "PRIMARY", ("id",), None, (100,), (1, 2, 0), (1, 3, 0), P, "")
     assert delta.plan(baseline(red), [], {"db.t": "s1"}, now, **kw).reason == "the baseline is not green"
+
+
+def test_the_lab_applies_a_binlog_setting_from_its_parameter_group_after_the_delay():
+    from aurora_cutover.lab.params import setting_step
+
+    assert setting_step(None, None, "FULL", 0.0, 2.0) == (None, None)  # engine default: nothing to do
+    assert setting_step(None, "full", "FULL", 0.0, 2.0) == (None, None)  # already so
+    pending, now = setting_step(None, "MINIMAL", "FULL", 10.0, 2.0)
+    assert pending == ("MINIMAL", 10.0) and now is None
+    assert setting_step(pending, "MINIMAL", "FULL", 11.0, 2.0) == (pending, None)  # not yet
+    assert setting_step(pending, "MINIMAL", "FULL", 12.0, 2.0) == (None, "MINIMAL")
+    assert setting_step(pending, "NOBLOB", "FULL", 12.0, 2.0) == (("NOBLOB", 12.0), None)  # changed again: restart
