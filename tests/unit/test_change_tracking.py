@@ -321,3 +321,16 @@ def test_the_lab_applies_a_binlog_setting_from_its_parameter_group_after_the_del
     assert setting_step(pending, "MINIMAL", "FULL", 11.0, 2.0) == (pending, None)  # not yet
     assert setting_step(pending, "MINIMAL", "FULL", 12.0, 2.0) == (None, "MINIMAL")
     assert setting_step(pending, "NOBLOB", "FULL", 12.0, 2.0) == (("NOBLOB", 12.0), None)  # changed again: restart
+
+
+def test_a_key_column_whose_binlog_type_is_not_the_catalogs_fails_the_table_closed():
+    from aurora_cutover.replication.changes import key_type_problem
+    from aurora_cutover.sql.dms_apply import Column
+
+    cat = [Column("id", "bigint", (), None, True, False, False), Column("v", "varchar", (), "utf8mb4", False, False,
+                                                                        False)]
+    assert key_type_problem([_Col("id", 8), _Col("v", 15)], cat, ("id",)) == ""
+    assert "is bigint in the catalog but type 3 in the binlog" in key_type_problem([_Col("id", 3), _Col("v", 15)],
+                                                                                   cat, ("id",))
+    assert key_type_problem([_Col("id", 15), _Col("v", 8)], cat, ("id",)) != ""  # columns swapped since
+    assert key_type_problem([_Col("id", 3)], cat, ()) == ""

@@ -193,6 +193,26 @@ class Marker:
         return self.tables
 
 
+# Table_map type codes of the integer types and their catalog names (a key column's binlog type must match the
+# catalog's, else the names given from today's catalog may not be the columns the row was written with).
+_INT_TYPES = {1: "tinyint", 2: "smallint", 9: "mediumint", 3: "int", 8: "bigint"}
+
+
+def key_type_problem(columns: list[Any], catalog: list[dms_apply.Column], key: tuple[str, ...]) -> str:
+    """Without binlog_row_metadata = FULL: "" when each key column's type in the event is the catalog's."""
+    if not key:
+        return ""
+    by_name = {c.name: c for c in catalog}
+    for col in columns:
+        if col.name in key:
+            want = _INT_TYPES.get(col.type)
+            have = by_name[col.name].data_type if col.name in by_name else "?"
+            if (want is not None) != (have in _INT_TYPES.values()) or (want is not None and want != have):
+                return (f"key column {col.name} is {have} in the catalog but type {col.type} in the binlog: "
+                        "the definition changed since the event was written")
+    return ""
+
+
 # --------------------------------------------------------------------------- scope from the catalog
 
 
@@ -331,6 +351,10 @@ def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, 
                         if table not in catalogs:
                             catalogs[table] = binlog_stream.catalog(settings, scope.database, table)
                         binlog_stream.name_columns(ev, catalogs[table])
+                        problem = key_type_problem(ev.columns, catalogs[table], scope.keys[table])
+                        if problem:
+                            marker.whole(table, f"{problem} at {where}")
+                            continue
                     prepared[ev.table_id] = lean_rows.plan_for(ev.columns, scope.keys[table]) if lean else None
                 if lean and type(ev) in (WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent):
                     plan = prepared[ev.table_id]
