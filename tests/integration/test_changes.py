@@ -244,3 +244,28 @@ def test_the_lean_decoder_finds_the_same_keys_as_the_library_on_a_table_of_many_
         assert not lean.whole and not full.whole, (lean.whole, full.whole)
         assert lean.keys == full.keys and len(lean.keys) == 3000 + 3000 // 7
         assert (lean.inserts, lean.updates, lean.deletes) == (full.inserts, full.updates, full.deletes)
+
+
+def test_rows_are_decoded_with_the_definition_they_were_written_with(m: Migration, lab: Lab) -> None:
+    """A column reorder after the events: without binlog_row_metadata = FULL the catalog no longer names the
+    row's columns — the table fails closed; with FULL (MariaDB 10.5+, MySQL 8.0.1+) the event names them."""
+    settings = binlog_stream.settings_for(m, "source")
+    scope = changes.Scope(lab.database, {"zz_track_def": ("id",)})
+    for full in (False, True):
+        if full:
+            lab.source.query("SET GLOBAL binlog_row_metadata = FULL")
+        try:
+            with scratch(lab, "CREATE TABLE `zz_track_def` (id INT PRIMARY KEY, v BIGINT NOT NULL)"):
+                start = position(m, "source")
+                lab.source.query("INSERT INTO zz_track_def VALUES (5, 77)", database=lab.database)
+                mid = position(m, "source")
+                lab.source.query("ALTER TABLE zz_track_def MODIFY v BIGINT NOT NULL FIRST", database=lab.database)
+                ch = changes.track(settings, "source", start, scope, until=mid)
+                marks = ch.marks("zz_track_def")
+                if full:
+                    assert ch.facts["binlog_row_metadata"] == "FULL"
+                    assert marks.keys == {(5,)} and not marks.whole, (marks.keys, marks.whole)
+                else:
+                    assert marks.whole and "the definition changed since the event was written" in marks.whole[0]
+        finally:
+            lab.source.query("SET GLOBAL binlog_row_metadata = NO_LOG")
