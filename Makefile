@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench bench-binlog rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -63,6 +63,10 @@ bench: $(VENV)               ## checksum benchmark on 1 M rows vs pt-table-check
 	  || { echo "bench: pt-table-checksum missing; as root: apt-get install percona-toolkit"; exit 1; }
 	$(PY) -m aurora_cutover.lab up
 	$(PY) bench/checksum_bench.py
+
+bench-binlog: $(VENV)        ## change-tracker throughput: row events/s into dirty chunks on the lab; results under reports/
+	$(PY) -m aurora_cutover.lab up
+	$(PY) bench/binlog_tracker_bench.py
 
 REPLICATION ?= native
 LOAD ?= light

@@ -16,7 +16,7 @@
 #   GRANT SELECT, REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'dms_replication'@'%';
 #   CREATE USER 'cutover_checker'@'%' IDENTIFIED BY '<secret>' REQUIRE SSL;
 #   GRANT SELECT, SHOW VIEW, TRIGGER, EVENT ON eduphoria.* TO 'cutover_checker'@'%';
-#   GRANT PROCESS, REPLICATION CLIENT ON *.* TO 'cutover_checker'@'%';
+#   GRANT PROCESS, REPLICATION CLIENT, REPLICATION SLAVE ON *.* TO 'cutover_checker'@'%';
 #   GRANT INSERT, UPDATE ON eduphoria._migration_heartbeat TO 'cutover_checker'@'%';
 #   GRANT SELECT ON mysql.proc TO 'cutover_checker'@'%';   -- source (5.7); target 8.0: SHOW_ROUTINE ON *.*
 # (the checker grant set of docs/accounts.md; readiness names any part the login lacks)

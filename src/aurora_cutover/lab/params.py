@@ -32,6 +32,9 @@ from aurora_cutover.lab.mariadb import Server
 from aurora_cutover.loading import load
 
 PARAMETERS = ("read_only",)  # the dynamic parameters the product changes
+# Dynamic settings a test changes through the group like an operator would (binlog_row_image = MINIMAL proves
+# the change-tracking precondition red): applied after the delay as they are, no drift rule.
+SETTINGS = ("binlog_row_image",)
 VIOLATIONS = "parameter-violations.log"
 REPAIRS = "parameter-repairs.json"  # lab-internal repairs (Lab.set_read_only): {side: [value, until_epoch]}
 
@@ -109,6 +112,32 @@ def step(st: SideState, desired: int | None, actual: int, now: float, delay_s: f
     return None
 
 
+def setting_step(pending: tuple[str, float] | None, desired: str | None, actual: str, now: float,
+                 delay_s: float) -> tuple[tuple[str, float] | None, str | None]:
+    """Pure: (the pending change, the value to apply now or None) for one string setting."""
+    if desired is None or desired.upper() == actual.upper():
+        return None, None
+    if pending is None or pending[0] != desired:
+        return (desired, now), None
+    if now - pending[1] >= delay_s:
+        return None, desired
+    return pending, None
+
+
+def _apply_settings(rds: Any, st: SideState, pending: dict[tuple[str, str], tuple[str, float]],
+                    delay_s: float) -> None:
+    for name in SETTINGS:
+        actual = str(st.server.query(f"SELECT @@global.{name}")[0][0])
+        desired = group_value(rds, st.side, st.group, name)
+        nxt, apply = setting_step(pending.get((st.side, name)), desired, actual, time.monotonic(), delay_s)
+        pending.pop((st.side, name), None)
+        if nxt is not None:
+            pending[(st.side, name)] = nxt
+        if apply is not None and apply.replace("_", "").isalnum():
+            st.server.query(f"SET GLOBAL {name} = '{apply}'")
+            print(f"params: {st.side} {name} = {apply} (parameter group {st.group})", flush=True)
+
+
 def apply_parameter_groups(m: Migration, poll_s: float = 0.2, max_iterations: int | None = None) -> None:
     """The lab's RDS control plane: apply each side's parameter group to its server, as RDS does, until stopped."""
     lab_dir = Path(m.lab.dir)
@@ -121,11 +150,16 @@ def apply_parameter_groups(m: Migration, poll_s: float = 0.2, max_iterations: in
     stop = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
     n = 0
+    pending: dict[tuple[str, str], tuple[str, float]] = {}
     while not stop["now"] and (max_iterations is None or n < max_iterations):
         n += 1
         for st in states:
             if not st.group:
                 continue
+            try:
+                _apply_settings(rds, st, pending, m.lab.parameter_apply_delay_s)
+            except Exception as exc:  # moto or the server restarting: try again next poll
+                print(f"params: {st.side}: {type(exc).__name__}: {str(exc)[:160]}", flush=True)
             try:
                 # The server first, then the group: a lab repair writes the group before the server, so this
                 # order never mistakes a change in flight for drift.

@@ -31,6 +31,8 @@ from aurora_cutover.sql import heartbeat
 ROOT = Path(__file__).resolve().parents[3]
 BASELINE = ("001_create_schema.sql", "002_seed_data.sql")
 ACCOUNTS = ("app", "repl", "checker")
+# The change tracker reads each side's binlog as a replica (docs/change-tracking.md, docs/accounts.md).
+CHECKER_BINLOG_GRANT = "GRANT REPLICATION SLAVE ON *.* TO 'checker'@'%'"
 ADMINS = ("admin_source", "admin_target")  # the master-style admin of each side (lab/rds.py)
 
 Say = Callable[[str], None]
@@ -191,6 +193,8 @@ class Lab:
             for stmt in rds.admin_grants(s.role):
                 cur.execute(stmt)
             if done == len(ACCOUNTS) + 1:
+                # Added since: granted every time (idempotent) so an existing lab gets it too.
+                cur.execute(CHECKER_BINLOG_GRANT)
                 return
             stmts = [
                 # The application: data only, no SUPER/READ_ONLY ADMIN, so read_only really fences it.
@@ -206,6 +210,7 @@ class Lab:
                 "GRANT PROCESS, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO 'checker'@'%'",
                 "GRANT SELECT ON mysql.proc TO 'checker'@'%'",
                 f"GRANT INSERT, UPDATE ON {self.database}.{self.heartbeat_table} TO 'checker'@'%'",
+                CHECKER_BINLOG_GRANT,
             ]
             for stmt in stmts:
                 cur.execute(stmt)

@@ -46,6 +46,12 @@ _HARMLESS = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|XA\s|SAVEPOINT|FLUSH\s|ALTER
                        r"CREATE\s+USER|DROP\s+USER|SET\s+PASSWORD)", re.IGNORECASE)
 
 
+def is_harmless(statement: str) -> bool:
+    """Transaction control or account administration: a Query event that changes no data."""
+    mu = _USE_DB.match(statement)
+    return _HARMLESS.match(statement) is not None or (mu is not None and _HARMLESS.match(mu.group(2)) is not None)
+
+
 @dataclass(frozen=True)
 class Write:
     """An in-scope change found in the binlog: where it is, what table, what kind."""

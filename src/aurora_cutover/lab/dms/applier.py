@@ -22,11 +22,11 @@ from typing import Any
 import pymysql
 
 from aurora_cutover.lab.dms.model import Mappings, Position
+from aurora_cutover.replication import binlog_stream
 from aurora_cutover.sql import dms_apply
 
 READ_TIMEOUT_S = 10.0  # the binlog socket read bound; heartbeats arrive every HEARTBEAT_S
-HEARTBEAT_S = 1.0
-BYTES = ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob")  # no character set: bytes
+HEARTBEAT_S = binlog_stream.HEARTBEAT_S
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,6 @@ class Applier:
             self.on_fail(f"{type(exc).__name__}: {exc}"[:1000])
 
     def _stream(self) -> Any:
-        from pymysqlreplication import BinLogStreamReader
         from pymysqlreplication.event import (
             HeartbeatLogEvent,
             MariadbGtidEvent,
@@ -166,33 +165,16 @@ class Applier:
         )
         from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
-        settings = self.source.connect_args()
-        kwargs: dict[str, Any] = {}
-        conn = pymysql.connect(**settings)
         try:
-            with conn.cursor() as cur:
-                cur.execute("SELECT VERSION()")
-                self.is_mariadb = "mariadb" in str(cur.fetchone()[0]).lower()
-                row = None
-                if self.is_mariadb:
-                    cur.execute(*dms_apply.gtid_at_position(self.position.file, self.position.pos))
-                    row = cur.fetchone()
-        finally:
-            conn.close()
-        if self.is_mariadb:
-            # The library connects to MariaDB by GTID only: the server translates the native position.
-            gtid = (row[0] if row else None) or ""
-            if row is None or row[0] is None:
-                raise ApplyError(f"source: binlog position {self.position} is not readable (purged or beyond "
-                                 "the end)")
-            kwargs["auto_position"] = gtid
-        else:
-            kwargs.update(log_file=self.position.file, log_pos=self.position.pos, resume_stream=True)
-        return BinLogStreamReader(
-            connection_settings=settings, server_id=self.server_id, blocking=True, is_mariadb=self.is_mariadb,
-            slave_heartbeat=HEARTBEAT_S, use_column_name_cache=True, freeze_schema=False,
-            only_events=[WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, XidEvent, QueryEvent, RotateEvent,
-                         HeartbeatLogEvent, MariadbGtidEvent], **kwargs)
+            st = binlog_stream.open_stream(
+                self.source.connect_args(), self.position.file, self.position.pos, server_id=self.server_id,
+                blocking=True, heartbeat_s=HEARTBEAT_S,
+                only_events=[WriteRowsEvent, UpdateRowsEvent, DeleteRowsEvent, XidEvent, QueryEvent, RotateEvent,
+                             HeartbeatLogEvent, MariadbGtidEvent])
+        except binlog_stream.Unreadable as exc:
+            raise ApplyError(f"source: {exc}") from None
+        self.is_mariadb = st.is_mariadb
+        return st.reader
 
     def _target(self) -> Any:
         conn = pymysql.connect(**self.target.connect_args(), autocommit=False)
@@ -209,7 +191,6 @@ class Applier:
         return self._keys[(schema, table)]
 
     def _loop(self) -> None:
-        from pymysqlreplication import row_event
         from pymysqlreplication.event import HeartbeatLogEvent, MariadbGtidEvent, QueryEvent, RotateEvent, XidEvent
         from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
@@ -247,15 +228,14 @@ class Applier:
                     in_trx = True
                     continue
                 if isinstance(ev, QueryEvent):
-                    q = ev.query.decode(errors="replace") if isinstance(ev.query, bytes) else str(ev.query)
-                    schema = ev.schema.decode() if isinstance(ev.schema, bytes) else str(ev.schema or "")
+                    schema, q = binlog_stream.query_text(ev)
                     if q.strip().upper() == "BEGIN":
                         in_trx = True
                         continue
                     if q.strip().upper() != "COMMIT":
                         ddl = dms_apply.table_ddl(q, schema)
                         if ddl is not None:
-                            row_event._COLUMN_NAME_CACHE.pop(f"{ddl.schema}.{ddl.table}", None)
+                            binlog_stream.forget_table(ddl.schema, ddl.table)
                             self._keys.pop((ddl.schema, ddl.table), None)
                             self._members.pop((ddl.schema, ddl.table), None)
                             if self.mappings.selected(ddl.schema, ddl.table):
@@ -279,35 +259,14 @@ class Applier:
         index / bit mask, integers without their signedness, strings without their character set: give the
         decoder all of them from the source's catalog (cached per table) before the rows are decoded (they
         decode lazily) — DMS reads the same catalog."""
-        from pymysqlreplication.constants import FIELD_TYPE
-
         key = (ev.schema, ev.table)
         if key not in self._members:
-            conn = pymysql.connect(**self.source.connect_args())
-            try:
-                with conn.cursor() as cur:
-                    cur.execute(dms_apply.COLUMN_TYPES, key)
-                    self._members[key] = dms_apply.catalog_columns(list(cur.fetchall()))
-            finally:
-                conn.close()
+            self._members[key] = binlog_stream.catalog(self.source.connect_args(), *key)
         try:
-            cols = dms_apply.binlog_columns(self._members[key], len(ev.columns))
+            binlog_stream.name_columns(ev, self._members[key])
         except ValueError as exc:
             raise ApplyError(f"table {ev.schema}.{ev.table}: {exc}") from None
         self._generated[key] = {c.name for c in self._members[key] if c.generated}
-        for c, meta in zip(ev.columns, cols, strict=True):
-            c.name = meta.name
-            if meta.unsigned:  # else a value above the signed range decodes negative
-                c.unsigned = True
-            if c.type == FIELD_TYPE.ENUM and not c.enum_values:
-                c.enum_values = ["", *meta.members]  # index 0 is the empty error value
-            elif c.type == FIELD_TYPE.SET and not c.set_values:
-                c.set_values = list(meta.members)
-            elif meta.data_type in BYTES and c.character_set_name is None:
-                # No Python codec by this name: the decoder keeps the bytes as they are (what BINARY holds).
-                c.character_set_name = "binary-bytes"
-            elif meta.charset and c.character_set_name is None:
-                c.character_set_name = meta.charset
 
     def _apply_ddl(self, tgt: Any, ddl: dms_apply.Ddl, statement: str) -> None:
         try:

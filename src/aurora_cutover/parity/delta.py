@@ -1,0 +1,100 @@
+"""What a delta readiness pass re-checks: from a verified baseline and the tracked changes of both sides, per
+table either a full pass (with the reason) or the dirty chunks plus the sweep's share of the clean ones.
+
+    >>> p = plan(baseline, [source_changes, target_changes], schema_fp_now, now, full_sweep_h=24, every_s=900)
+    >>> p.mode, p.tables["eduphoria.users"].line(p.baseline)
+    ('delta', 'delta: 14 of 2,048 chunks (312 changed keys since readiness-1.json)')
+    >>> p.parity_json()
+    {'mode': 'delta', 'baseline': 'readiness-1.json', 'chunks_checked': 14, 'chunks_total': 2048}
+
+Pure: the engine (being rewritten to stamp every verdict) runs the chunks; the gate and the fenced final proof
+use the same plan. See docs/change-tracking.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aurora_cutover.parity import dirty, state
+from aurora_cutover.parity.verdict import ChunkVerdict
+from aurora_cutover.replication.changes import Changes
+
+Mode = Literal["full", "delta"]
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    table: str
+    mode: Mode
+    chunks: tuple[ChunkVerdict, ...]  # delta: the chunks to re-check, in chunk order; full: every chunk
+    total: int
+    dirty: int = 0
+    swept: int = 0
+    changed_keys: int = 0
+    reason: str = ""  # why a full pass, or why every chunk is dirty
+
+    def line(self, baseline: str) -> str:
+        if self.mode == "full":
+            return f"full: {self.reason}"
+        what = (f"delta: {len(self.chunks):,} of {self.total:,} chunks ({self.changed_keys:,} changed keys "
+                f"since {baseline}")
+        return what + (f"; {self.reason})" if self.reason else ")")
+
+
+@dataclass(frozen=True)
+class Plan:
+    mode: Mode
+    baseline: str  # the baseline's evidence file
+    tables: dict[str, TablePlan]
+    reason: str = ""  # why the whole pass is full
+
+    def parity_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "baseline": self.baseline,
+                "chunks_checked": sum(len(t.chunks) for t in self.tables.values()),
+                "chunks_total": sum(t.total for t in self.tables.values())}
+
+
+def _bare(table: str) -> str:
+    return table.split(".", 1)[1] if "." in table else table
+
+
+def plan(b: state.Baseline, tracked: Sequence[Changes], schema_fp_now: Mapping[str, str], now: dt.datetime, *,
+         full_sweep_h: float, every_s: float, exact: Mapping[str, bool] | None = None,
+         locate: Mapping[str, dirty.Locate] | None = None) -> Plan:
+    """``exact``/``locate`` per table (as the baseline names it): Python order is the server's / how to ask it."""
+    exact, locate = exact or {}, locate or {}
+    names = sorted(set(schema_fp_now) | {v.table for v in b.verdicts})
+    full_reason = ""
+    if not b.green:
+        full_reason = "the baseline is not green"
+    for ch in tracked:
+        if ch.coverage and not full_reason:
+            full_reason = f"{ch.side}: {ch.coverage}"
+    if full_reason:
+        return Plan("full", b.evidence, {t: TablePlan(t, "full", tuple(b.table(t)), len(b.table(t)),
+                                                      reason=full_reason) for t in names}, full_reason)
+    ddl = state.schema_changes(b, dict(schema_fp_now))
+    out: dict[str, TablePlan] = {}
+    for t in names:
+        verdicts = b.table(t)
+        if t in ddl or not verdicts:
+            out[t] = TablePlan(t, "full", tuple(verdicts), len(verdicts), reason=ddl.get(t, "no baseline verdict"))
+            continue
+        keys: set[tuple[Any, ...]] = set()
+        whole = []
+        for ch in tracked:
+            m = ch.marks(_bare(t))
+            keys |= m.keys
+            whole += [f"{ch.side}: {w}" for w in m.whole]
+        d = dirty.dirty_chunks(verdicts, keys, exact=exact.get(t, False), locate=locate.get(t),
+                               whole=whole[0] if whole else "")
+        chosen = {id(v) for v in d.chunks}
+        clean = [v for v in verdicts if id(v) not in chosen]
+        swept = state.sweep(clean, now, full_sweep_h=full_sweep_h, every_s=every_s) if clean else []
+        chosen |= {id(v) for v in swept}
+        out[t] = TablePlan(t, "delta", tuple(v for v in verdicts if id(v) in chosen), len(verdicts), len(d.chunks),
+                           len(swept), len(keys), d.reason)
+    return Plan("delta", b.evidence, out)
