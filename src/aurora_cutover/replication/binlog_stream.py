@@ -23,6 +23,7 @@ import pymysql
 
 from aurora_cutover.config import Migration
 from aurora_cutover.db.connect import Side, _ssl_args
+from aurora_cutover.sql import changes as q_changes
 from aurora_cutover.sql import dms_apply
 
 BYTES = ("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob")  # no character set: bytes
@@ -56,14 +57,14 @@ def server_facts(settings: dict[str, Any], file: str, pos: int) -> tuple[bool, s
     conn = pymysql.connect(**settings)
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT VERSION()")
+            cur.execute(q_changes.VERSION)
             is_mariadb = "mariadb" in str(cur.fetchone()[0]).lower()
             gtid = None
             if is_mariadb:
                 cur.execute(*dms_apply.gtid_at_position(file, pos))
                 row = cur.fetchone()
                 gtid = None if row is None or row[0] is None else str(row[0])
-            cur.execute("SHOW GLOBAL VARIABLES LIKE 'binlog_row_metadata'")
+            cur.execute(q_changes.ROW_METADATA)
             row = cur.fetchone()
             full = bool(row) and str(row[1]).upper() == "FULL"
     finally:

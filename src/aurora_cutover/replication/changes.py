@@ -378,14 +378,14 @@ def _read(st: binlog_stream.Stream, out: Changes, marker: Marker, scope: Scope, 
         if isinstance(ev, QueryEvent):
             schema, stmt = binlog_stream.query_text(ev)
             verb = " ".join(stmt.split()).upper()
-            if verb == "BEGIN" or verb.startswith("XA START") or verb.startswith("XA BEGIN"):
+            if q.opens_transaction(verb):
                 in_begin, pending_gtid = True, False
                 continue
             for t in marker.statement(schema, stmt, where):
                 catalogs.pop(t, None)
                 prepared.clear()
                 binlog_stream.forget_table(scope.database, t)
-            if not in_begin or verb in ("COMMIT", "ROLLBACK") or verb.startswith("XA COMMIT"):
+            if not in_begin or q.ends_transaction(verb):
                 boundary(here)  # a statement outside BEGIN (DDL) is its own transaction
             continue
         if isinstance(ev, XidEvent):

@@ -35,6 +35,24 @@ CASCADES = ("SELECT TABLE_NAME, REFERENCED_TABLE_NAME, CONSTRAINT_NAME, DELETE_R
             "AND UNIQUE_CONSTRAINT_SCHEMA = %s AND (DELETE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT') "
             "OR UPDATE_RULE IN ('CASCADE', 'SET NULL', 'SET DEFAULT')) ORDER BY TABLE_NAME, CONSTRAINT_NAME")
 
+VERSION = "SELECT VERSION()"
+ROW_METADATA = "SHOW GLOBAL VARIABLES LIKE 'binlog_row_metadata'"
+
+
+def opens_transaction(verb: str) -> bool:
+    """A logged query event that starts a transaction (``verb``: the statement, whitespace-collapsed, upper).
+
+    >>> opens_transaction("XA START 'x'"), opens_transaction("COMMIT")
+    (True, False)
+    """
+    return verb == "BEGIN" or verb.startswith(("XA START", "XA BEGIN"))
+
+
+def ends_transaction(verb: str) -> bool:
+    """A logged query event that ends one (``COMMIT``, ``ROLLBACK``, ``XA COMMIT ...``)."""
+    return verb in ("COMMIT", "ROLLBACK") or verb.startswith("XA COMMIT")
+
+
 BINLOG_FORMAT = "SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image, @@global.server_id"
 
 _DML = re.compile(r"^\s*(?:/\*.*?\*/\s*)*(INSERT|UPDATE|DELETE|REPLACE|LOAD)\b", re.IGNORECASE | re.DOTALL)
