@@ -419,6 +419,6 @@ def read_access_gaps(conn: Any) -> list[str]:
 
 def target_binlog_problems(log_bin: Any, fmt: str, image: str) -> list[str]:
     """The guardrail's ROW/FULL rule (written for the source), said of the target."""
-    from aurora_cutover.guardrails import sql as gsql
+    from aurora_cutover.guardrails import rules as gsql
 
     return [p.replace("on the source", "on the target") for p in gsql.binlog_settings_problems(log_bin, fmt, image)]
