@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench bench-scale rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -18,8 +18,10 @@ tools: .tools/checkov/bin/checkov   ## checkov in its own venv (its pins clash w
 .tools/checkov/bin/checkov: scripts/install-checkov.sh
 	scripts/install-checkov.sh
 
-lab-up: $(VENV)              ## start (or confirm) the local lab: MariaDB pair + replication, moto, DNS
-	$(PY) -m aurora_cutover.lab up
+ROWS ?=
+ROWS_ARG = $(if $(ROWS),--rows $(ROWS))
+lab-up: $(VENV)              ## start (or confirm) the local lab: MariaDB pair + replication, moto, DNS (ROWS=N: ~N generated rows)
+	$(PY) -m aurora_cutover.lab up $(ROWS_ARG)
 
 lab-down: $(VENV)
 	$(PY) -m aurora_cutover.lab down
@@ -64,6 +66,9 @@ bench: $(VENV)               ## checksum benchmark on 1 M rows vs pt-table-check
 	$(PY) -m aurora_cutover.lab up
 	$(PY) bench/checksum_bench.py
 
+bench-scale: $(VENV)         ## readiness at size: a fresh lab of ROWS rows (default 6000000); results under reports/
+	$(PY) bench/scale_bench.py --rows $(or $(ROWS),6000000)
+
 REPLICATION ?= native
 LOAD ?= light
 CLIENT_PKGS := sysbench default-jre-headless libmariadb-java
@@ -72,4 +77,4 @@ rehearsal: $(VENV)           ## full migration rehearsal under live load on the 
 	  if test "$$(id -u)" = 0; then echo "rehearsal: apt-get install $(CLIENT_PKGS) (the off-the-shelf clients)"; \
 	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $(CLIENT_PKGS) >/dev/null; \
 	  else echo "rehearsal: the clients need: sudo apt-get install $(CLIENT_PKGS)"; exit 1; fi; fi
-	$(PY) -m aurora_cutover.rehearsal --replication=$(REPLICATION) --load=$(LOAD)
+	$(PY) -m aurora_cutover.rehearsal --replication=$(REPLICATION) --load=$(LOAD) $(ROWS_ARG)
