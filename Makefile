@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench bench-scale rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench bench-scale test-scale rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -37,7 +37,7 @@ readiness: $(VENV)
 
 test: $(VENV) tools lint           ## the project's own tests: unit, then integration against the running lab
 	$(PY) -m aurora_cutover.lab up
-	$(PY) -m pytest tests -q -m "not dms_lab and not slow"
+	$(PY) -m pytest tests -q -m "not dms_lab and not slow and not scale_lab"
 
 test-slow: $(VENV)   ## the long matrices CI also runs: Route 53 faults on the lab, then the DMS lab's tests
 	$(PY) -m aurora_cutover.lab up
@@ -50,6 +50,10 @@ test-dms: $(VENV)    ## DMS integration tests on a fresh DMS lab of their own (1
 	$(PY) -m aurora_cutover.lab up --fresh --config $(DMS_LAB)
 	MIGRATION_CONFIG=$(DMS_LAB) $(PY) -m pytest tests/integration -q -m dms_lab; rc=$$?; \
 	  $(PY) -m aurora_cutover.lab down --config $(DMS_LAB) >/dev/null; exit $$rc
+
+test-scale: $(VENV)  ## the scale lab's own checks on a lab of ROWS generated rows (default 200000; loads it if needed)
+	$(PY) -m aurora_cutover.lab up --rows $(or $(ROWS),200000)
+	$(PY) -m pytest tests/integration/test_scale_lab.py -q -m scale_lab
 
 test-unit: $(VENV)
 	$(PY) -m pytest tests/unit -q
