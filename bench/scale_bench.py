@@ -69,15 +69,24 @@ def readiness(config: str, reports: Path) -> dict[str, Any]:
     la = load_average()
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", PYTEST, "-m", "readiness", f"--reports-dir={reports}", "-q",
-                          "--no-header", "-p", "no:cacheprovider"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=7200)
+                          "--no-header", "-p", "no:cacheprovider", "--durations=0", "--durations-min=0.2"],
+                         cwd=ROOT, env=env, capture_output=True, text=True, timeout=7200)
     wall = time.perf_counter() - t0
     rss = re.search(rf"{PEAK_RSS} (\d+)", out.stderr)
     evidence = sorted(reports.glob("*-readiness.json"), key=lambda p: p.stat().st_mtime)
     doc = json.loads(evidence[-1].read_text()) if evidence else {}
-    tail = [ln for ln in out.stdout.strip().splitlines() if ln.strip()][-1:]
+    durations = [(float(s), phase, node) for s, phase, node in
+                 re.findall(r"(?m)^([\d.]+)s (call|setup|teardown)\s+(\S+)", out.stdout)]
+    parity = [d for d in durations if "test_data_parity.py" in d[2]]
+    tail = [ln for ln in out.stdout.strip().splitlines() if re.search(r"\d+ passed|failed|error", ln)][-1:]
     return {"wall_s": round(wall, 2), "rc": out.returncode, "outcome": doc.get("outcome", "no evidence"),
             "reason": doc.get("reason", ""), "summary": tail[0] if tail else "",
+            # where the wall time goes: the data-parity tests (counts + checksums) vs everything else
+            "parity_tests_s": round(sum(d[0] for d in parity), 2),
+            "other_tests_s": round(sum(d[0] for d in durations) - sum(d[0] for d in parity), 2),
+            "slowest": [f"{d[0]:.2f}s {d[1]} {d[2]}" for d in sorted(durations, reverse=True)[:12]],
+            "checksum_test_s": {node.split("[")[-1].rstrip("]"): s for s, phase, node in parity
+                                if phase == "call" and "::test_table_checksum_matches[" in node},
             "peak_client_rss_kb": int(rss.group(1)) if rss else None, "load_average_before": la,
             "load_average_after": load_average()}
 
@@ -136,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
                            "wall_s": round(time.perf_counter() - t0, 3), "load_average_before": la,
                            "load_average_after": load_average()}
         result["readiness_vs_limit"] = round(result["readiness"]["wall_s"] / result["limit"]["sum_s"], 3)
+        result["parity_tests_vs_limit"] = round(result["readiness"]["parity_tests_s"] / result["limit"]["sum_s"], 3)
+        result["checksum_test_vs_limit_by_table"] = {
+            t: round(s / per_table[t], 2) for t, s in result["readiness"]["checksum_test_s"].items()
+            if per_table.get(t)}
         result["rows_per_s"] = round(result["rows"] / result["readiness"]["wall_s"])
         if "checksum_parallel" in {f.name for f in dataclasses.fields(Thresholds)}:
             runs = {}
