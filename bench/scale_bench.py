@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from checksum_bench import limit_sql, run_limit, write_result  # noqa: E402
 
-from aurora_cutover.config import Thresholds, load  # noqa: E402
+from aurora_cutover.config import Thresholds  # noqa: E402
 from aurora_cutover.lab.setup import Lab, lab_config  # noqa: E402
+from aurora_cutover.loading import load  # noqa: E402
 
 PEAK_RSS = "scale-bench-peak-rss-kb:"
 # pytest in a child that reports its own peak RSS (ru_maxrss of the process that ran readiness)
