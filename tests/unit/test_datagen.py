@@ -468,15 +468,3 @@ def test_prefetch_abandoned_consumer_stops_producer():
     time.sleep(0.3)
     assert len(produced) == n
 
-
-# --- the docstring examples stay true ----------------------------------------------------------------
-
-
-@pytest.mark.parametrize("module", ["", ".shapes", ".values", ".rows", ".plan", ".load"])
-def test_docstring_examples_run(module):
-    import doctest
-    import importlib
-
-    mod = importlib.import_module(f"aurora_cutover.lab.datagen{module}")
-    result = doctest.testmod(mod)
-    assert result.attempted > 0 and result.failed == 0
