@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench bench-binlog rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench bench-binlog bench-scale test-scale rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -18,8 +18,10 @@ tools: .tools/checkov/bin/checkov   ## checkov in its own venv (its pins clash w
 .tools/checkov/bin/checkov: scripts/install-checkov.sh
 	scripts/install-checkov.sh
 
-lab-up: $(VENV)              ## start (or confirm) the local lab: MariaDB pair + replication, moto, DNS
-	$(PY) -m aurora_cutover.lab up
+ROWS ?=
+ROWS_ARG = $(if $(ROWS),--rows $(ROWS))
+lab-up: $(VENV)              ## start (or confirm) the local lab: MariaDB pair + replication, moto, DNS (ROWS=N: ~N generated rows)
+	$(PY) -m aurora_cutover.lab up $(ROWS_ARG)
 
 lab-down: $(VENV)
 	$(PY) -m aurora_cutover.lab down
@@ -35,7 +37,7 @@ readiness: $(VENV)
 
 test: $(VENV) tools lint           ## the project's own tests: unit, then integration against the running lab
 	$(PY) -m aurora_cutover.lab up
-	$(PY) -m pytest tests -q -m "not dms_lab and not slow"
+	$(PY) -m pytest tests -q -m "not dms_lab and not slow and not scale_lab"
 
 test-slow: $(VENV)   ## the long matrices CI also runs: Route 53 faults on the lab, then the DMS lab's tests
 	$(PY) -m aurora_cutover.lab up
@@ -48,6 +50,10 @@ test-dms: $(VENV)    ## DMS integration tests on a fresh DMS lab of their own (1
 	$(PY) -m aurora_cutover.lab up --fresh --config $(DMS_LAB)
 	MIGRATION_CONFIG=$(DMS_LAB) $(PY) -m pytest tests/integration -q -m dms_lab; rc=$$?; \
 	  $(PY) -m aurora_cutover.lab down --config $(DMS_LAB) >/dev/null; exit $$rc
+
+test-scale: $(VENV)  ## the scale lab's own checks on a lab of ROWS generated rows (default 200000; loads it if needed)
+	$(PY) -m aurora_cutover.lab up --rows $(or $(ROWS),200000)
+	$(PY) -m pytest tests/integration/test_scale_lab.py -q -m scale_lab
 
 test-unit: $(VENV)
 	$(PY) -m pytest tests/unit -q
@@ -68,6 +74,9 @@ bench-binlog: $(VENV)        ## change-tracker throughput: row events/s into dir
 	$(PY) -m aurora_cutover.lab up
 	$(PY) bench/binlog_tracker_bench.py
 
+bench-scale: $(VENV)         ## readiness at size: a fresh lab of ROWS rows (default 6000000); results under reports/
+	$(PY) bench/scale_bench.py --rows $(or $(ROWS),6000000)
+
 REPLICATION ?= native
 LOAD ?= light
 CLIENT_PKGS := sysbench default-jre-headless libmariadb-java
@@ -76,4 +85,4 @@ rehearsal: $(VENV)           ## full migration rehearsal under live load on the 
 	  if test "$$(id -u)" = 0; then echo "rehearsal: apt-get install $(CLIENT_PKGS) (the off-the-shelf clients)"; \
 	    apt-get update -qq && apt-get install -y -qq --no-install-recommends $(CLIENT_PKGS) >/dev/null; \
 	  else echo "rehearsal: the clients need: sudo apt-get install $(CLIENT_PKGS)"; exit 1; fi; fi
-	$(PY) -m aurora_cutover.rehearsal --replication=$(REPLICATION) --load=$(LOAD)
+	$(PY) -m aurora_cutover.rehearsal --replication=$(REPLICATION) --load=$(LOAD) $(ROWS_ARG)

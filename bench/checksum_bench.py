@@ -234,6 +234,16 @@ class PtTableChecksum:
                 cur.execute(f"DROP USER IF EXISTS '{BENCH_USER}'@'127.0.0.1'")
 
 
+def write_result(result: dict[str, Any], stem: str) -> Path:
+    """reports/<stem>-<UTC stamp>.json, also printed."""
+    reports = ROOT / "reports"
+    reports.mkdir(exist_ok=True)
+    path = reports / f"{stem}-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2))
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -303,12 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_rows:
             say("removing the loaded rows")
             unload_rows(lab, before)
-    reports = ROOT / "reports"
-    reports.mkdir(exist_ok=True)
-    path = reports / f"bench-{dt.datetime.now(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
-    say(f"written {path}")
+    say(f"written {write_result(result, 'bench')}")
     return 0
 
 

@@ -35,7 +35,7 @@ def lab_dir(tmp_path_factory: pytest.TempPathFactory):
 
 def rehearse(config: Path, reports: Path, *extra: str) -> tuple[int, dict, str]:
     out = subprocess.run([sys.executable, "-m", "aurora_cutover.rehearsal", "--config", str(config),
-                          "--reports-dir", str(reports), "--rows", "200", "--rate", "30", "--on-target", "3", *extra],
+                          "--reports-dir", str(reports), "--rows", "2000", "--rate", "30", "--on-target", "3", *extra],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     docs = sorted(reports.glob("*-rehearsal.json"))
     assert docs, out.stdout[-2000:] + out.stderr[-2000:]

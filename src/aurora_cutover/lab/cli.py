@@ -9,7 +9,7 @@ import sys
 import pymysql
 
 from aurora_cutover.config import ConfigError
-from aurora_cutover.lab import osdns, params, procs
+from aurora_cutover.lab import datagen, osdns, params, procs
 from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.setup import Lab, lab_config
 
@@ -81,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="aurora-lab", description="The local migration lab.")
     p.add_argument("command", choices=("up", "down", "status", "reset"))
     p.add_argument("--fresh", action="store_true", help="with up: start from empty data (same as reset + up)")
+    p.add_argument("--rows", type=int, default=0, metavar="N",
+                   help="with up: about N generated rows over the schema's tables (loaded once; see docs/lab.md)")
+    p.add_argument("--seed", type=int, default=datagen.DEFAULT_SEED, help="with up --rows: the data's seed")
     p.add_argument("--config", default=None, help="lab config (default: $MIGRATION_CONFIG or ./migration.toml)")
     a = p.parse_args(argv)
+    if a.rows < 0 or (a.rows and a.command != "up"):
+        print("lab: --rows N needs up and N >= 0", file=sys.stderr)
+        return 2
     try:
         lab = Lab(lab_config(a.config))
     except ConfigError as exc:
@@ -92,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.command == "up":
             if a.fresh:
                 lab.reset()
-            lab.up()
+            lab.up(rows=a.rows, seed=a.seed)
             return status(lab)
         if a.command == "down":
             lab.down()
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             lab.reset()
             return 0
         return status(lab)
-    except (RuntimeError, OSError, pymysql.MySQLError, subprocess.SubprocessError) as exc:
+    except (RuntimeError, OSError, pymysql.MySQLError, subprocess.SubprocessError, ValueError) as exc:
         print(f"lab: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", file=sys.stderr)
         return 1
 

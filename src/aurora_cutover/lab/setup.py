@@ -19,9 +19,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aurora_cutover.config import ConfigError, Migration
-from aurora_cutover.lab import osdns, params, procs, rds, tls
+from aurora_cutover.lab import datagen, osdns, params, procs, rds, tls
 from aurora_cutover.lab.aws import LabAws
 from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.mariadb import Server, find_binary, mariadbd_binary
@@ -34,6 +35,7 @@ ACCOUNTS = ("app", "repl", "checker")
 # The change tracker reads each side's binlog as a replica (docs/change-tracking.md, docs/accounts.md).
 CHECKER_BINLOG_GRANT = "GRANT REPLICATION SLAVE ON *.* TO 'checker'@'%'"
 ADMINS = ("admin_source", "admin_target")  # the master-style admin of each side (lab/rds.py)
+DATAGEN_MARKER = "datagen.json"  # in the lab dir: what `up --rows` loaded (see Lab.generated)
 
 Say = Callable[[str], None]
 
@@ -52,6 +54,20 @@ def lab_config(path: str | None = None) -> Migration:
     if not m.aws.endpoint_url or m.dns.resolver == "system" or not m.dns.zone_name:
         raise ConfigError("lab config needs aws.endpoint_url, dns.zone_name and dns.resolver = 'host:port'")
     return m
+
+
+def _cpu_s(pid: int | None) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc); 0 when unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def _own_cpu_s() -> float:
+    t = os.times()
+    return t.user + t.system
 
 
 @dataclass
@@ -138,7 +154,10 @@ class Lab:
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
 
-    def up(self) -> None:
+    def up(self, rows: int = 0, seed: int = datagen.DEFAULT_SEED) -> None:
+        """Start what is missing; ``rows`` > 0: about that many generated rows over the schema's tables
+        (lab/datagen), loaded once and replicated before this returns (``--fresh`` to change the size)."""
+        datagen.plan.check_rows(rows)
         self.ensure_binaries()
         self.dir.mkdir(parents=True, exist_ok=True)
         if tls.ensure_certs(self.dir / "tls"):
@@ -153,9 +172,11 @@ class Lab:
             self._accounts(server)
         self._baseline()
         if self.m.replication.method == "dms":
+            self._generate(rows, seed)  # before the snapshot: the full load copies them
             position = self._dms_snapshot()
         else:
             self._replication()
+            self._generate(rows, seed)  # through replication, as a live database fills
         started = self.aws.start(self.dir)
         self.say(f"lab: moto server {self.aws.moto_endpoint} behind the AWS proxy {self.aws.endpoint} (Route 53 "
                  f"propagation {self.aws.propagation_s:g}s) {'started' if started else 'already running'}")
@@ -265,6 +286,49 @@ class Lab:
         ):
             self.target.query(stmt)
         self.say(f"lab: snapshot copied to target at GTID {gtid or '(empty)'}; replication started")
+
+    @property
+    def generated(self) -> dict[str, Any] | None:
+        """What ``up --rows`` loaded into this lab (rows, seed, per table, load rate), None if nothing."""
+        path = self.dir / DATAGEN_MARKER
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def _generate(self, rows: int, seed: int) -> None:
+        done = self.generated
+        if rows <= 0:
+            if done:
+                self.say(f"lab: holds {done['loaded']:,} generated rows (ROWS={done['rows']}, seed {done['seed']})")
+            return
+        if done:
+            if (done["rows"], done["seed"]) == (rows, seed):
+                self.say(f"lab: {done['loaded']:,} generated rows (ROWS={rows}) already loaded")
+                return
+            raise RuntimeError(f"lab holds ROWS={done['rows']} (seed {done['seed']}); for ROWS={rows}: "
+                               f"lab up --fresh --rows {rows}")
+        cpu0 = {s.role: _cpu_s(s.pid()) for s in (self.source, self.target)}
+        client0 = _own_cpu_s()
+        conn = datagen.connect(str(self.source.socket), self.database)
+        try:
+            loaded = datagen.generate(conn, self.database, rows, None, seed, workdir=self.dir / "datagen",
+                                      exclude=(self.heartbeat_table,), say=lambda msg: self.say(f"lab: {msg}"))
+        finally:
+            conn.close()
+        self.say(f"lab: {loaded.summary(seed).removeprefix('datagen: ')}")
+        caught_up_s = None
+        if self.m.replication.method != "dms":
+            t0 = time.monotonic()
+            self.wait_replicated(60 + rows / 1000)  # bounded: far above any replica rate seen here
+            caught_up_s = round(time.monotonic() - t0, 2)
+        cpu = {role: round(_cpu_s(s.pid()) - cpu0[role], 1) for role, s in (("source", self.source),
+                                                                            ("target", self.target))}
+        cpu["client"] = round(_own_cpu_s() - client0, 1)
+        doc = {"rows": rows, "seed": seed, "loaded": loaded.total, "tables": loaded.rows,
+               "load_s": round(loaded.seconds, 2), "rows_per_s": round(loaded.rows_per_s),
+               "replica_caught_up_after_s": caught_up_s,
+               "load_average": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count(),
+               # CPU seconds each process spent on the load: what the rate would be with a core of its own
+               "cpu_s": cpu, "rows_per_cpu_s": {k: round(loaded.total / v) if v else None for k, v in cpu.items()}}
+        (self.dir / DATAGEN_MARKER).write_text(json.dumps(doc, indent=2))
 
     def _dms_snapshot(self) -> str:
         """DMS mode: the dms logins, the snapshot copy (the full load) and its binlog position; no native

@@ -1,6 +1,6 @@
 """``make rehearsal``: the whole migration on the lab under live application load, measured.
 
-    python -m aurora_cutover.rehearsal [--config migration.toml] [--rows 2000] [--rate 40]
+    python -m aurora_cutover.rehearsal [--config migration.toml] [--rows 20000] [--rate 40]
 
 Fresh lab → baseline + generated data → workload starts (journaling every write) → 003 while CDC is
 live → ``pytest -m readiness`` → ``pytest -m cutover --confirm`` → writes on the target →
@@ -50,7 +50,7 @@ class Phase:
 class Rehearsal:
     config: str
     reports: Path
-    rows: int = 2000
+    rows: int = 20_000  # generated rows over the schema's tables, on top of the seed (lab up --rows)
     rate: float = 40.0
     warmup_s: float = 4.0
     on_target_s: float | None = None  # None: 6 s, or 40 s with the JVM (its 30 s DNS cache must run out)
@@ -105,8 +105,9 @@ class Rehearsal:
         lab = Lab(lab_config(self.config), say=lambda msg: self.say(f"  {msg}"))
         if self.fresh:
             lab.reset()
-        lab.up()
-        self._generate(lab)
+        lab.up(rows=self.rows, seed=7)
+        if self.rows:
+            self.say(f"rehearsal: generated {(lab.generated or {}).get('loaded', 0)} rows over the schema's tables")
         self.fleet = fleet.Fleet(self.config, lab, self.reports, self.stem.name, self.clients, self.load,
                                    say=self.say)
         self.fleet.prepare()
@@ -167,16 +168,6 @@ class Rehearsal:
         now = f"{lat.source_s}s / {lat.target_s}s" if lat else "unknown"
         self.say(f"rehearsal: DMS CDC latency (newest 1-minute max, source/target) {now} after "
                  f"{time.monotonic() - t0:.0f}s of waiting for it to settle")
-
-    def _generate(self, lab: Lab) -> None:
-        from aurora_cutover.lab.datagen import generate
-
-        if self.rows <= 0:
-            return
-        with lab.source.admin(database=lab.database) as conn:
-            counts = generate(conn, self.rows, None, 7)
-        lab.wait_replicated(120)
-        self.say(f"rehearsal: generated {sum(counts.values())} rows across {len(counts)} tables")
 
     def switches(self) -> list[Switch]:
         out = []
@@ -345,7 +336,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Rehearse the migration on the lab under live load.")
     p.add_argument("--config", default=os.environ.get("MIGRATION_CONFIG") or str(ROOT / "migration.toml"))
     p.add_argument("--reports-dir", default=str(ROOT / "reports"))
-    p.add_argument("--rows", type=int, default=2000, help="generated rows per table on top of the seed")
+    p.add_argument("--rows", type=int, default=20_000,
+                   help="about N generated rows over the schema's tables, on top of the seed (lab up --rows)")
     p.add_argument("--rate", type=float, default=40.0, help="workload operations per second")
     p.add_argument("--on-target", type=float, default=None,
                    help="seconds of writes on the target before rollback (default 6, 40 with the JVM client)")

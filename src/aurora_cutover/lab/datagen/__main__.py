@@ -1,0 +1,3 @@
+from aurora_cutover.lab.datagen.cli import main
+
+raise SystemExit(main())
