@@ -25,9 +25,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from typing import Any
-
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from typing import Any, TypeVar
 
 from aurora_cutover.config import Migration
 from aurora_cutover.db import connect
@@ -35,7 +33,7 @@ from aurora_cutover.db.flavour import Flavour
 from aurora_cutover.parity.catalog import TableShape, table_shape, tables_in_scope
 from aurora_cutover.parity.chunker import Chunker, ChunkerState, utc_stamp
 from aurora_cutover.parity.drilldown import DrillDown
-from aurora_cutover.parity.errors import NoBarrier, Unhashable, error_code, retryable, why
+from aurora_cutover.parity.errors import NoBarrier, Unhashable, error_code, retryable, why, with_retries
 from aurora_cutover.parity.results import ChunkDiff, CountResult, TableResult
 from aurora_cutover.parity.sessions import Sessions
 from aurora_cutover.parity.settle import settle
@@ -45,8 +43,8 @@ from aurora_cutover.replication.barrier import Barrier
 from aurora_cutover.sql import checksum as q
 
 BARRIER = "barrier:parity"
-RETRY_WAIT_S, RETRY_WAIT_MAX_S = 0.2, 2.0  # backoff of a transient error's retries: 0.2, 0.4, 0.8 … ≤ 2 s
 
+T = TypeVar("T")
 ChunkListener = Callable[[TableResult, ChunkVerdict], None]
 
 
@@ -149,23 +147,19 @@ class Parity:
     def _query(self, side: str, sql: str, args: Sequence[Any] = (), one: bool = False) -> Any:
         return self.sessions.query(side, sql, args, one)
 
-    def _retrying(self, res: TableResult | None, fn: Callable[[], Any]) -> Any:
-        """fn(), retried with exponential backoff on 1205/1213/2006/2013 at most ``retries`` times; each retry
-        is counted on ``res`` (evidence: ``retries``) with the error it answered."""
-        def count(rs: RetryCallState) -> None:
-            if res is None or rs.outcome is None:
+    def _retrying(self, res: TableResult | None, fn: Callable[[], T]) -> T:
+        """fn(), retried on 1205/1213/2006/2013 with backoff at most ``retries`` times; each retry is counted on
+        ``res`` (evidence: ``retries``, and a note naming the error)."""
+        def count(exc: BaseException) -> None:
+            if res is None:
                 return
-            exc = rs.outcome.exception()
             with self._lock:
                 res.retries += 1
-                note = f"retried after error {error_code(exc) if exc else '?'}"
+                note = f"retried after error {error_code(exc)}"
                 if note not in res.notes:
                     res.notes.append(note)
 
-        r = Retrying(stop=stop_after_attempt(self.retries + 1), retry=retry_if_exception(retryable),
-                     wait=wait_exponential(multiplier=RETRY_WAIT_S, max=RETRY_WAIT_MAX_S), before_sleep=count,
-                     reraise=True)
-        return r(fn)
+        return with_retries(fn, self.retries, count)
 
     def tables(self) -> dict[str, set[str]]:
         self.open()
@@ -301,16 +295,24 @@ class Parity:
         # Any bounds are correct (both sides hash the same key range), so they are read on the target when it has
         # the same index: the production source only hashes. Where the target's index ends (or it lacks the index)
         # the source decides, so a short target never turns the source's remaining rows into one huge chunk.
+        def read_bound(session: str, lo: tuple[Any, ...] | None, n: int) -> Any:
+            side = self.sessions.side[session]
+            sql, args = q.next_bound_sql(self.db[side], table, key, lo, n)
+            try:
+                return self._retrying(res, lambda: self._query(session, sql, args, one=True))
+            except Exception as exc:
+                rng = ChunkDiff(lo, None, None, None).range_text(key)
+                raise RuntimeError(f"chunk {rng}: its upper bound could not be read on the {side}: {why(exc)}"
+                                   + (f" (after {self.retries} retries)" if retryable(exc) else "")) from None
+
         def bound(lo: tuple[Any, ...] | None, n: int) -> tuple[Any, ...] | None:
             if not key.usable:
                 return None
             if tkey.name == key.name:
-                sql, args = q.next_bound_sql(self.db["target"], table, key, lo, n)
-                row = self._retrying(res, lambda: self._query("bounds", sql, args, one=True))
+                row = read_bound("bounds", lo, n)
                 if row is not None:
                     return tuple(row)
-            sql, args = q.next_bound_sql(self.db["source"], table, key, lo, n)
-            row = self._retrying(res, lambda: self._query("bounds_source", sql, args, one=True))
+            row = read_bound("bounds_source", lo, n)
             return None if row is None else tuple(row)
 
         self.sessions.open("bounds_source", "source")

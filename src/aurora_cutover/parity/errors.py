@@ -8,6 +8,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+T = TypeVar("T")
+RETRY_WAIT_S, RETRY_WAIT_MAX_S = 0.2, 2.0  # backoff of a transient error's retries: 0.2, 0.4, 0.8 … ≤ 2 s
+
 RETRYABLE_CODES = (1205, 1213, 2006, 2013)  # lock wait timeout, deadlock, server gone away, lost connection
 
 
@@ -47,3 +55,27 @@ def why(exc: BaseException) -> str:
     if len(args) >= 2 and isinstance(args[0], int):
         return f"error {args[0]}: {args[1]}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def with_retries(fn: Callable[[], T], retries: int, on_retry: Callable[[BaseException], None] | None = None,
+                 wait_s: float = RETRY_WAIT_S) -> T:
+    """fn(), retried with exponential backoff while it fails with a ``retryable`` error, at most ``retries``
+    times (then the last error is raised); ``on_retry(error)`` is told before each retry.
+
+    >>> calls = []
+    >>> def flaky():
+    ...     calls.append(1)
+    ...     if len(calls) < 3:
+    ...         raise OSError(1213, "Deadlock found when trying to get lock")
+    ...     return "ok"
+    >>> with_retries(flaky, 3, wait_s=0), len(calls)
+    ('ok', 3)
+    """
+    def told(rs: RetryCallState) -> None:
+        exc = rs.outcome.exception() if rs.outcome is not None else None
+        if on_retry is not None and exc is not None:
+            on_retry(exc)
+
+    return Retrying(stop=stop_after_attempt(retries + 1), retry=retry_if_exception(retryable),
+                    wait=wait_exponential(multiplier=wait_s, max=RETRY_WAIT_MAX_S), before_sleep=told,
+                    reraise=True)(fn)
