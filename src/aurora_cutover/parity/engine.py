@@ -20,6 +20,7 @@ with backoff, a bounded number of times (counted in the result), then the chunk 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ from aurora_cutover.config import Migration
 from aurora_cutover.db import connect
 from aurora_cutover.db.flavour import Flavour
 from aurora_cutover.parity.catalog import TableShape, table_shape, tables_in_scope
+from aurora_cutover.parity.checkpoint import Carry
 from aurora_cutover.parity.chunker import Chunker, ChunkerState, utc_stamp
 from aurora_cutover.parity.drilldown import DrillDown
 from aurora_cutover.parity.errors import NoBarrier, Unhashable, error_code, retryable, why, with_retries
@@ -45,7 +47,7 @@ from aurora_cutover.sql import checksum as q
 BARRIER = "barrier:parity"
 
 T = TypeVar("T")
-ChunkListener = Callable[[TableResult, ChunkVerdict], None]
+ChunkListener = Callable[[TableResult, ChunkVerdict, int], None]  # result, verdict, next chunk size
 
 
 class Parity:
@@ -54,7 +56,8 @@ class Parity:
     def __init__(self, m: Migration, *, chunk_time_s: float | None = None, max_rechecks: int | None = None,
                  connector: Callable[[str], Any] | None = None, hash_fn: str = "crc64",
                  throttle_budget_s: float = 60.0, statement_timeout_s: float | None = None,
-                 retries: int | None = None, on_chunk: ChunkListener | None = None) -> None:
+                 retries: int | None = None, on_chunk: ChunkListener | None = None,
+                 throttler: Throttler | None = None, barrier: Barrier | None = None) -> None:
         self.m = m
         if hash_fn not in q.HASH_FNS:
             raise ValueError(f"unknown row hash {hash_fn!r} (one of {', '.join(q.HASH_FNS)})")
@@ -72,9 +75,10 @@ class Parity:
         self.statement_timeout_s = statement_timeout_s or max(
             min(m.source.read_timeout_s, m.target.read_timeout_s), 120.0) - 5.0
         self.sessions = Sessions(m, connector, self.statement_timeout_s)
-        self.throttler = Throttler(m, throttle_budget_s)
-        self.barrier = Barrier(m.source.database, m.target.database, m.replication.heartbeat_table, BARRIER,
-                               timeout_s=max(10.0, 5 * m.thresholds.max_lag_s))
+        # one throttle and one barrier for the whole run: tables checked in parallel pass their own in
+        self.throttler = throttler or Throttler(m, throttle_budget_s)
+        self.barrier = barrier or Barrier(m.source.database, m.target.database, m.replication.heartbeat_table,
+                                          BARRIER, timeout_s=max(10.0, 5 * m.thresholds.max_lag_s))
         self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="parity")
         self._lock = threading.Lock()
 
@@ -178,6 +182,10 @@ class Parity:
         self.throttler.throttle(result, lambda sql: self._query(src, sql, one=True),
                                 lambda sql: self._query(tgt, sql, one=True))
 
+    def _told(self, res: TableResult, v: ChunkVerdict, size: int) -> None:
+        if self.on_chunk is not None:
+            self.on_chunk(res, v, size)
+
     def position(self, side: str = "source") -> Position:
         """The source's binlog position, read on session ``side`` (the one about to read the source)."""
         return self.sessions.position(side)
@@ -221,9 +229,10 @@ class Parity:
         return self._both(lambda side: table_shape(self.conn[side], self.db[side], table, self.flavour[side]))
 
     def checksum_table(self, table: str, *, sides: set[str] | None = None,
-                       resume: ChunkerState | None = None) -> TableResult:
-        """Compare one table. ``resume``: the pass-1 state of an interrupted session for this table (same key);
-        its verdicts are carried over and pass 1 continues after the last one."""
+                       resume: Carry | None = None) -> TableResult:
+        """Compare one table. ``resume``: what an interrupted session left for it (checkpoint.py). Used only if
+        the table's schema fingerprint is unchanged: a table it finished green is carried over as it was, a
+        half-done one continues after its last verified chunk."""
         self.open()
         t0 = time.monotonic()
         res = TableResult(self.db["source"], table)
@@ -242,7 +251,7 @@ class Parity:
             res.seconds = time.monotonic() - t0
         return res
 
-    def _checksum(self, table: str, res: TableResult, resume: ChunkerState | None) -> None:
+    def _checksum(self, table: str, res: TableResult, resume: Carry | None) -> None:
         src_shape, tgt_shape = self.shapes(table)
         names_t = {c.name for c in tgt_shape.columns}
         names_s = {c.name for c in src_shape.columns}
@@ -318,13 +327,23 @@ class Parity:
         self.sessions.open("bounds_source", "source")
         name = f"{self.db['source']}.{table}"
         st = ChunkerState(name, key.name if key.usable else "", tuple(key.columns) if key.usable else ())
-        if resume is not None and (resume.table, resume.index, resume.columns) == (st.table, st.index, st.columns):
-            st = resume
+        res.schema = schema_fingerprint(src_shape, tgt_shape, keys)
+        if resume is not None and resume.schema == res.schema and (
+                resume.state.table, resume.state.index, resume.state.columns) == (st.table, st.index, st.columns):
+            res.continues = resume.session
+            for v in resume.state.verdicts:  # the new session's checkpoint holds them too (resumable again)
+                self._told(res, v, resume.state.size)
+            if resume.green is not None:
+                _carry_over(res, resume)
+                return
+            st = ChunkerState(st.table, st.index, st.columns, resume.state.size, list(resume.state.verdicts))
             res.resumed_rows = st.rows_done
+            res.notes.append(f"resumed after {len(st.verdicts)} chunk(s) verified by session {resume.session}")
+        elif resume is not None:
+            res.notes.append(f"schema changed since session {resume.session}: checked again from the start")
         chunker = Chunker(self._pool, agg, bound, lambda: self.position("source"),
                           lambda: self._throttle(res, "bounds_source", "bounds"), self.chunk_time_s)
-        on_verdict = None if self.on_chunk is None else (lambda v: self.on_chunk(res, v))  # type: ignore[misc]
-        chunker.run(st, on_verdict)
+        chunker.run(st, lambda v: self._told(res, v, st.size))
         verdicts = st.verdicts
         differ = [i for i, v in enumerate(verdicts) if not v.equal]
         res.chunks = len(verdicts)
@@ -367,6 +386,25 @@ class Parity:
         chunks = [ChunkDiff(verdicts[i].lower, verdicts[i].upper, verdicts[i].source, verdicts[i].target)
                   for i in differ]
         DrillDown(self).run(table, cols, keys, res, chunks, agg, self.m.thresholds.max_row_diffs)
+
+
+def schema_fingerprint(src: TableShape, tgt: TableShape, keys: dict[str, q.Key]) -> str:
+    """Both sides' columns and the chunking keys: a resumed table whose fingerprint changed runs again."""
+    return hashlib.sha256(repr((src.columns, tgt.columns, keys["source"], keys["target"])).encode()).hexdigest()[:16]
+
+
+def _carry_over(res: TableResult, c: Carry) -> None:
+    """A table the interrupted session finished green: its result, verdicts and numbers, named as carried."""
+    g = c.green or {}
+    res.verdicts = list(c.state.verdicts)
+    res.chunks = len(res.verdicts)
+    res.rows_source = sum(v.source[0] for v in res.verdicts)
+    res.rows_target = sum(v.target[0] for v in res.verdicts)
+    res.resumed_rows = res.rows_source
+    for k in ("first_pass_diffs", "converged", "equal_by_value", "rechecks", "retries"):
+        setattr(res, k, int(g.get(k, 0)))
+    res.prior_rows_per_s = float(g.get("rows_per_s", 0.0))
+    res.notes.append(f"carried over from session {c.session}: green at {c.finished_utc}, schema unchanged")
 
 
 def _index_columns(conn: Any, database: str, table: str) -> dict[str, tuple[str, ...]]:

@@ -71,10 +71,14 @@ class TableResult:
     row_diffs_capped: int = 0  # > 0: the drill-down stopped at thresholds.max_row_diffs rows ("at least N")
     verdicts: list[ChunkVerdict] = field(default_factory=list)  # every chunk compared, at its source position
     resumed_rows: int = 0  # rows of chunks carried over from an interrupted session (not scanned again)
+    schema: str = ""  # both sides' columns + chunking keys, hashed (a resumed table must match it)
+    prior_rows_per_s: float = 0.0  # carried over: the rows/s its own session measured
     continues: str = ""  # resumed: the session whose verified chunks this result carries over
 
     @property
     def rows_per_s(self) -> float:
+        if self.prior_rows_per_s:
+            return self.prior_rows_per_s
         scanned = self.rows_source - self.resumed_rows
         busy = self.seconds - self.throttled_s
         return round(scanned / busy, 1) if busy > 0 and scanned > 0 else 0.0
@@ -137,7 +141,7 @@ class TableResult:
             "equal_by_value_only": self.equal_by_value, "rechecks": self.rechecks, "errors": self.errors,
             "notes": self.notes, "seconds": round(self.seconds, 3), "throttled_s": round(self.throttled_s, 3),
             "rows_per_s": self.rows_per_s, "retries": self.retries, "row_diffs_at_least": bool(self.row_diffs_capped),
-            "continues": self.continues, "resumed_rows": self.resumed_rows,
+            "continues": self.continues, "resumed_rows": self.resumed_rows, "schema": self.schema,
             "chunk_verdicts": verdicts_as_data(self.verdicts),
             "differing_chunks": [
                 {"range": c.range_text(self.key), "lower": jsonable(c.lower), "upper": jsonable(c.upper),
