@@ -7,6 +7,8 @@ progress line per table and a total appear every thresholds.progress_interval_s;
 interrupted run already found green are carried over and a half-done table continues where it stopped.
 """
 
+import contextlib
+
 import pytest
 
 from aurora_cutover.parity.readiness import ReadinessRun, prior_rates
@@ -20,8 +22,18 @@ def parity(migration, request):
     config = request.config
     ev = session_evidence(config)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+
+    def emit(line):  # past pytest's output capture (the lines come while a test runs), flushed at once
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            if reporter is None:
+                print(line, flush=True)
+            else:
+                reporter.write_line(line)
+                reporter.flush()
+
     try:
-        run = ReadinessRun(migration, emit=reporter.write_line if reporter else print,
+        run = ReadinessRun(migration, emit=emit,
                            stem=ev.stem if ev else None, resume=resume_of(config),
                            prior_rates=prior_rates(ev.stem.parent) if ev else None)
     except Exception as exc:

@@ -3,8 +3,8 @@
     >>> pr = Progress({"db.users": 1000}, interval_s=30, emit=print, path=Path("reports/x.progress.json"))
     >>> pr.start(); pr.table_started("db.users"); pr.advance("db.users", 500, throttled_s=0.0); pr.stop()
 
-Every ``interval_s`` (first after ``FIRST_AFTER_S``) the lines go to ``emit`` (pytest's terminal reporter) and
-the same facts are rewritten atomically to ``path``. Totals from information_schema are estimates, marked
+Every ``interval_s`` (the first after ``FIRST_AFTER_S``, or ``interval_s`` if shorter) the lines go to
+``emit`` (pytest's terminal reporter) and the same facts are rewritten atomically to ``path``. Totals from information_schema are estimates, marked
 "est."; a table's total becomes exact (its rows) once it is done. A percentage never passes 100 % and never
 goes backwards (an estimate below the rows already done is raised to them). ETA: rows left / this run's rate,
 or — before the first chunk — the rows/s the previous run's evidence recorded for that table.
@@ -167,7 +167,7 @@ class Progress:
         return self
 
     def _run(self) -> None:
-        wait = FIRST_AFTER_S
+        wait = min(FIRST_AFTER_S, self.interval_s)
         while not self._stop.wait(wait):
             with contextlib.suppress(Exception):  # progress must never break the check it reports on
                 self.report()
