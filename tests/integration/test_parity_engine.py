@@ -132,3 +132,59 @@ def test_badly_diverged_table_stops_drilling_at_max_row_diffs_and_says_at_least(
     undrilled = [c for c in res.diffs if c.error.startswith("not drilled down (at least 3 rows")]
     assert len(res.diffs) == 5 and len(undrilled) == 4, res.as_data()
     assert not full.ok and full.total_row_diffs() == 7 and "at least" not in full.summary(), full.summary()
+
+
+def test_parallel_tables_give_the_serial_verdicts_under_one_throttle_and_barrier(
+        m: Any, table: Any, lab_guard: Any, monkeypatch: Any) -> None:
+    """Differences injected in three tables (on the target, outside replication); checksum_parallel = 2 and a
+    serial run give the same verdict, rows and differing keys per table; the workers share one throttle and one
+    barrier and really ran side by side."""
+    from aurora_cutover.parity import chunker
+    from aurora_cutover.parity.readiness import ReadinessRun
+
+    for k in ("FIRST_CHUNK", "MIN_CHUNK", "MAX_CHUNK"):  # fixed bounds: the two runs cut the same chunks
+        monkeypatch.setattr(chunker, k, 700)
+    others = ("parity_engine_u", "parity_engine_w")
+    with table.source.admin(database=table.database) as c, c.cursor() as cur:
+        for t, n in zip(others, (3000, 1500), strict=True):
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+            cur.execute(f"CREATE TABLE {t} (id INT NOT NULL PRIMARY KEY, v VARCHAR(16) NOT NULL) ENGINE=InnoDB")
+            cur.execute(f"INSERT INTO {t} SELECT seq, CONCAT('v', seq) FROM seq_1_to_{n}")
+    wait_caught_up(table)
+    on_target(table, f"UPDATE {T} SET v = 'x' WHERE id IN (7, 4001)", f"DELETE FROM {others[0]} WHERE id = 2999",
+              f"INSERT INTO {others[1]} VALUES (99999, 'extra')", f"UPDATE {others[1]} SET v = 'y' WHERE id = 3")
+    runs: dict[int, dict[str, Any]] = {}
+    threads: set[str] = set()
+    try:
+        for n in (1, 2):
+            mm = dataclasses.replace(m, thresholds=dataclasses.replace(m.thresholds, checksum_parallel=n))
+            run = ReadinessRun(mm, emit=lambda line: None, stem=None)
+            real = run._on_chunk
+
+            def spy(res: Any, v: Any, size: int, real: Any = real) -> None:
+                threads.add(threading.current_thread().name)
+                real(res, v, size)
+            run._on_chunk = spy  # type: ignore[method-assign]
+            try:
+                runs[n] = {t: run.checksum(t, set(s)) for t, s in run.tables.items()}
+                if n == 2:
+                    assert len(run._workers) == 2
+                    assert all(w.throttler is run.throttler and w.barrier is run.main.barrier for w in run._workers)
+            finally:
+                run.close()
+    finally:
+        with table.source.admin(database=table.database) as c, c.cursor() as cur:
+            for t in others:
+                cur.execute(f"DROP TABLE IF EXISTS {t}")
+        on_target(table, f"UPDATE {T} SET v = CONCAT('v', id) WHERE id IN (7, 4001)")
+        wait_caught_up(table)
+
+    def verdict(r: Any) -> Any:
+        return (r.ok, r.rows_source, r.rows_target, r.chunks, [c.range_text(r.key) for c in r.diffs],
+                sorted((d.kind, str(d.key), tuple(d.columns)) for _c, d in r.row_diffs()), r.errors,
+                [(v.lower, v.upper, v.source, v.target) for v in r.verdicts])
+    assert runs[1].keys() == runs[2].keys()
+    assert {t for t, r in runs[1].items() if not r.ok} == {T, *others}
+    for t in runs[1]:
+        assert verdict(runs[1][t]) == verdict(runs[2][t]), t
+    assert sum(n.startswith("parity-table") for n in threads) == 2, threads  # two workers checked tables
