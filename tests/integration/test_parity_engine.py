@@ -186,5 +186,5 @@ def test_parallel_tables_give_the_serial_verdicts_under_one_throttle_and_barrier
     assert runs[1].keys() == runs[2].keys()
     assert {t for t, r in runs[1].items() if not r.ok} == {T, *others}
     for t in runs[1]:
-        assert verdict(runs[1][t]) == verdict(runs[2][t]), t
+        assert verdict(runs[1][t]) == verdict(runs[2][t]), (t, runs[1][t].summary(), runs[2][t].summary())
     assert sum(n.startswith("parity-table") for n in threads) == 2, threads  # two workers checked tables

@@ -11,7 +11,9 @@ adaptive chunk size. A state taken from an interrupted session (checkpoint) cont
 
 Each side walks the chunk list on its own (no per-chunk rendezvous: the faster side never idles while the
 slower finishes a chunk); the next bound is cut (its own sessions, with the throttle) while chunks are hashed,
-at most one chunk ahead of the faster side.
+at most one chunk ahead of the faster side. The source position of a chunk is read in that bound thread, right
+after its bound is cut (``ahead``): the chunk's source read is submitted only later, so the position is still
+read before it, and the hashing session spends no round trip on it.
 """
 
 from __future__ import annotations
@@ -59,19 +61,22 @@ class Chunker:
 
     def __init__(self, pool: Executor, agg: Callable[[str, Bound, Bound], Agg],
                  bound: Callable[[Bound, int], Bound], position: Callable[[], Position],
-                 throttle: Callable[[], None], chunk_time_s: float) -> None:
+                 throttle: Callable[[], None], chunk_time_s: float, ahead: bool = True) -> None:
         self.pool, self.agg, self.bound, self.position, self.throttle = pool, agg, bound, position, throttle
         self.chunk_time_s = chunk_time_s
+        self.ahead = ahead  # position read with the bound (bound thread); else on the hashing session, per chunk
 
-    def _timed(self, side: str, lo: Bound, hi: Bound) -> tuple[Agg, float, Position | None]:
-        at = self.position() if side == "source" else None  # before the source side is read, never after
+    def _timed(self, side: str, lo: Bound, hi: Bound, at: Position | None) -> tuple[Agg, float, Position | None]:
+        if side == "source" and at is None:  # not ahead: on the hashing session itself
+            at = self.position()  # before the source side is read, never after
         c0 = time.monotonic()
         a = self.agg(side, lo, hi)
         return a, time.monotonic() - c0, at
 
-    def _next_bound(self, lo: Bound, n: int) -> Bound:
+    def _next_bound(self, lo: Bound, n: int) -> tuple[Bound, Position | None]:
         self.throttle()
-        return self.bound(lo, n)
+        b = self.bound(lo, n)
+        return b, self.position() if self.ahead else None
 
     def run(self, st: ChunkerState, on_verdict: Callable[[ChunkVerdict], None] | None = None) -> None:
         if st.done:
@@ -82,10 +87,15 @@ class Chunker:
         self.throttle()
         lo = chunks[-1][1] if chunks else None
         chunks.append((lo, self.bound(lo, st.size)))
+        early: dict[int, Position | None] = {start: self.position() if self.ahead else None}
         got: dict[int, dict[str, tuple[Agg, Position | None]]] = {}
         pos = {"source": start, "target": start}
-        running = {side: self.pool.submit(self._timed, side, *chunks[start]) for side in pos}
-        fb: Future[Bound] | None = None
+
+        def at(side: str, i: int) -> Position | None:  # the source's own (read ahead); the target needs none
+            return early.pop(i, None) if side == "source" else None
+
+        running = {side: self.pool.submit(self._timed, side, *chunks[start], at(side, start)) for side in pos}
+        fb: Future[tuple[Bound, Position | None]] | None = None
         deadline = time.monotonic() + PASS_DEADLINE_S
         while True:
             if time.monotonic() > deadline:
@@ -96,11 +106,12 @@ class Chunker:
                 break
             wait([*running.values(), *([fb] if fb is not None else [])], return_when=FIRST_COMPLETED)
             if fb is not None and fb.done():
-                chunks.append((chunks[-1][1], fb.result()))
+                b, early[len(chunks)] = fb.result()
+                chunks.append((chunks[-1][1], b))
                 fb = None
             for side in [sd for sd, f in running.items() if f.done()]:
-                a, took, at = running.pop(side).result()
-                got.setdefault(pos[side], {})[side] = (a, at)
+                a, took, stamp = running.pop(side).result()
+                got.setdefault(pos[side], {})[side] = (a, stamp)
                 pos[side] += 1
                 if side == "source" and took > 0:  # adapt: aim at chunk_time_s per chunk, at most 4x per step
                     want = max(a[0], 1) * self.chunk_time_s / took
@@ -108,13 +119,14 @@ class Chunker:
             while len(st.verdicts) in got and len(got[len(st.verdicts)]) == 2:  # both sides: a verdict, in order
                 i = len(st.verdicts)
                 g = got.pop(i)
-                (a_s, at), (a_t, _) = g["source"], g["target"]
+                (a_s, stamp), (a_t, _) = g["source"], g["target"]
                 lo_i, hi_i = chunks[i]
-                v = ChunkVerdict(st.table, st.index, st.columns, lo_i, hi_i, a_s, a_t, at or Position("", 0),
+                v = ChunkVerdict(st.table, st.index, st.columns, lo_i, hi_i, a_s, a_t, stamp or Position("", 0),
                                  utc_stamp())
                 st.verdicts.append(v)
                 if on_verdict is not None:
                     on_verdict(v)
             for side in pos:
                 if side not in running and pos[side] < len(chunks):
-                    running[side] = self.pool.submit(self._timed, side, *chunks[pos[side]])
+                    running[side] = self.pool.submit(self._timed, side, *chunks[pos[side]],
+                                                    at(side, pos[side]))

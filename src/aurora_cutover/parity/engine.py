@@ -68,6 +68,7 @@ class Parity:
         self.max_rechecks = m.thresholds.checksum_max_rechecks if max_rechecks is None else max_rechecks
         self.retries = m.thresholds.checksum_retries if retries is None else retries
         self.on_chunk = on_chunk
+        self.position_ahead = True  # chunk positions read on the bound thread (False: on the hashing session)
         connector = connector or (lambda side: connect(m, side, read_timeout_s=max(
             m.endpoint(side).read_timeout_s, 120.0)))
         # The server ends a statement a little before the client would give up on it (then the session lives on);
@@ -325,6 +326,7 @@ class Parity:
             return None if row is None else tuple(row)
 
         self.sessions.open("bounds_source", "source")
+        ahead = self.position_ahead
         name = f"{self.db['source']}.{table}"
         st = ChunkerState(name, key.name if key.usable else "", tuple(key.columns) if key.usable else ())
         res.schema = schema_fingerprint(src_shape, tgt_shape, keys)
@@ -341,8 +343,9 @@ class Parity:
             res.notes.append(f"resumed after {len(st.verdicts)} chunk(s) verified by session {resume.session}")
         elif resume is not None:
             res.notes.append(f"schema changed since session {resume.session}: checked again from the start")
-        chunker = Chunker(self._pool, agg, bound, lambda: self.position("source"),
-                          lambda: self._throttle(res, "bounds_source", "bounds"), self.chunk_time_s)
+        # the chunk's position is read on the bound thread's source session, before the chunk is handed out
+        chunker = Chunker(self._pool, agg, bound, lambda: self.position("bounds_source" if ahead else "source"),
+                          lambda: self._throttle(res, "bounds_source", "bounds"), self.chunk_time_s, ahead=ahead)
         chunker.run(st, lambda v: self._told(res, v, st.size))
         verdicts = st.verdicts
         differ = [i for i, v in enumerate(verdicts) if not v.equal]

@@ -4,10 +4,11 @@
     >>> pr.start(); pr.table_started("db.users"); pr.advance("db.users", 500, throttled_s=0.0); pr.stop()
 
 Every ``interval_s`` (the first after ``FIRST_AFTER_S``, or ``interval_s`` if shorter) the lines go to
-``emit`` (pytest's terminal reporter) and the same facts are rewritten atomically to ``path``. Totals from information_schema are estimates, marked
-"est."; a table's total becomes exact (its rows) once it is done. A percentage never passes 100 % and never
-goes backwards (an estimate below the rows already done is raised to them). ETA: rows left / this run's rate,
-or — before the first chunk — the rows/s the previous run's evidence recorded for that table.
+``emit`` (pytest's terminal reporter) and the same facts are rewritten atomically to ``path``. Totals from
+information_schema are estimates, marked "est."; a table's total becomes exact (its rows) once it is done.
+A percentage never passes 100 % and never goes backwards (an estimate below the rows already done is raised
+to them). ETA: rows left / this run's rate, or — before the first chunk — the rows/s the previous run's
+evidence recorded for that table.
 """
 
 from __future__ import annotations
