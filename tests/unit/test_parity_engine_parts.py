@@ -151,3 +151,35 @@ def test_chunker_resumes_after_its_last_verdict_and_never_rereads_verified_chunk
     reads = sorted(int(e.split()[-1]) for e in log if e.startswith("agg source"))
     assert reads[0] == first[-1].upper[0]  # restarts at the last verified chunk's upper bound
     assert [(v.lower, v.upper) for v in resumed.verdicts] == [(v.lower, v.upper) for v in st.verdicts]
+
+
+def test_chunk_positions_are_read_ahead_on_one_thread_even_when_the_target_runs_ahead(monkeypatch: Any) -> None:
+    """The position session is the bound thread's: never used by two threads at once (the source's hashing
+    thread must not fall back to it when the faster target has already taken its chunk)."""
+    import time
+
+    monkeypatch.setattr(ch, "FIRST_CHUNK", 100)
+    monkeypatch.setattr(ch, "MIN_CHUNK", 100)
+    agg, bound, _position, _log = _fake_table(2000)
+    busy = threading.Lock()
+    calls: list[str] = []
+
+    def slow_source(side: str, lo: Any, hi: Any) -> tuple[int, int, int]:
+        time.sleep(0.01 if side == "source" else 0)
+        return agg(side, lo, hi)
+
+    def position() -> Position:
+        if not busy.acquire(blocking=False):
+            raise AssertionError("the position session is used by two threads at once")
+        try:
+            calls.append(threading.current_thread().name)
+            time.sleep(0.002)
+            return Position("b.000001", len(calls))
+        finally:
+            busy.release()
+
+    st = ch.ChunkerState("db.t", "PRIMARY", ("id",))
+    with ThreadPoolExecutor(3) as pool:
+        ch.Chunker(pool, slow_source, bound, position, lambda: None, chunk_time_s=1e-9).run(st)
+    assert st.done and len(calls) == len(st.verdicts) == 20
+    assert [v.at.pos for v in st.verdicts] == sorted(v.at.pos for v in st.verdicts)
