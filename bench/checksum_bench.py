@@ -107,6 +107,15 @@ class TimedParity(Parity):
         self.spent: dict[str, float] = {}
         self._spent_lock = threading.Lock()
 
+    def position(self, side: str = "source") -> Any:
+        t0 = time.perf_counter()
+        try:
+            return super().position(side)
+        finally:
+            with self._spent_lock:
+                key = f"{side}:position"
+                self.spent[key] = self.spent.get(key, 0.0) + time.perf_counter() - t0
+
     def _query(self, side: str, sql: str, args: Any = (), one: bool = False) -> Any:
         kind = ("hash" if "SUM(" in sql else "bound" if "LIMIT 1 OFFSET" in sql else
                 "position" if "MASTER STATUS" in sql or "BINARY LOG STATUS" in sql or "gtid" in sql else

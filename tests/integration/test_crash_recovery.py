@@ -15,8 +15,8 @@ import time
 import pytest
 
 from aurora_cutover.aws import client
-from aurora_cutover.config import load
 from aurora_cutover.cutover import journal
+from aurora_cutover.loading import load
 from tests.integration.conftest import ROOT, run_product
 from tests.integration.cutover_helpers import (
     app_write_rows,
