@@ -77,7 +77,7 @@ class ReadinessRun:
 
     def _finished(self, res: TableResult) -> None:
         self.progress.table_finished(res.table, res.rows_source)
-        carried = [v.checked_utc for v in res.verdicts if res.continues and v.at and v.checked_utc]
+        carried = [v.checked_utc for v in res.verdicts if res.continues and v.checked_utc]
         if res.continues and res.resumed_rows and carried:
             with self._lock:
                 self.carried[res.table] = min(carried)
