@@ -99,6 +99,61 @@ def run_ours(m: Any, table: str) -> tuple[float, dict[str, Any]]:
     return took, {"chunks": res.chunks, "rows": res.rows_source}
 
 
+class TimedParity(Parity):
+    """Parity with every statement timed by session and kind: where the end-to-end time goes."""
+
+    def __init__(self, *a: Any, **kw: Any) -> None:
+        super().__init__(*a, **kw)
+        self.spent: dict[str, float] = {}
+        self._spent_lock = threading.Lock()
+
+    def position(self, side: str = "source") -> Any:
+        t0 = time.perf_counter()
+        try:
+            return super().position(side)
+        finally:
+            with self._spent_lock:
+                key = f"{side}:position"
+                self.spent[key] = self.spent.get(key, 0.0) + time.perf_counter() - t0
+
+    def _query(self, side: str, sql: str, args: Any = (), one: bool = False) -> Any:
+        kind = ("hash" if "SUM(" in sql else "bound" if "LIMIT 1 OFFSET" in sql else
+                "position" if "MASTER STATUS" in sql or "BINARY LOG STATUS" in sql or "gtid" in sql else
+                "throttle" if "Threads_running" in sql or "TIMESTAMPDIFF" in sql else "other")
+        t0 = time.perf_counter()
+        try:
+            return super()._query(side, sql, args, one)
+        finally:
+            with self._spent_lock:
+                key = f"{side}:{kind}"
+                self.spent[key] = self.spent.get(key, 0.0) + time.perf_counter() - t0
+
+
+def pipeline(m: Any, table: str, repeat: int) -> dict[str, Any]:
+    """End-to-end wall time of our pass vs the time each session spends in its statements, with the chunk
+    positions read on the hashing session (before) and on the bound thread (now): the rest is waiting."""
+    out: dict[str, Any] = {}
+    for mode, ahead in (("position_on_hash_session", False), ("position_on_bound_thread", True)):
+        runs = []
+        for _ in range(repeat):
+            with TimedParity(m) as p:
+                p.position_ahead = ahead
+                t0 = time.perf_counter()
+                res = p.checksum_table(table)
+                wall = time.perf_counter() - t0
+            if not res.ok:
+                raise SystemExit(f"our checksum is red on healthy data: {res.summary()}")
+            runs.append((wall, dict(p.spent), res.chunks))
+        wall, spent, chunks = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+        src = sum(v for k, v in spent.items() if k.startswith("source:"))
+        tgt = sum(v for k, v in spent.items() if k.startswith("target:"))
+        out[mode] = {"wall_s": round(wall, 3), "chunks": chunks,
+                     "statement_s": {k: round(v, 4) for k, v in sorted(spent.items())},
+                     "source_session_busy_s": round(src, 3), "target_session_busy_s": round(tgt, 3),
+                     "source_idle_s": round(wall - src, 3), "target_idle_s": round(wall - tgt, 3)}
+    return out
+
+
 def peak_memory(m: Any, table: str) -> int:
     """tracemalloc peak of one checksum run (client side): bounded by chunk size, not table size."""
     tracemalloc.start()
@@ -284,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
         result["single_server_vs_limit"] = floor_ratios(result["single_server_breakdown_s"])
         say(f"single-server breakdown: {result['single_server_breakdown_s']}")
         say(f"single-server / limit: {result['single_server_vs_limit']}")
+        result["pipeline"] = pipeline(m, args.table, args.repeat)
+        say(f"pipeline: {json.dumps(result['pipeline'])}")
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         peak_big = peak_memory(m, args.table)
         peak_small = peak_memory(m, "announcements")

@@ -140,6 +140,10 @@ class Thresholds:
     checksum_chunk_time_s: float = 0.5
     checksum_max_rechecks: int = 3
     checksum_max_threads_running: int = 50
+    checksum_retries: int = 3  # retries of a chunk after 1205/1213/2006/2013 (backoff), then it fails by name
+    checksum_parallel: int = 1  # tables checksummed at once (sessions per server each)
+    max_row_diffs: int = 1000  # the drill-down stops after this many differing rows: "at least N rows differ"
+    progress_interval_s: float = 30.0  # readiness progress lines (first after 5 s) and reports/*.progress.json
     max_transaction_age_s: float = 60.0
     min_binlog_retention_h: float = 24.0
     evidence_freshness_s: float = 900.0

@@ -44,6 +44,7 @@ _HOOKS = pytest.StashKey[Hooks]()
 _TICKER = pytest.StashKey[StatusTicker]()
 _SAMPLER = pytest.StashKey[LagSampler | None]()
 _COLLECTED = pytest.StashKey[int]()
+_RESUME = pytest.StashKey[Any]()  # parity.checkpoint.Resumable of --resume
 # The session's last word per phase → the hook told about it (step events fire from actions/conftest.py).
 SESSION_EVENTS = {("readiness", "GO"): "on-readiness-verdict", ("readiness", "NO-GO"): "on-readiness-verdict",
                   ("cutover-dryrun", "DRY RUN"): "on-cutover-armed", ("cutover", "DONE"): "on-cutover",
@@ -58,6 +59,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="really run the cutover/rollback; without it an action session is a dry run")
     g.addoption("--accept-data-loss", action="store_true", default=False,
                 help="rollback: proceed even though writes on the target cannot be carried back")
+    g.addoption("--resume", action="store_true", default=False,
+                help="readiness: continue the newest interrupted run's parity checkpoint (green tables carried over)")
     g.addoption("--reports-dir", default=None, metavar="DIR",
                 help="where reports and evidence go (default: $MIGRATION_REPORTS_DIR or ./reports)")
 
@@ -88,6 +91,13 @@ def pytest_configure(config: pytest.Config) -> None:
                          markexpr=config.option.markexpr or "", partial=partial_because(config, phase),
                          freshness_s=m.thresholds.evidence_freshness_s)
     config.stash[_SESSION] = ev
+    if phase == "readiness" and config.getoption("resume"):
+        from aurora_cutover.parity.checkpoint import CheckpointRefused, resumable
+        try:
+            config.stash[_RESUME] = resumable(reports, m.fingerprint())
+        except (CheckpointRefused, OSError) as exc:
+            raise pytest.UsageError(f"--resume: {exc}") from None
+        ev.session_data["continues"] = {"session": config.stash[_RESUME].session}
     sampler = config.stash[_SAMPLER] = LagSampler(m).start() if phase == "readiness" else None
     config.pluginmanager.register(HtmlHooks(ev, m.thresholds.max_lag_s, sampler), "aurora_cutover.html_hooks")
     hooks = config.stash[_HOOKS] = Hooks.from_config(m, phase=label, report=ev.html_path, evidence=ev.json_path)
@@ -220,6 +230,11 @@ def _session(config: pytest.Config | None) -> SessionEvidence | None:
 def migration_of(config: pytest.Config) -> Migration | None:
     """The session's Migration when a product phase loaded it (collection-time code uses this)."""
     return config.stash.get(_MIGRATION, None)
+
+
+def resume_of(config: pytest.Config) -> Any:
+    """--resume: the interrupted session's verified parity checkpoint (parity/checkpoint.py), else None."""
+    return config.stash.get(_RESUME, None)
 
 
 def session_evidence(config: pytest.Config) -> SessionEvidence | None:

@@ -139,11 +139,11 @@ def test_fault_on_target_goes_red_naming_table_and_key_then_green(fault: str, pa
 
 def test_small_chunks_name_each_differing_range_and_drill_down_is_bounded(m: Any, probe: Any, lab_guard: Any,
                                                                         monkeypatch: Any) -> None:
-    from aurora_cutover.parity import engine
+    from aurora_cutover.parity import chunker, drilldown
 
-    monkeypatch.setattr(engine, "FIRST_CHUNK", 10)
-    monkeypatch.setattr(engine, "MIN_CHUNK", 10)
-    monkeypatch.setattr(engine, "DRILL_MAX_CHUNKS", 1)
+    monkeypatch.setattr(chunker, "FIRST_CHUNK", 10)
+    monkeypatch.setattr(chunker, "MIN_CHUNK", 10)
+    monkeypatch.setattr(drilldown, "DRILL_MAX_CHUNKS", 1)
     on_target(lab_guard, f"UPDATE {PROBE} SET b = 'x' WHERE id IN (3, 25)")
     try:
         with Parity(m, chunk_time_s=1e-6, max_rechecks=1) as p:

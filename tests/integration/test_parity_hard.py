@@ -117,11 +117,11 @@ def test_json_numbers_equal_by_value_stay_green_in_every_chunk_and_a_real_change
         m: Any, hard: Any, lab_guard: Any, monkeypatch: Any) -> None:
     """Every row's JSON printed differently (2 as 2.0, as 8.0 prints a whole-number double 5.7 prints as 2):
     more chunks differ by layout than the drill-down limit, the verdict is still green; a real change is red."""
-    from aurora_cutover.parity import engine
+    from aurora_cutover.parity import chunker, drilldown
 
-    monkeypatch.setattr(engine, "FIRST_CHUNK", 10)
-    monkeypatch.setattr(engine, "MIN_CHUNK", 10)
-    monkeypatch.setattr(engine, "DRILL_MAX_CHUNKS", 1)
+    monkeypatch.setattr(chunker, "FIRST_CHUNK", 10)
+    monkeypatch.setattr(chunker, "MIN_CHUNK", 10)
+    monkeypatch.setattr(drilldown, "DRILL_MAX_CHUNKS", 1)
     on_target(lab_guard, f"UPDATE {JDOC} SET j = CONCAT('{{\"xs\": [1.0, 2.50], \"w\": 2.0, \"n\": ', id, '}}')")
     try:
         with Parity(m, chunk_time_s=1e-6, max_rechecks=1) as p:
@@ -172,9 +172,9 @@ def test_large_chunk_drill_down_holds_a_bounded_number_of_row_hashes(m: Any, har
                                                                      monkeypatch: Any) -> None:
     """A keyless table is one whole-table chunk: its drill-down compares hash buckets first and fetches only the
     rows of differing buckets (here at most 200 of the 3,000 rows), and still names the rows exactly."""
-    from aurora_cutover.parity import engine
+    from aurora_cutover.parity import drilldown
 
-    monkeypatch.setattr(engine, "DRILL_ROWS", 200)
+    monkeypatch.setattr(drilldown, "DRILL_ROWS", 200)
     with hard.source.admin(database=hard.database) as c, c.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS parity_hard_heap")
         cur.execute("CREATE TABLE parity_hard_heap (k INT NOT NULL, v VARCHAR(16) NOT NULL) ENGINE=InnoDB")
@@ -195,7 +195,7 @@ def test_large_chunk_drill_down_holds_a_bounded_number_of_row_hashes(m: Any, har
 
             monkeypatch.setattr(p, "_query", spy)
             heap = p.checksum_table("parity_hard_heap")
-            monkeypatch.setattr(engine, "DRILL_ROWS", 8)  # a unique-key chunk of 30 rows, buckets by key
+            monkeypatch.setattr(drilldown, "DRILL_ROWS", 8)  # a unique-key chunk of 30 rows, buckets by key
             dup = p.checksum_table(DUP)
     finally:
         on_target(lab_guard, "UPDATE parity_hard_heap SET v = 'v1234' WHERE v = 'changed'",
@@ -287,10 +287,10 @@ def test_string_key_whose_collation_differs_is_chunked_alike_on_both_sides(m: An
     """Source key utf8mb4_general_ci, target utf8mb4_bin (other order: 'B..' < 'a..'): identical data in small
     chunks stays green (no 'missing'/'extra' from bounds read on one server and applied on the other); a real
     change is red naming the key."""
-    from aurora_cutover.parity import engine
+    from aurora_cutover.parity import chunker
 
-    monkeypatch.setattr(engine, "FIRST_CHUNK", 10)
-    monkeypatch.setattr(engine, "MIN_CHUNK", 10)
+    monkeypatch.setattr(chunker, "FIRST_CHUNK", 10)
+    monkeypatch.setattr(chunker, "MIN_CHUNK", 10)
     t = "parity_hard_coll"
     with hard.source.admin(database=hard.database) as c, c.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {t}")

@@ -64,3 +64,15 @@ def test_evidence_without_a_record_of_its_scope_is_not_trusted(tmp_path):
     (tmp_path / "a.json").write_text(json.dumps(doc))
     g = check(tmp_path, fingerprint=FP, freshness_s=900)
     assert not g.ok and "no record of its scope" in g.reason
+
+
+def test_resumed_session_is_complete_while_the_verdicts_it_carries_over_are_fresh(tmp_path):
+    _write(tmp_path, "a")
+    doc = json.loads((tmp_path / "a.json").read_text())
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=300)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    doc["continues"] = {"session": "20261201T160000Z-readiness", "oldest_carried_utc": old}
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    g = check(tmp_path, fingerprint=FP, freshness_s=900)
+    assert g.ok and "continues session 20261201T160000Z-readiness" in g.reason, g.reason
+    g = check(tmp_path, fingerprint=FP, freshness_s=200)  # the carried verdicts are older than the limit
+    assert not g.ok and "carries over verdicts of session 20261201T160000Z-readiness" in g.reason, g.reason

@@ -3,7 +3,7 @@
 import json
 
 from aurora_cutover.parity import DIFFERENT, EXTRA, MISSING, ChunkDiff, RowDiff, TableResult
-from aurora_cutover.parity.engine import _canon
+from aurora_cutover.parity.drilldown import _canon
 from aurora_cutover.sql.checksum import Column, Key
 
 
@@ -71,7 +71,7 @@ def test_key_values_read_like_sql_literals_not_python_reprs():
     import datetime as dt
     from decimal import Decimal
 
-    from aurora_cutover.parity.engine import lit
+    from aurora_cutover.parity.results import lit
 
     assert [lit(v) for v in (None, 7, Decimal("2.429"), "o'k", b"\x00\xff", dt.datetime(2024, 1, 1, 0, 0, 17),
                              dt.date(2024, 2, 29), 333.5)] == [

@@ -31,7 +31,10 @@ class Gate:
 
 
 def _finished(doc: dict[str, Any]) -> dt.datetime | None:
-    raw = doc.get("finished_utc") or ""
+    return _parse(doc.get("finished_utc") or "")
+
+
+def _parse(raw: str) -> dt.datetime | None:
     try:
         return dt.datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
     except (TypeError, ValueError):
@@ -83,6 +86,18 @@ def check(reports_dir: Path, *, fingerprint: str, freshness_s: float, now: dt.da
     if age > freshness_s or age < -60:  # from the future = a clock or a forgery; refuse too
         return Gate(False, f"readiness evidence is stale: {name} finished {age:.0f}s ago "
                            f"(limit thresholds.evidence_freshness_s = {freshness_s:.0f}s)", name, sha, facts)
+    cont = doc.get("continues") if isinstance(doc.get("continues"), dict) else {}
+    if cont:
+        # a resumed session (--resume) is complete: it ran the whole suite, some tables by carrying over verdicts
+        # of the session it continues — which must themselves be fresh
+        facts["continues"] = cont.get("session")
+        carried = _parse(str(cont.get("oldest_carried_utc") or ""))
+        if cont.get("oldest_carried_utc") and carried is None:
+            return Gate(False, f"readiness evidence {name} carries over verdicts with no valid time", name, sha, facts)
+        if carried is not None and (now - carried).total_seconds() > freshness_s:
+            return Gate(False, f"readiness evidence is stale: {name} carries over verdicts of session "
+                               f"{cont.get('session')} checked {(now - carried).total_seconds():.0f}s ago "
+                               f"(limit thresholds.evidence_freshness_s = {freshness_s:.0f}s)", name, sha, facts)
     if doc.get("config_fingerprint") != fingerprint:
         return Gate(False, f"readiness evidence is for another config: {name} has fingerprint "
                            f"{str(doc.get('config_fingerprint'))[:12]}…, this config is {fingerprint[:12]}…",
@@ -96,7 +111,8 @@ def check(reports_dir: Path, *, fingerprint: str, freshness_s: float, now: dt.da
     if not recorded or actual != recorded:
         return Gate(False, f"readiness evidence is tampered: sha256 of {html.name} is {actual[:12]}…, "
                            f"the evidence recorded {str(recorded)[:12]}…", name, sha, facts)
-    return Gate(True, f"readiness evidence {path.name} is green, {age:.0f}s old, same config, untampered",
+    resumed = f", continues session {cont.get('session')}" if cont else ""
+    return Gate(True, f"readiness evidence {path.name} is green, {age:.0f}s old{resumed}, same config, untampered",
                 name, sha, facts)
 
 

@@ -7,16 +7,19 @@
 See docs/data-parity.md for the hash rule, the canonical form and how to read a red result.
 """
 
-from aurora_cutover.parity.engine import (
+from aurora_cutover.parity.chunker import ChunkerState
+from aurora_cutover.parity.engine import Parity
+from aurora_cutover.parity.results import (
     DIFFERENT,
     DUPLICATE,
     EXTRA,
     MISSING,
     ChunkDiff,
     CountResult,
-    Parity,
     RowDiff,
     TableResult,
 )
+from aurora_cutover.parity.verdict import ChunkVerdict, Position
 
-__all__ = ["DIFFERENT", "DUPLICATE", "EXTRA", "MISSING", "ChunkDiff", "CountResult", "Parity", "RowDiff", "TableResult"]
+__all__ = ["DIFFERENT", "DUPLICATE", "EXTRA", "MISSING", "ChunkDiff", "ChunkVerdict", "ChunkerState", "CountResult",
+           "Parity", "Position", "RowDiff", "TableResult"]

@@ -88,3 +88,57 @@ class ChunkVerdict:
         lo = "-∞" if self.lower is None else ", ".join(map(str, self.lower))
         hi = "+∞" if self.upper is None else ", ".join(map(str, self.upper))
         return f"({', '.join(self.columns)}) in ({lo}, {hi}]"
+
+
+def encode_value(v: Any) -> Any:
+    """A key value in JSON that round-trips into a statement parameter: bytes stay bytes (``{"0x": hex}``),
+    numbers stay numbers; dates, times and decimals travel as the text the server parses back."""
+    if v is None or isinstance(v, bool | int | float | str):
+        return v
+    if isinstance(v, bytes | bytearray):
+        return {"0x": bytes(v).hex()}
+    return str(v)
+
+
+def decode_value(v: Any) -> Any:
+    if isinstance(v, dict) and "0x" in v:
+        return bytes.fromhex(str(v["0x"]))
+    return v
+
+
+def _bound(b: tuple[Any, ...] | None) -> list[Any] | None:
+    return None if b is None else [encode_value(x) for x in b]
+
+
+def _unbound(b: Any) -> tuple[Any, ...] | None:
+    return None if b is None else tuple(decode_value(x) for x in b)
+
+
+VERDICT_ROW = ["lower", "upper", "source", "target", "file", "pos", "gtid", "checked_utc"]
+
+
+def verdicts_as_data(verdicts: list[ChunkVerdict]) -> dict[str, Any]:
+    """The verdicts of one table, compactly: the table and key once, then one row per chunk (``VERDICT_ROW``).
+
+    >>> p = Position("b.000001", 4)
+    >>> d = verdicts_as_data([ChunkVerdict("db.t", "PRIMARY", ("id",), None, (b"\\x01",), (1, 2, 0), (1, 2, 0), p,
+    ...                                    "2026-12-01T16:00:00Z")])
+    >>> d["rows"][0][:2], verdicts_from_data(d)[0].upper
+    ([None, [{'0x': '01'}]], (b'\\x01',))
+    """
+    if not verdicts:
+        return {"rows": []}
+    v0 = verdicts[0]
+    return {"table": v0.table, "index": v0.index, "columns": list(v0.columns), "fields": VERDICT_ROW,
+            "rows": [[_bound(v.lower), _bound(v.upper), list(v.source), list(v.target), v.at.file, v.at.pos,
+                      v.at.gtid, v.checked_utc] for v in verdicts]}
+
+
+def verdicts_from_data(d: dict[str, Any]) -> list[ChunkVerdict]:
+    out = []
+    for r in d.get("rows") or []:
+        lo, hi, s, t, file, pos, gtid, when = r
+        out.append(ChunkVerdict(str(d["table"]), str(d["index"]), tuple(d["columns"]), _unbound(lo), _unbound(hi),
+                                (int(s[0]), int(s[1]), int(s[2])), (int(t[0]), int(t[1]), int(t[2])),
+                                Position(str(file), int(pos), str(gtid)), str(when)))
+    return out

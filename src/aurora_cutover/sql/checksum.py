@@ -654,3 +654,42 @@ def kill_query_sql(session_id: int, *, rds: bool) -> tuple[str, tuple[int]]:
     if rds:
         return "CALL mysql.rds_kill_query(%s)", (int(session_id),)
     return "KILL QUERY %s", (int(session_id),)
+
+
+# --------------------------------------------------------------------------- load, lag, position, estimates
+
+
+def threads_running_sql() -> str:
+    """The throttle's source load: Variable_name, Value.
+
+    >>> threads_running_sql()
+    "SHOW GLOBAL STATUS LIKE 'Threads_running'"
+    """
+    return "SHOW GLOBAL STATUS LIKE 'Threads_running'"
+
+
+def heartbeat_lag_sql(database: str, table: str) -> str:
+    """(lag s, seq) of the heartbeat row as the target sees it.
+
+    >>> heartbeat_lag_sql("db", "_hb")
+    "SELECT TIMESTAMPDIFF(MICROSECOND, ts_utc, UTC_TIMESTAMP(6)) / 1e6, seq FROM `db`.`_hb` WHERE name = 'heartbeat'"
+    """
+    return (f"SELECT TIMESTAMPDIFF(MICROSECOND, ts_utc, UTC_TIMESTAMP(6)) / 1e6, seq FROM "
+            f"{param_qualified(database, table)} WHERE name = 'heartbeat'")
+
+
+def gtid_sql(flavour: Flavour) -> str:
+    """The GTID set that goes with a binlog position (read right after SHOW MASTER STATUS on the same session).
+
+    >>> from aurora_cutover.db.flavour import Flavour
+    >>> gtid_sql(Flavour("mariadb", (10, 11, 0), "")), gtid_sql(Flavour("mysql", (8, 0, 36), ""))
+    ('SELECT @@global.gtid_binlog_pos', 'SELECT @@global.gtid_executed')
+    """
+    return "SELECT @@global.gtid_binlog_pos" if flavour.is_mariadb else "SELECT @@global.gtid_executed"
+
+
+def estimated_rows_sql() -> str:
+    """information_schema's row estimates of a database's base tables (progress only, never a verdict):
+    TABLE_NAME, TABLE_ROWS."""
+    return ("SELECT TABLE_NAME, COALESCE(TABLE_ROWS, 0) FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE = 'BASE TABLE'")

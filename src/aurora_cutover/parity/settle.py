@@ -1,0 +1,53 @@
+"""The settle rule: one re-check round that holds under steady writes (a hot table).
+
+Barrier B; from the moment B is committed the source is read again and again until the target, having applied
+B, has been read once. Equal iff the target's value is one the source held at some instant after B. That is
+sound: the target has applied everything committed before B and cannot be ahead of the source, so its state is
+the source's at an instant between B and the target's read — the instants the polls sample. Comparing the
+source *now* with the target *now* instead differs by write rate x lag in every round and never settles. A real
+difference matches no source state and stays red. Polls are bounded by count and by the barrier's own timeout.
+
+    >>> equal, s_last, t = settle(pass_barrier, pool, read_source, read_target, max_lag_s=5)
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import Any
+
+from aurora_cutover.parity.errors import NoBarrier, why
+
+SETTLE_MAX_POLLS, SETTLE_POLL_S = 2_000, 0.002  # source reads per hot re-check round, and the pause between
+
+
+def settle(pass_barrier: Callable[[Callable[[], None]], None], pool: Executor, read_source: Callable[[], Any],
+           read_target: Callable[[], Any], max_lag_s: float, max_polls: int | None = None) -> tuple[bool, Any, Any]:
+    """Returns (equal, the source's last value, the target's value); NoBarrier when no barrier can be passed."""
+    seen: list[Any] = []
+    stop = threading.Event()
+    poller: list[Future[None]] = []
+    polls = max_polls or SETTLE_MAX_POLLS
+    # spread the polls over the lag the target may have (else they could all fall before its state's instant)
+    pause = max(SETTLE_POLL_S, 1.5 * max_lag_s / polls)
+
+    def poll() -> None:
+        for _ in range(polls):
+            seen.append(read_source())
+            if stop.is_set():  # this poll began before the target's read ended: still in the window
+                return
+            time.sleep(pause)
+
+    try:
+        try:
+            pass_barrier(lambda: poller.append(pool.submit(poll)))
+        except Exception as exc:  # timed out, or cannot be written (e.g. the source fenced read_only)
+            raise NoBarrier(why(exc)) from exc
+        t = read_target()
+    finally:
+        stop.set()
+        for f in poller:
+            f.result()
+    return t in seen, seen[-1], t
