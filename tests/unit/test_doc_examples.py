@@ -50,6 +50,7 @@ RUN = (
     "sql.settings",
     "sql.status",
     "sql.triggers",
+    "sql.verified_state",
 )
 
 # Illustrative examples (call signatures shown against live objects); what each needs to run. A room being

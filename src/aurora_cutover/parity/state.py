@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from aurora_cutover.parity.verdict import ChunkVerdict, Position
+from aurora_cutover.sql import verified_state as store_sql
 
 FORMAT = "aurora-cutover verified state v1"
 
@@ -140,12 +141,10 @@ def save(path: Path, b: Baseline) -> str:
     meta["digest"] = _digest(meta, rows)
     con = sqlite3.connect(tmp)
     try:
-        con.execute("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)")
-        con.execute("CREATE TABLE chunks (seq INTEGER PRIMARY KEY, tbl TEXT, idx TEXT, cols TEXT, lower TEXT, "
-                    "upper TEXT, source TEXT, target TEXT, at TEXT, checked_utc TEXT)")
-        con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
-        con.executemany("INSERT INTO chunks (tbl, idx, cols, lower, upper, source, target, at, checked_utc) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        for stmt in store_sql.CREATE:
+            con.execute(stmt)
+        con.executemany(store_sql.INSERT_META, sorted(meta.items()))
+        con.executemany(store_sql.INSERT_CHUNK, rows)
         con.commit()
     finally:
         con.close()
@@ -165,9 +164,8 @@ def load(path: Path, *, sha256: str, config_fp: str, evidence: str | None = None
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            meta = dict(con.execute("SELECT k, v FROM meta").fetchall())
-            rows = con.execute("SELECT tbl, idx, cols, lower, upper, source, target, at, checked_utc FROM chunks "
-                               "ORDER BY seq").fetchall()
+            meta = dict(con.execute(store_sql.SELECT_META).fetchall())
+            rows = con.execute(store_sql.SELECT_CHUNKS).fetchall()
         finally:
             con.close()
     except sqlite3.Error as exc:
