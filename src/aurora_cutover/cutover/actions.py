@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aurora_cutover.config import Migration
-from aurora_cutover.cutover import journal
+from aurora_cutover.cutover import faultpoint, journal
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.lock import Lock, LockHeld, describe, holder, journal_name
 from aurora_cutover.cutover.rollback import rollback_steps
@@ -72,9 +72,17 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
                relied_on: dict[str, Any], accept_data_loss: bool = False,
                hooks: dict[str, Callable[[Context], None]] | None = None,
                on_progress: Callable[[dict[str, Any]], None] | None = None) -> tuple[Result, dict[str, Any]]:
-    ctx = Context.start(m, action, route53, aws=aws, accept_data_loss=accept_data_loss, hooks=hooks or {})
+    try:
+        fault = faultpoint.from_env()
+    except faultpoint.FaultPointError as exc:
+        res = Result(ok=False, state="REFUSED", message=f"refused before any change: {exc}")
+        return res, {"action": action, "relied_on": relied_on, **res.as_evidence()}
+    ctx = Context.start(m, action, route53, aws=aws, accept_data_loss=accept_data_loss, hooks=hooks or {},
+                        fault=fault)
     doc: dict[str, Any] = {"action": action, "run_id": ctx.run_id, "relied_on": relied_on,
                            "accept_data_loss": accept_data_loss}
+    if fault is not None:
+        doc["FAULT_INJECTED"] = f"{faultpoint.ENV}={fault} (fault-matrix test)"
     if accept_data_loss:
         doc["ACCEPT_DATA_LOSS"] = "operator passed --accept-data-loss"
     if m.journal.table:

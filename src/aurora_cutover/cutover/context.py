@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aurora_cutover.config import Migration
+from aurora_cutover.cutover.faultpoint import FaultPoint
 from aurora_cutover.db import Flavour, alive, connect, detect_flavour
 from aurora_cutover.sql import fence
 
@@ -35,6 +36,7 @@ class Context:
     # Tests inject faults here: hooks["before:<step>"](ctx) runs just before that step's do().
     hooks: dict[str, Callable[[Context], None]] = field(default_factory=dict)
     aws: Callable[[str], Any] | None = None
+    fault: FaultPoint | None = None  # the documented fault-injection hook (cutover/faultpoint.py), else None
     _conns: dict[str, Any] = field(default_factory=dict)
     _flavours: dict[str, Flavour] = field(default_factory=dict)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aurora_cutover.cutover.context import Context
+from aurora_cutover.cutover.faultpoint import reached
 from aurora_cutover.evidence.record import first_line, iso, utc_now
 
 
@@ -76,11 +77,13 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
             if "lock" in ctx.facts:
                 ctx.facts["lock"].step(("flipped:" if res.flipped else "") + step.name)
             progress()
+            reached(ctx.fault, ctx.action, "before", step.name)
             t0 = time.monotonic()
             hook = ctx.hooks.get(f"before:{step.name}")
             if hook is not None:
                 hook(ctx)
             details = step.do(ctx) or {}
+            reached(ctx.fault, ctx.action, "inside", step.name)
             rec.update(outcome="done", ended_utc=iso(utc_now()), duration_s=round(time.monotonic() - t0, 3),
                        details=details)
             done.append(step)
@@ -89,6 +92,7 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
                 if "lock" in ctx.facts:
                     ctx.facts["lock"].step(f"flipped:{step.name}")
             progress()
+            reached(ctx.fault, ctx.action, "after", step.name)
         res.ok, res.state, res.message = True, "done", "every step done and verified"
         return res
     except Exception as exc:
