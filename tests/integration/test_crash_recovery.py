@@ -15,6 +15,7 @@ left when that is the state it needs (an undo leaves the lab as it found it), el
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -271,3 +272,53 @@ def test_killed_at_every_step_the_next_command_ends_consistent(shared, action, w
     assert w.acked and w.acked[-1][1] == server_id(lab, primary), "the app does not write on the primary at the end"
     assert_write_journal(lab, w, primary, AWAY[action])
     shared.on = primary
+
+
+@pytest.mark.parametrize("paused_before", ["fence", "flip"])
+def test_a_run_paused_past_its_lease_wakes_up_superseded_and_changes_nothing(shared, tmp_path, paused_before):
+    """SIGSTOP (a frozen laptop or VM) just before the run fences the source / submits the flip, i.e. with its
+    intent journaled and nothing done: the next `cutover --confirm` takes the journal over after the lease and
+    undoes what the sleeper had done; then the sleeper is woken (SIGCONT). Its first action asks the journal
+    (conditional write on its fencing token) and stops SUPERSEDED: no fence, no flip — the lab stays as the
+    recovery left it."""
+    lab, cfg = shared.lab, shared.cfg
+    m = load(cfg)
+    shared.at("source")
+    shared.on = "unknown"
+    mine = tmp_path / "sleeper-reports"
+    write_readiness_evidence(mine, cfg)
+    write_readiness_evidence(shared.reports, cfg)
+    proc = start_killed(cfg, mine, "cutover", f"cutover:before:{paused_before}:STOP")
+    try:
+        deadline = time.monotonic() + 90
+        while not stopped(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert stopped(proc.pid), f"the cutover never paused before {paused_before} (exit {proc.poll()})"
+        dyn = lab.aws.client("dynamodb")
+        asleep = journal.read(dyn, m.journal.table, m.migration.name)
+        assert asleep is not None and asleep.state == "running" and paused_before in asleep.step, asleep
+        rc, doc, out = run_product(["-m", "cutover", "--confirm"], shared.reports, config=str(cfg), timeout_s=150)
+        assert doc is not None and rc != 0, out[-2000:]
+        r = doc["cutover"]
+        assert r["state"] == "undone" and r["recovered"]["run_id"] == asleep.run_id, r["message"]
+        taken = journal.read(dyn, m.journal.table, m.migration.name)
+        assert taken is not None and taken.token == asleep.token + 1 and taken.state == "undone", taken
+        os.kill(proc.pid, signal.SIGCONT)
+        rc = proc.wait(90)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    docs = sorted(mine.glob("*-cutover.json"), key=lambda p: p.stat().st_mtime)
+    assert rc != 0 and docs, f"the woken run exited {rc} without evidence"
+    woke = json.loads(docs[-1].read_text())["cutover"]
+    assert woke["state"] == "SUPERSEDED" and "nothing was undone" in woke["message"], woke["message"]
+    after = journal.read(lab.aws.client("dynamodb"), m.journal.table, m.migration.name)
+    assert after == taken, f"the woken run wrote the journal: {after and after.describe()}"
+    assert_one_primary(lab, m, "source")
+    w = Writer(m, f"after-sleeper-{paused_before}", max_writes=3).start()
+    time.sleep(1.0)
+    w.stop()
+    assert [sid for _s, sid, _t in w.acked] == [server_id(lab, "source")] * 3, "the app cannot write on the source"
+    assert_write_journal(lab, w, "source", "target")
+    shared.on = "source"

@@ -44,7 +44,21 @@ class Context:
     def start(cls, m: Migration, action: str, route53: Any, **kw: Any) -> Context:
         ctx = cls(m, action, route53, **kw)
         ctx.deadline = time.monotonic() + m.cutover.timeout_s
+        aws = ctx.aws
+        if aws is not None:
+            def guarded(service: str) -> Any:
+                ctx.guard()
+                return aws(service)
+            ctx.aws = guarded
         return ctx
+
+    def guard(self) -> None:
+        """Before acting on a server or AWS: a run taken over while it was paused stops here (the journal's
+        :meth:`~aurora_cutover.cutover.journal.Journal.confirm` raises Superseded), changing nothing."""
+        lock = self.facts.get("lock")
+        confirm = getattr(lock, "confirm", None)
+        if confirm is not None:
+            confirm()
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -62,6 +76,7 @@ class Context:
         return seconds
 
     def admin(self, side: str) -> Any:
+        self.guard()
         c = self._conns.get(side)
         if c is not None:
             if alive(c):

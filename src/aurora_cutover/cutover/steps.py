@@ -63,6 +63,7 @@ def app_login(ctx: Context) -> Credentials:
 
 def _quiet_admin(ctx: Context, side: str) -> Any:
     """A separate admin session whose statements stay out of the binlog where allowed (account locks)."""
+    ctx.guard()
     conn = connect(ctx.m, side, admin=True, read_timeout_s=10)  # type: ignore[arg-type]
     no_binlog(conn)
     return conn
@@ -291,12 +292,13 @@ def flip_to(ctx: Context, side: str) -> dict[str, Any]:
 
     def intent() -> None:  # before each submit: from here on the change may be applied and visible
         if "flip_submitted" in ctx.facts:
+            ctx.guard()  # a retry after a pause: a run taken over meanwhile submits nothing more
             return
+        if "lock" in ctx.facts:  # journaled first: a run killed from here on is reported as past the flip; a
+            # journal that refuses (taken over, or unreachable) stops the flip before anything is submitted
+            ctx.facts["lock"].step(f"flipped:{'flip' if side == 'target' else 'flip_back'} (submitted)")
         ctx.facts["flip_submitted"] = {"record": expected.name, "from": expected.value, "to": new_value,
                                        "ttl": expected.ttl, "utc": iso(utc_now())}
-        if "lock" in ctx.facts:  # a run killed from here on is reported as past the flip
-            with contextlib.suppress(Exception):
-                ctx.facts["lock"].step(f"flipped:{'flip' if side == 'target' else 'flip_back'} (submitted)")
 
     try:
         out = dnsflip.flip(ctx.route53, expected, new_value, comment=f"aurora-cutover {ctx.action} {ctx.run_id}",
