@@ -33,6 +33,7 @@ from aurora_cutover.cutover import journal
 from aurora_cutover.cutover.actions import steps_for
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.faultpoint import ENV
+from aurora_cutover.guardrails import probes as guard
 from aurora_cutover.lab.setup import Lab, lab_config
 from tests.integration.conftest import ROOT, replica_running, run_product
 from tests.integration.cutover_helpers import (
@@ -85,7 +86,19 @@ def _ordered() -> list[tuple[str, str, str]]:
     return out
 
 
-CASES = _ordered()
+KNOWN_DEFECT = ("KNOWN DEFECT (docs/fault-matrix.md, open): stop_forward unlocks the app accounts on the target with "
+                "an ALTER USER the RDS-style admin cannot keep out of the binlog; once undone, that transaction is "
+                "the target's own, and the next cutover's recheck (and readiness) refuse it as a rogue write")
+
+
+def _leaves_own_gtid(action: str, step: str) -> bool:
+    """A cutover undone after stop_forward unlocked the target's accounts (see KNOWN_DEFECT)."""
+    names = [s.name for s in steps_for(action, Context.start(lab_config(), action, None))]
+    return action == "cutover" and not flipped_by(action, step) and names.index(step) >= names.index("stop_forward")
+
+
+CASES = [pytest.param(*c, id="-".join(c), marks=[pytest.mark.xfail(strict=True, reason=KNOWN_DEFECT)]
+                      if _leaves_own_gtid(c[0], c[2]) else []) for c in _ordered()]
 
 
 # --------------------------------------------------------------------------- the write journal
@@ -232,7 +245,7 @@ def assert_write_journal(lab: Lab, w: Writer, primary: str, new_side: str) -> No
     assert seqs_on(lab, other, w.marker) == have, f"the {other} does not replicate the {primary}'s writes"
 
 
-@pytest.mark.parametrize(("action", "when", "step"), CASES, ids=[f"{a}-{w}-{s}" for a, w, s in CASES])
+@pytest.mark.parametrize(("action", "when", "step"), CASES)
 def test_killed_at_every_step_the_next_command_ends_consistent(shared, action, when, step):
     lab, cfg = shared.lab, shared.cfg
     m = load(cfg)
@@ -271,6 +284,10 @@ def test_killed_at_every_step_the_next_command_ends_consistent(shared, action, w
     assert_one_primary(lab, m, primary)
     assert w.acked and w.acked[-1][1] == server_id(lab, primary), "the app does not write on the primary at the end"
     assert_write_journal(lab, w, primary, AWAY[action])
+    if primary == "source":  # the next cutover must be possible: its recheck refuses target-local transactions
+        with lab.source.admin() as src, lab.target.admin() as tgt:
+            own = guard.local_writes_on_target(src, tgt)[0]
+        assert not own, f"the target holds transactions of its own after the recovery ({', '.join(own)})"
     shared.on = primary
 
 

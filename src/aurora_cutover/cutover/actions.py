@@ -244,7 +244,8 @@ def _with_journal(m: Migration, action: str, other: str, exc: LockHeld) -> LockH
 def _timeline(ctx: Context) -> dict[str, Any]:
     f = ctx.facts
     out: dict[str, Any] = {"fenced_utc": f.get("fenced_utc"), "verified_utc": f.get("verified_utc"),
-                           "reverse_path_state": f.get("reverse_path", ctx.m.replication.reverse_path)}
+                           "reverse_path_state": f.get("reverse_path", ctx.m.replication.reverse_path),
+                           "tls": dict(ctx.tls)}
     if "fenced_at" in f and "verified_at" in f:
         out["write_unavailability_s"] = round(f["verified_at"] - f["fenced_at"], 3)
     if "final_counts" in f:
@@ -274,5 +275,7 @@ def show_result(evidence: Any, res: Result, doc: dict[str, Any], keys: tuple[str
     if res.undo:
         evidence.table("Undo", ["step", "outcome", "detail"], [[u["step"], u["outcome"], u["detail"]]
                                                               for u in res.undo])
+    if doc.get("tls"):
+        evidence.table("TLS per connection", ["session", "TLS"], [[k, v] for k, v in doc["tls"].items()])
     for key in keys:
         evidence.record(key, doc.get(key))

@@ -2,11 +2,12 @@
 
 These are deliberately small (the full readiness checks already ran and are green — see the gate):
 lag as a barrier round trip (library ``replication.barrier``), long transactions on a side, sessions of
-the application accounts (rogue writers / stragglers), exact counts, and per-table row digests.
+the application accounts (rogue writers / stragglers), exact counts, and the data-parity engine's canonical
+64-bit row hashes per table (:func:`parity_diffs`).
 
     >>> lag_round_trip(ctx, "source", "target", "recheck", timeout_s=2.0)
     0.07
-    >>> compare_tables(ctx, "target", "source", digests=True)   # [] when equal
+    >>> compare_tables(ctx, "target", "source", digests_too=True)   # [] when equal
 """
 
 from __future__ import annotations

@@ -101,7 +101,8 @@ def _drain_reverse(ctx: Context) -> dict[str, Any]:
             out["gtid_position"] = probes.gtid_drain(ctx, "target", "source", max(0.1, limit - (time.monotonic() - t0)))
     diffs = probes.compare_tables(ctx, "target", "source", digests_too=True)
     out["tables_compared"] = len(probes.tables(ctx, "target"))
-    out["compare"] = "exact COUNT(*) and SUM(CRC32(all columns)) per in-scope table, target vs source"
+    out["compare"] = ("every in-scope table, target vs source: the data-parity engine's canonical 64-bit row hashes "
+                      "(row counts and contents)")
     if diffs:
         if not ctx.accept_data_loss:
             raise DataAtRisk(f"the source does not hold every write the target accepted: {_at_risk(diffs)}")

@@ -65,6 +65,7 @@ def _quiet_admin(ctx: Context, side: str) -> Any:
     """A separate admin session whose statements stay out of the binlog where allowed (account locks)."""
     ctx.guard()
     conn = connect(ctx.m, side, admin=True, read_timeout_s=10)  # type: ignore[arg-type]
+    ctx.note_tls(f"admin on {side} (account locks)", conn, side)
     no_binlog(conn)
     return conn
 
@@ -412,6 +413,7 @@ def verify_on(ctx: Context, side: str) -> dict[str, Any]:
     except ConnectError as exc:
         raise StepFailed(f"app login {login.user} on {side} ({ctx.m.dns.record_name} → {got[0]}) refused: "
                          f"{exc}") from None
+    ctx.note_tls(f"app login {login.user} on {side} (canary)", app, side)
     canary = f"canary:{ctx.action}:{ctx.run_id}"[:64]
     try:
         with app.cursor() as cur:
