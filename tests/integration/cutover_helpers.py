@@ -20,11 +20,11 @@ from typing import Any
 import pymysql
 
 from aurora_cutover.config import load
-from aurora_cutover.cutover.sql import LOCK_DATABASE, LOCK_TABLE
 from aurora_cutover.db.connect import _ssl_args
 from aurora_cutover.dns.resolve import resolve
 from aurora_cutover.lab.setup import Lab
 from aurora_cutover.sql import fence
+from aurora_cutover.sql.lock import LOCK_DATABASE, LOCK_TABLE
 
 FAST = {"timeout_s": "60.0", "drain_timeout_s": "4.0", "dns_sync_timeout_s": "10.0", "verify_grace_s": "1.0"}
 

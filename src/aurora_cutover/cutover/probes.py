@@ -17,10 +17,10 @@ from typing import Any
 
 import pymysql
 
-from aurora_cutover.cutover import sql
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.replication import barrier
 from aurora_cutover.sql import binlog, fence
+from aurora_cutover.sql import tables as tsql
 
 
 class DrainError(Exception):
@@ -174,13 +174,13 @@ def kill_sessions(ctx: Context, side: str, sessions: list[dict[str, Any]]) -> li
 def tables(ctx: Context, side: str) -> list[str]:
     """In-scope base tables; the migration's own heartbeat/barrier table is tooling, not data."""
     db = ctx.m.endpoint(side).database
-    return [r[0] for r in ctx.query(side, sql.base_tables(), (db,))
+    return [r[0] for r in ctx.query(side, tsql.base_tables(), (db,))
             if ctx.m.tables.in_scope(r[0]) and r[0] != ctx.m.replication.heartbeat_table]
 
 
 def counts(ctx: Context, side: str, names: list[str]) -> dict[str, int]:
     db = ctx.m.endpoint(side).database
-    return {t: int(ctx.one(side, sql.count(db, t))) for t in names}
+    return {t: int(ctx.one(side, tsql.count(db, t))) for t in names}
 
 
 def parity_diffs(ctx: Context, a: str, common: list[str]) -> list[list[Any]]:

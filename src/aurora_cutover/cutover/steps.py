@@ -30,7 +30,7 @@ from aurora_cutover.dns.resolve import resolve as dns_resolve
 from aurora_cutover.evidence.record import iso, utc_now
 from aurora_cutover.guardrails import probes as guard
 from aurora_cutover.replication import dms
-from aurora_cutover.sql import dms_apply, fence, heartbeat, replica_status
+from aurora_cutover.sql import dms_apply, fence, heartbeat, replica_status, session
 
 
 class StepFailed(Exception):
@@ -404,7 +404,7 @@ def verify_on(ctx: Context, side: str) -> dict[str, Any]:
                              f"({VERIFY_ANSWERS} answers in a row needed)")
         time.sleep(0.2 if agreeing == 0 else 0.05)
     login = app_login(ctx)
-    server_id = int(ctx.one(side, "SELECT @@server_id"))
+    server_id = int(ctx.one(side, session.SERVER_ID))
     # The name points to ``side`` (above); the canary session goes to the endpoint itself through db.connect, so
     # its TLS checks what the config asks (verify-identity: RDS/Aurora certificates name the instance/cluster
     # endpoints, never a custom CNAME such as the switch name).
@@ -417,7 +417,7 @@ def verify_on(ctx: Context, side: str) -> dict[str, Any]:
     canary = f"canary:{ctx.action}:{ctx.run_id}"[:64]
     try:
         with app.cursor() as cur:
-            cur.execute("SELECT @@server_id")
+            cur.execute(session.SERVER_ID)
             landed = int(cur.fetchone()[0])
             if landed != server_id:
                 raise StepFailed(f"a session through {ctx.m.dns.record_name} landed on server_id {landed}, "
