@@ -217,7 +217,10 @@ def _recover(action: str, prev: journal.Record, ctx: Context, progress: Callable
                    + (f"every step it did was undone ({', '.join(s.name for s in to_undo)}); the application stays "
                       f"on the {home} — run `pytest -m {action} --confirm` again when ready" if ok
                       else f"UNDO INCOMPLETE ({failed}); fix by hand, see the runbook"))
-    progress(res)
+    try:
+        progress(res)
+    except journal.JournalError as exc:  # the result still reaches the operator; the journal keeps its record
+        res.message += f" (NOT JOURNALED: {exc})"
     return res
 
 

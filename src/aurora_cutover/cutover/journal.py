@@ -263,5 +263,6 @@ def create_table(client: Any, table: str) -> bool:
 
 
 def _code(exc: Exception) -> str:
-    err = getattr(exc, "response", {}).get("Error", {}) if hasattr(exc, "response") else {}
+    resp = getattr(exc, "response", None)  # botocore's connection errors carry response = None
+    err = resp.get("Error", {}) if isinstance(resp, dict) else {}
     return str(err.get("Code") or type(exc).__name__)
