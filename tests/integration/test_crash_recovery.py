@@ -267,6 +267,7 @@ def test_killed_at_every_step_the_next_command_ends_consistent(shared, action, w
         assert (step in dead.steps_done) == (when == "after"), dead.describe()
         assert when == "after" or step in dead.step, dead.describe()  # "flip" / "flipped:flip (submitted)"
         flipped = flipped_by(action, step)
+        shared.flipped |= flipped  # the emulator now refuses that flip again until a reset
         if action == "cutover":
             write_readiness_evidence(shared.reports, cfg)
         rc, doc, out = run_product(["-m", action, "--confirm"], shared.reports, config=str(cfg), timeout_s=150)
