@@ -8,8 +8,9 @@ import pytest
 
 from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.db.flavour import detect_flavour
-from aurora_cutover.guardrails import accounts, app_login, probes, reach
+from aurora_cutover.guardrails import accounts, app_login, probes, reach, rules
 from aurora_cutover.replication import dms
+from aurora_cutover.sql import status
 
 pytestmark = pytest.mark.readiness
 
@@ -19,7 +20,7 @@ def test_no_long_running_transaction_on_the_source(migration, servers, evidence)
     evidence.table("Open transactions on the source", ["trx", "thread", "user", "host", "age s", "rows", "query"],
                    [[t.trx_id, t.thread, t.user, t.host, round(t.age_s, 1), t.rows_modified, t.query[:120]]
                     for t in trxs], note=f"max_transaction_age_s {migration.thresholds.max_transaction_age_s:g}")
-    problems = probes.sql.long_transactions(trxs, migration.thresholds.max_transaction_age_s)
+    problems = rules.long_transactions(trxs, migration.thresholds.max_transaction_age_s)
     assert not problems, "; ".join(problems)
 
 
@@ -32,7 +33,7 @@ def test_source_keeps_binlogs_for_the_rollback_window(migration, servers, eviden
     r = probes.binlog_retention(servers.conn("source"))
     evidence.record("binlog retention h", "never purged" if r.hours == float("inf") else r.hours)
     evidence.record("read with", r.query)
-    problem = probes.sql.retention_problem(r.hours, migration.thresholds.min_binlog_retention_h, r.on_rds)
+    problem = rules.retention_problem(r.hours, migration.thresholds.min_binlog_retention_h, r.on_rds)
     assert not problem, problem
 
 
@@ -41,12 +42,12 @@ def test_source_binlog_is_row_based_with_full_images(servers, evidence):
     evidence.record("log_bin", log_bin)
     evidence.record("binlog_format", fmt)
     evidence.record("binlog_row_image", image)
-    problems = probes.sql.binlog_settings_problems(log_bin, fmt, image)
+    problems = rules.binlog_settings_problems(log_bin, fmt, image)
     assert not problems, "; ".join(problems)
 
 
 def test_nobody_but_replication_writes_the_target(migration, servers, aws, evidence):
-    allowed = set(probes.sql.REPLICATION_USERS)
+    allowed = set(rules.REPLICATION_USERS)
     if migration.replication.method == "dms":  # DMS applies changes through an ordinary login
         try:
             allowed.add(dms.target_user(aws("dms"), dms.describe_task(aws("dms"), migration.replication.dms_task_arn)))
@@ -54,7 +55,7 @@ def test_nobody_but_replication_writes_the_target(migration, servers, aws, evide
             pytest.fail(f"cannot tell the DMS writer from a rogue one: {exc}", pytrace=False)
     evidence.record("writers allowed", sorted(allowed))
     trxs = probes.transactions(servers.conn("target"))
-    problems = probes.sql.rogue_writers(trxs, frozenset(allowed))
+    problems = rules.rogue_writers(trxs, frozenset(allowed))
     if migration.replication.method == "dms":
         # DMS writes the target under the target's own GTIDs: they cannot tell DMS from a stray writer. What
         # keeps the application off is the account lock (the fence check on the target), and parity finds rows.
@@ -87,7 +88,7 @@ def test_switch_name_resolves_and_port_answers_from_check_hosts(migration, evide
 
 def test_target_is_a_protected_writer(migration, servers, evidence):
     with servers.conn("target").cursor() as cur:
-        cur.execute("SELECT @@global.read_only, @@global.innodb_read_only")
+        cur.execute(status.READ_ONLY_AND_INNODB)
         read_only, innodb_ro = (int(x) for x in cur.fetchone())
     evidence.record("read_only", read_only)
     evidence.record("innodb_read_only", innodb_ro)
@@ -99,6 +100,7 @@ def test_target_is_a_protected_writer(migration, servers, evidence):
                            "write grants can change it behind replication (SET GLOBAL read_only = ON)")
 
 
+@pytest.mark.needs_config(**{"cutover.fence": "read_only"})  # no read_only fence: no parameter group changes
 def test_the_parameter_groups_the_fence_changes_belong_to_this_migration_alone(migration, aws, evidence):
     problems, facts = probes.fence_group_problems(aws("rds"), migration)
     for key, value in facts.items():
@@ -106,14 +108,18 @@ def test_the_parameter_groups_the_fence_changes_belong_to_this_migration_alone(m
     assert not problems, "; ".join(problems)
 
 
-def test_aurora_cluster_has_an_available_writer_and_readers(migration, servers, aws, evidence):
+def test_an_aurora_target_names_its_cluster(migration, servers, evidence):
+    flavour = detect_flavour(servers.conn("target"))
+    evidence.record("target", f"{flavour.name} {flavour.version_string}")
+    evidence.record("target.rds_id", migration.target.rds_id or "(not set)")
+    assert migration.target.rds_id or flavour.name != "aurora-mysql", (
+        "the target is Aurora but target.rds_id (the cluster identifier) is not configured: its writer and readers "
+        "cannot be checked")
+
+
+@pytest.mark.needs_config("target.rds_id")  # unset: set aside and listed (the check above catches an Aurora target)
+def test_aurora_cluster_has_an_available_writer_and_readers(migration, aws, evidence):
     cluster = migration.target.rds_id
-    if not cluster:
-        flavour = detect_flavour(servers.conn("target"))
-        assert flavour.name != "aurora-mysql", ("the target is Aurora but target.rds_id (the cluster identifier) "
-                                                "is not configured: cannot check writer and readers")
-        evidence.record("not applicable", f"target is {flavour} and target.rds_id is not set")
-        return
     problems, rows = probes.aurora_cluster_problems(aws("rds"), cluster)
     evidence.table(f"Aurora cluster {cluster}", ["instance", "role", "status", "parameter group"], rows)
     assert not problems, "; ".join(problems)

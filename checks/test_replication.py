@@ -10,6 +10,7 @@ import pytest
 
 from aurora_cutover.parity.catalog import list_tables
 from aurora_cutover.replication import dms, heartbeat_lag, native
+from aurora_cutover.sql import status
 from aurora_cutover.sql.replica_status import filter_problems
 
 pytestmark = pytest.mark.readiness
@@ -41,7 +42,7 @@ def test_heartbeat_lag_is_within_max_lag(migration, servers, evidence):
 def test_native_replication_threads_run_without_errors(migration, servers, evidence):
     statuses = native.status(servers.conn("target"))
     with servers.conn("source").cursor() as cur:
-        cur.execute("SELECT @@server_id")
+        cur.execute(status.SERVER_ID)
         source_id = int(cur.fetchone()[0])
     evidence.record("source server_id", source_id)
     evidence.table("Replication channels on the target",
@@ -84,10 +85,8 @@ def test_dms_task_runs_with_full_load_complete(migration, aws, evidence):
 @pytest.mark.replication_method("dms")
 def test_dms_loaded_every_in_scope_table_without_errors(migration, servers, aws, evidence):
     task = _dms_task(migration, aws)
-    with servers.conn("source").cursor() as cur:
-        cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-                    "AND TABLE_TYPE = 'BASE TABLE'", (migration.source.database,))
-        tables = [r[0] for r in cur.fetchall() if migration.tables.in_scope(r[0])]
+    tables = [t for t in list_tables(servers.conn("source"), migration.source.database)
+              if migration.tables.in_scope(t)]
     try:
         stats = dms.table_statistics(aws("dms"), task.arn)
     except dms.DmsError as exc:

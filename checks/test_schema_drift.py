@@ -7,7 +7,8 @@ Known rendering differences between servers (5.7 vs 8.0, MariaDB) are cosmetic a
 
 import pytest
 
-from aurora_cutover.schema import drift, visibility
+from aurora_cutover.db import ConnectError, connect
+from aurora_cutover.schema import definers, drift, visibility
 
 pytestmark = pytest.mark.readiness
 
@@ -57,4 +58,40 @@ def test_auto_increment_counters_are_above_the_highest_key_on_the_target(result,
     evidence.table("AUTO_INCREMENT on the target", ["table", "column", "counter", "highest key"],
                    [[h.table, h.column, h.counter, h.max_key] for h in result.headroom])
     problems = [h.problem() for h in result.headroom if h.problem()]
+    assert not problems, "; ".join(problems)
+
+
+def _admins(migration):
+    admins = {}
+    for side in ("source", "target"):
+        try:
+            admins[side] = connect(migration, side, admin=True, read_timeout_s=10)
+        except ConnectError as exc:
+            for c in admins.values():
+                c.close()
+            pytest.fail(f"{side}: the admin login (reads mysql.user and the role tables) does not work: {exc}",
+                        pytrace=False)
+    return admins
+
+
+def test_every_definer_of_a_view_routine_trigger_or_event_exists_on_the_target(result, migration, evidence):
+    admins = _admins(migration)
+    try:
+        failing, warnings = definers.definer_problems(admins["target"], result.source, result.target,
+                                                      [d.ref for d in result.deferred])
+    finally:
+        for c in admins.values():
+            c.close()
+    if warnings:
+        evidence.record("definers missing on the target (SQL SECURITY INVOKER)", warnings)
+    assert not failing, "; ".join(failing)
+
+
+def test_role_grants_and_default_roles_of_the_databases_accounts_match_on_the_target(migration, evidence):
+    admins = _admins(migration)
+    try:
+        problems = definers.role_problems(admins["source"], admins["target"], migration)
+    finally:
+        for c in admins.values():
+            c.close()
     assert not problems, "; ".join(problems)

@@ -2,13 +2,17 @@
 
 Every mistake becomes a :class:`ConfigError` whose message is one line naming the key::
 
-    >>> load(Path("migration.toml")).source.port
+    >>> read(Path("migration.toml")).source.port
     3306
 
 The schema *is* the dataclasses below: each field's type hint is the accepted TOML type, a field
-without a default is required, and any key not declared is rejected. Secrets are resolved here
-(environment variables or AWS Secrets Manager) so that a broken credential stops the session
-before anything runs; they are held in :class:`Secret`, which never prints its value.
+without a default is required, and any key not declared is rejected. This module is pure parsing and
+validation: secrets are resolved by :mod:`aurora_cutover.secrets` (environment variables or AWS Secrets
+Manager) and a session's config is loaded by :func:`aurora_cutover.loading.load`, so a broken credential
+stops the session before anything runs; they are held in :class:`Secret`, which never prints its value.
+
+Longer than ~400 lines on purpose: the dataclasses are the schema and stay in one file with the converter that
+reads them (parse), the semantic rules between keys, and the writer that is parse's inverse (to_toml).
 """
 
 from __future__ import annotations
@@ -214,6 +218,21 @@ class HookSettings:
 
 
 @dataclass(frozen=True)
+class NotifySettings:
+    """Notifications (apprise URLs: Slack, Teams, PagerDuty, SNS, e-mail, json://...) on every hook event.
+
+    A URL often carries a token, so it is never a key here: ``urls_env`` names environment variables (each holds
+    one or more URLs, whitespace- or comma-separated) and/or ``secret_id`` a Secrets Manager secret whose string
+    is ``{"urls": [...]}``. Resolved by :func:`load` into :attr:`Migration.notify_urls` (never printed)."""
+
+    urls_env: tuple[str, ...] = ()
+    secret_id: str = ""
+    timeout_s: float = 10.0  # each send (connect and read) is bounded by this; no retry
+    status_interval_s: float = 3600.0  # on-status during a long session (gh-ost: hourly status to chatops)
+    events: tuple[str, ...] = ()  # () = every event (aurora_cutover.hooks.EVENTS)
+
+
+@dataclass(frozen=True)
 class JournalSettings:
     """Where cutover and rollback journal their intent, outside both databases (a fenced RDS source refuses
     even its master user): a DynamoDB table with conditional writes. "" = the lock row on the primary side."""
@@ -244,7 +263,14 @@ class Migration:
     lab: LabSettings = field(default_factory=LabSettings)
     hooks: HookSettings = field(default_factory=HookSettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
+    notify: NotifySettings = field(default_factory=NotifySettings)
     path: str = ""  # where it was loaded from; not part of the fingerprint
+    notify_urls: tuple[Secret, ...] = ()  # filled in by load() from notify.urls_env / notify.secret_id
+
+    @property
+    def name(self) -> str:
+        """The migration's name ([migration] name): journal key, DMS task prefix, report titles."""
+        return self.migration.name
 
     def endpoint(self, side: str) -> Endpoint:
         if side not in ("source", "target"):
@@ -256,10 +282,11 @@ class Migration:
         public = _public(self)
         public.pop("lab", None)  # where the lab keeps its files is not part of the migration
         public.pop("hooks", None)  # nor who is told about it (the evidence records every hook that ran)
+        public.pop("notify", None)
         return hashlib.sha256(json.dumps(public, sort_keys=True).encode()).hexdigest()
 
 
-_NOT_IN_FILE = {"login", "admin_login", "path"}
+_NOT_IN_FILE = {"login", "admin_login", "path", "notify_urls"}
 
 
 def _public(obj: Any) -> Any:
@@ -370,6 +397,11 @@ def _check_semantics(m: Migration) -> None:
         raise ConfigError(f"journal.lease_s: must be >= 3 (it is renewed every lease_s / 3), got {m.journal.lease_s:g}")
     if m.hooks.timeout_s <= 0 or m.hooks.status_interval_s <= 0:
         raise ConfigError("hooks.timeout_s/status_interval_s: must be > 0")
+    if m.notify.timeout_s <= 0 or m.notify.status_interval_s <= 0:
+        raise ConfigError("notify.timeout_s/status_interval_s: must be > 0")
+    for name in m.notify.urls_env:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise ConfigError(f"notify.urls_env: {name!r} is not an environment variable name")
     if m.lab.os_dns_address and (not re.fullmatch(r"127\.\d+\.\d+\.\d+", m.lab.os_dns_address)
                                  or m.lab.os_dns_address in ("127.0.0.1", "127.0.0.53", "127.0.0.54")):
         raise ConfigError(f"lab.os_dns_address: a loopback address nothing else uses (not 127.0.0.1/.53/.54, "
@@ -425,35 +457,6 @@ def _check_credential_source(key: str, c: CredentialSource) -> None:
             raise ConfigError(f"{key}.user: missing (or give {key}.user_env)")
 
 
-# --------------------------------------------------------------------------- secrets
-
-
-def resolve(key: str, c: CredentialSource, aws: Aws, env: typing.Mapping[str, str]) -> Credentials:
-    if c.secret_id:
-        from aurora_cutover.aws import client as aws_client  # boto3 import only when needed
-
-        try:
-            resp = aws_client(aws, "secretsmanager").get_secret_value(SecretId=c.secret_id)
-            data = json.loads(resp["SecretString"])
-            user, password = data["username"], data["password"]
-        except Exception as exc:  # one line, and never the secret's content
-            reason = type(exc).__name__
-            if hasattr(exc, "response"):
-                reason = exc.response.get("Error", {}).get("Code", reason)  # type: ignore[attr-defined]
-            elif isinstance(exc, KeyError | json.JSONDecodeError | TypeError):
-                reason = "secret is not JSON with 'username' and 'password'"
-            raise ConfigError(f"{key}.secret_id: cannot read secret {c.secret_id!r}: {reason}") from None
-        return Credentials(str(user), Secret(str(password)), f"secretsmanager:{c.secret_id}")
-    user = c.user
-    if c.user_env:
-        if c.user_env not in env:
-            raise ConfigError(f"{key}.user_env: environment variable {c.user_env} is not set")
-        user = env[c.user_env]
-    if c.password_env not in env:
-        raise ConfigError(f"{key}.password_env: environment variable {c.password_env} is not set")
-    return Credentials(user, Secret(env[c.password_env]), f"env:{c.password_env}")
-
-
 # --------------------------------------------------------------------------- entry points
 
 
@@ -468,9 +471,10 @@ def parse(text: str, *, path: str = "<string>") -> Migration:
     return dataclasses.replace(m, path=path)
 
 
-def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None = None,
-         resolve_secrets: bool = True) -> Migration:
-    """Read, validate and (by default) resolve credentials. Raises ConfigError, one line."""
+def read(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None = None) -> Migration:
+    """Read and validate the file (``MIGRATION_CONFIG`` or ``migration.toml`` when no path is given); relative
+    paths in it are anchored to the file's folder. No secret is resolved and nothing outside the file is
+    checked: :func:`aurora_cutover.loading.load` does that. Raises ConfigError, one line."""
     env = os.environ if env is None else env
     p = Path(path or env.get(ENV_CONFIG) or DEFAULT_CONFIG)
     try:
@@ -479,31 +483,14 @@ def load(path: str | Path | None = None, *, env: typing.Mapping[str, str] | None
         raise ConfigError(f"{p}: cannot read config: {exc.strerror or exc}") from None
     m = parse(text, path=str(p))
     lab_dir = m.lab.dir if Path(m.lab.dir).is_absolute() else str((p.parent / m.lab.dir).resolve())
-    m = dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
-                            lab=dataclasses.replace(m.lab, dir=lab_dir))
-    if m.hooks.dir:
-        from aurora_cutover.hooks import check_dir  # the event names live with the hooks
-
-        hooks_dir = m.hooks.dir if Path(m.hooks.dir).is_absolute() else str((p.parent / m.hooks.dir).resolve())
-        check_dir(Path(hooks_dir))
-        m = dataclasses.replace(m, hooks=dataclasses.replace(m.hooks, dir=hooks_dir))
-    if not resolve_secrets:  # the lab: it creates the files the config names
-        return m
-    _check_files(m, p)
-    sides = {}
-    for side in ("source", "target"):
-        ep: Endpoint = getattr(m, side)
-        login = resolve(f"{side}.credentials", ep.credentials, m.aws, env)
-        admin = (resolve(f"{side}.admin_credentials", ep.admin_credentials, m.aws, env)
-                 if ep.admin_credentials is not None else None)
-        sides[side] = dataclasses.replace(ep, login=login, admin_login=admin)
-    app = m.application
-    if app.credentials is not None:
-        app = dataclasses.replace(app, login=resolve("application.credentials", app.credentials, m.aws, env))
-    return dataclasses.replace(m, application=app, **sides)
+    hooks_dir = m.hooks.dir if not m.hooks.dir or Path(m.hooks.dir).is_absolute() else str(
+        (p.parent / m.hooks.dir).resolve())
+    return dataclasses.replace(m, source=_anchor(m.source, p.parent), target=_anchor(m.target, p.parent),
+                               lab=dataclasses.replace(m.lab, dir=lab_dir),
+                               hooks=dataclasses.replace(m.hooks, dir=hooks_dir))
 
 
-def _check_files(m: Migration, path: Path) -> None:
+def check_files(m: Migration) -> None:
     """Every file the config names exists and is readable now — one line naming the key and the resolved path
     (not a bare FileNotFoundError at the first connection)."""
     for side in ("source", "target"):
@@ -513,7 +500,7 @@ def _check_files(m: Migration, path: Path) -> None:
         f = Path(ca)
         if not f.is_file():
             raise ConfigError(f"{side}.ca_file: {f}: no such file (relative paths resolve against the config "
-                              f"file's folder, {path.parent.resolve()})")
+                              f"file's folder, {Path(m.path).parent.resolve()})")
         if not os.access(f, os.R_OK):
             raise ConfigError(f"{side}.ca_file: {f}: not readable")
 
@@ -523,3 +510,53 @@ def _anchor(ep: Endpoint, base: Path) -> Endpoint:
     def fix(v: str) -> str:
         return str((base / v).resolve()) if v and not Path(v).is_absolute() else v
     return dataclasses.replace(ep, ca_file=fix(ep.ca_file))
+
+
+def to_toml(m: Migration) -> str:
+    """The TOML text of ``m`` (the inverse of :func:`parse` for every key the file holds; resolved logins and
+    the path are not keys). Tests derive a variant with ``dataclasses.replace`` and write it with this.
+
+    >>> m = parse(to_toml(read("migration.toml")))
+    >>> parse(to_toml(m)) == m
+    True
+    """
+    lines: list[str] = []
+    _emit(m, "", lines)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a TOML basic string
+    if isinstance(v, tuple | list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML form for {type(v).__name__}")
+
+
+def _emit(obj: Any, table: str, lines: list[str]) -> None:
+    fields = [f for f in dataclasses.fields(obj) if f.name not in _NOT_IN_FILE]
+    nested = [(f.name, getattr(obj, f.name)) for f in fields if dataclasses.is_dataclass(getattr(obj, f.name))]
+    scalars = [(f.name, getattr(obj, f.name)) for f in fields
+               if getattr(obj, f.name) is not None and not dataclasses.is_dataclass(getattr(obj, f.name))]
+    if table and (scalars or not nested):
+        lines += ["", f"[{table}]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in scalars]
+    for name, value in nested:
+        _emit(value, f"{table}.{name}" if table else name, lines)
+
+
+# The rooms other open issues are rewriting (cutover/, checks/conftest.py) still import ``load`` and ``resolve``
+# from here; they now live in loading.py and secrets.py. Resolved lazily (no import cycle at import time) until
+# those rooms import them from their homes — then delete this function.
+def __getattr__(name: str) -> Any:
+    if name == "load":
+        from aurora_cutover.loading import load
+        return load
+    if name == "resolve":
+        from aurora_cutover.secrets import login
+        return login
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

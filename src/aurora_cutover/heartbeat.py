@@ -17,8 +17,9 @@ import signal
 import sys
 import time
 
-from aurora_cutover.config import ConfigError, load
+from aurora_cutover.config import ConfigError
 from aurora_cutover.db import ConnectError, connect
+from aurora_cutover.loading import load
 from aurora_cutover.sql import heartbeat
 
 log = logging.getLogger("heartbeat")

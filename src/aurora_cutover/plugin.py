@@ -1,4 +1,4 @@
-"""The pytest plugin the product runs through (wired by the root ``conftest.py``).
+"""The pytest plugin the product runs through (wired by the root ``conftest.py``): hooks and wiring.
 
     pytest -m readiness                      # checks/, read-only, must all pass
     pytest -m cutover [--confirm]            # actions/, dry run unless --confirm
@@ -7,33 +7,42 @@
 What it adds: the options and markers, one validated :class:`Migration` loaded once, fixtures for
 the servers and AWS, action items never selected by accident, and for every product session an
 HTML report + JSON evidence under ``reports/`` (see :mod:`aurora_cutover.evidence`).
+
+Split the way pytest-html splits itself: this module holds the hooks and every command-line option
+(:func:`pytest_addoption` is the one place options are added); the fixtures live in :mod:`aurora_cutover.fixtures`;
+the phase / partial-run rule the gate relies on in :mod:`aurora_cutover.evidence.phase`; recording a session's
+evidence in :mod:`aurora_cutover.evidence.session`; the report's first screen in :mod:`.evidence.html_hooks`.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from aurora_cutover.config import ConfigError, Migration, load
-from aurora_cutover.db import ConnectError, alive, connect
+from aurora_cutover.config import ConfigError, Migration
 from aurora_cutover.evidence import index
-from aurora_cutover.evidence.extras import html_facts, html_table
+from aurora_cutover.evidence import session as recording
 from aurora_cutover.evidence.html_hooks import HtmlHooks
-from aurora_cutover.evidence.record import SessionEvidence, first_line, new_stem
-from aurora_cutover.hooks import Hooks, StatusTicker
+from aurora_cutover.evidence.lag_sampler import LagSampler
+from aurora_cutover.evidence.phase import ACTIONS, PHASES, partial_because, session_phase
+from aurora_cutover.evidence.record import SessionEvidence, new_stem
+from aurora_cutover.fixtures import MIGRATION as _MIGRATION
+from aurora_cutover.fixtures import TEST_EVIDENCE, Evidence
+from aurora_cutover.hooks import Hooks, StatusTicker, is_parity
+from aurora_cutover.loading import load
 
-PHASES = ("readiness", "cutover", "rollback")
-ACTIONS = ("cutover", "rollback")
+# Fixtures are a plugin of their own (pytest-html: pytest_html.fixtures), registered with this one.
+pytest_plugins = ["aurora_cutover.fixtures"]
+__all__ = ["ACTIONS", "PHASES", "migration_of", "partial_because", "session_evidence", "session_hooks",
+           "session_phase"]
+
 _SESSION = pytest.StashKey[SessionEvidence]()
-_MIGRATION = pytest.StashKey[Migration]()
-_TEST_DATA = pytest.StashKey["Evidence"]()
 _HOOKS = pytest.StashKey[Hooks]()
 _TICKER = pytest.StashKey[StatusTicker]()
+_SAMPLER = pytest.StashKey[LagSampler | None]()
 _COLLECTED = pytest.StashKey[int]()
 # The session's last word per phase → the hook told about it (step events fire from actions/conftest.py).
 SESSION_EVENTS = {("readiness", "GO"): "on-readiness-verdict", ("readiness", "NO-GO"): "on-readiness-verdict",
@@ -53,50 +62,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="where reports and evidence go (default: $MIGRATION_REPORTS_DIR or ./reports)")
 
 
-def session_phase(config: pytest.Config) -> str | None:
-    """Which product phase this session is: from -m, or readiness for a bare `pytest` in the repo."""
-    expr = config.option.markexpr or ""
-    words = set(expr.replace("(", " ").replace(")", " ").split())
-    for phase in ("cutover", "rollback", "readiness"):
-        if phase in words:
-            return phase
-    if not expr and config.args_source != pytest.Config.ArgsSource.ARGS:
-        return "readiness"  # bare `pytest`: testpaths = checks, actions; actions are deselected below
-    return None
-
-
-def partial_because(config: pytest.Config, phase: str) -> str:
-    """'' when the session runs the phase's whole suite; else what narrowed it. A narrowed readiness run (one check
-    re-run after a fix, a -k filter) must never open the cutover gate."""
-    why = []
-    expr = (config.option.markexpr or "").strip()
-    if expr and expr != phase:
-        why.append(f"-m {expr!r}")
-    if config.option.keyword:
-        why.append(f"-k {config.option.keyword!r}")
-    for opt, shown in (("deselect", "--deselect"), ("ignore", "--ignore"), ("ignore_glob", "--ignore-glob")):
-        if getattr(config.option, opt, None):
-            why.append(shown)
-    for entry in getattr(config.option, "override_ini", None) or []:  # -o testpaths=one_file.py and the like
-        if entry.split("=", 1)[0].strip() in ("testpaths", "python_files", "python_classes", "python_functions",
-                                              "norecursedirs", "addopts"):
-            why.append(f"-o {entry}")
-    if config.args_source == pytest.Config.ArgsSource.ARGS:
-        root = config.rootpath.resolve()
-        whole = {root, root / "checks", root / "actions"}
-        for arg in config.args:
-            path = Path(arg.split("::")[0])
-            path = (path if path.is_absolute() else Path(config.invocation_params.dir) / path).resolve()
-            if "::" in arg or path not in whole:
-                why.append(f"path {arg}")
-    return ", ".join(why)
-
-
 @pytest.hookimpl(tryfirst=True)  # before pytest-html reads --html
 def pytest_configure(config: pytest.Config) -> None:
     for phase in PHASES:
         config.addinivalue_line("markers", f"{phase}: aurora-cutover {phase} item")
     config.addinivalue_line("markers", "replication_method(*names): the check applies only to these methods")
+    config.addinivalue_line("markers", "needs_config(*keys, **values): the check applies only when these config "
+                                       "keys are set (and hold these values)")
     phase = session_phase(config)
     if phase is None or getattr(config, "workerinput", None) is not None:
         return
@@ -110,15 +82,17 @@ def pytest_configure(config: pytest.Config) -> None:
                    or Path(config.invocation_params.dir) / "reports")
     reports.mkdir(parents=True, exist_ok=True)
     label = f"{phase}-dryrun" if dry else phase
-    title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.migration.name}"
+    title = f"{'DRY RUN — ' if dry else ''}{phase.capitalize()} — {m.name}"
     ev = SessionEvidence(phase=label, stem=new_stem(reports, label), title=title, fingerprint=m.fingerprint(),
-                         config_path=m.path, migration=m.migration.name, confirm=bool(config.getoption("confirm")),
+                         config_path=m.path, migration=m.name, confirm=bool(config.getoption("confirm")),
                          markexpr=config.option.markexpr or "", partial=partial_because(config, phase),
                          freshness_s=m.thresholds.evidence_freshness_s)
     config.stash[_SESSION] = ev
-    config.pluginmanager.register(HtmlHooks(ev, m.thresholds.max_lag_s), "aurora_cutover.html_hooks")
+    sampler = config.stash[_SAMPLER] = LagSampler(m).start() if phase == "readiness" else None
+    config.pluginmanager.register(HtmlHooks(ev, m.thresholds.max_lag_s, sampler), "aurora_cutover.html_hooks")
     hooks = config.stash[_HOOKS] = Hooks.from_config(m, phase=label, report=ev.html_path, evidence=ev.json_path)
-    config.stash[_TICKER] = StatusTicker(hooks, m.hooks.status_interval_s, lambda: _status(config)).start()
+    config.stash[_TICKER] = StatusTicker(hooks, m.hooks.status_interval_s, lambda: _status(config),
+                                         notify_interval_s=m.notify.status_interval_s).start()
     if config.option.tbstyle == "auto":  # an operator reads the failing check and its message, not our source
         config.option.tbstyle = "short"
     if not config.getoption("htmlpath", None):
@@ -162,7 +136,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if meta is None:
         return
     meta.update({
-        "Migration": m.migration.name, "Phase": ev.phase, "Config": m.path, "Config fingerprint": m.fingerprint(),
+        "Migration": m.name, "Phase": ev.phase, "Config": m.path, "Config fingerprint": m.fingerprint(),
         "Source": f"{m.source.host}:{m.source.port}/{m.source.database} ({m.source.dns_name})",
         "Target": f"{m.target.host}:{m.target.port}/{m.target.database} ({m.target.dns_name})",
         "Switch": f"{m.dns.record_name} (TTL {m.dns.ttl}s, resolver {m.dns.resolver})",
@@ -181,6 +155,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         action = next((a for a in ACTIONS if item.get_closest_marker(a)), None)
         method = item.get_closest_marker("replication_method")
+        unset = [] if m is None else not_configured(item, m)
         if action and action not in words:
             drop.append(item)
         elif method is not None and m is not None and m.replication.method not in method.args:
@@ -189,11 +164,34 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if ev is not None:
                 ev.session_data.setdefault("not_applicable", []).append(
                     {"nodeid": item.nodeid, "reason": f"replication.method = {m.replication.method!r}"})
+        elif unset:  # the same rule: a check whose subject is not configured is set aside and listed, never passed
+            drop.append(item)
+            if ev is not None:
+                ev.session_data.setdefault("not_applicable", []).append(
+                    {"nodeid": item.nodeid, "reason": ", ".join(unset)})
         else:
             keep.append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+def not_configured(item: pytest.Item, m: Migration) -> list[str]:
+    """Why the item's subject is not configured: ``needs_config("target.rds_id")`` wants the key set;
+    ``needs_config(**{"cutover.fence": "read_only"})`` wants that value in it."""
+    out = []
+    for mark in item.iter_markers("needs_config"):
+        out += [f"{k} is not set" for k in mark.args if not config_value(m, k)]
+        out += [f"{k} does not include {v!r}" for k, v in mark.kwargs.items() if v not in config_value(m, k)]
+    return out
+
+
+def config_value(m: Migration, key: str) -> Any:
+    """``config_value(m, "target.rds_id")`` -> m.target.rds_id (a dotted config key, as docs/config.md names it)."""
+    value: Any = m
+    for part in key.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -234,33 +232,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     ev = _session(item.config)
-    data: Evidence | None = item.stash.get(_TEST_DATA, None)
+    data: Evidence | None = item.stash.get(TEST_EVIDENCE, None)
     if data is not None and (report.when == "call" or (report.when == "setup" and report.outcome != "passed")):
         extras = getattr(report, "extras", [])
         report.extras = extras + data.pytest_html_extras()
     if ev is None:
         return
-    t = ev.test(item.nodeid)
-    if report.when == "call" or report.outcome != "passed":
-        if report.outcome == "failed":
-            t.outcome = "failed" if report.when == "call" else "error"
-            t.message = first_line(_message(report))
-        elif report.outcome == "skipped" and t.outcome == "passed":
-            t.outcome = "skipped"
-            t.message = first_line(_message(report))
-    t.duration_s = round(t.duration_s + report.duration, 3)
-    if data is not None:
-        t.data = data.facts | ({"tables": data.tables} if data.tables else {})
-
-
-def _message(report: pytest.TestReport) -> str:
-    lr = report.longrepr
-    if lr is None:
-        return ""
-    if isinstance(lr, tuple):  # skip: (file, line, reason)
-        return str(lr[2])
-    crash = getattr(lr, "reprcrash", None)
-    return crash.message if crash is not None else str(lr)
+    recording.record_report(ev, item.nodeid, report, data)
+    hooks = item.config.stash.get(_HOOKS, None)
+    if hooks is not None and report.when == "call" and report.failed and is_parity(item.nodeid):
+        t = ev.test(item.nodeid)
+        hooks.first_difference(item.nodeid, t.message, t.data.get("table"), **_status(item.config))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -279,121 +261,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if ev is None:
         return
     exitstatus = config.stash.get(_EXIT, 1)
-    ticker = config.stash.get(_TICKER, None)
-    if ticker is not None:
-        ticker.stop()
-    doc = ev.write(exitstatus)
+    for running in (config.stash.get(_TICKER, None), config.stash.get(_SAMPLER, None)):
+        if running is not None:
+            running.stop()
+    if (sampler := config.stash.get(_SAMPLER, None)) is not None:
+        ev.session_data["lag_over_session"] = sampler.as_evidence()
+    doc = recording.finish(ev, exitstatus)
     hooks = config.stash.get(_HOOKS, None)
     event = SESSION_EVENTS.get((ev.phase, doc["verdict"]))
     if hooks is not None:  # after the JSON exists (a hook may read it); a hook's failure changes no verdict
-        if event is not None:
-            hooks.fire(event, verdict=doc["verdict"], reason=doc["reason"])
-        if hooks.fired:
-            ev.session_data["hooks"] = hooks.as_evidence()
-            doc = ev.write(exitstatus)
+        hooks.session_end(event, doc["verdict"], doc["reason"])
+        hooks.close(deadline_s=3 * config.stash[_MIGRATION].notify.timeout_s)  # queued notifications, bounded
+        if hooks.fired or hooks.notifications():
+            ev.session_data.update(hooks=hooks.as_evidence(), notifications=hooks.notifications())
+            doc = recording.finish(ev, exitstatus)
     print(f"\nevidence: {ev.json_path} ({doc['verdict']}: {doc['reason']})\nreport:   {ev.html_path}")
     print(f"index:    {index.write(ev.json_path.parent)}")
-
-
-# --------------------------------------------------------------------------- fixtures
-
-
-class Evidence:
-    """Per-test findings: facts and tables go to the JSON evidence and into the HTML report.
-
-        def test_x(evidence):
-            evidence.record("server", "mariadb 10.11.19")
-            evidence.table("Differing rows", ["pk", "kind"], [[7, "missing on target"]])
-    """
-
-    def __init__(self) -> None:
-        self.facts: dict[str, Any] = {}
-        self.tables: list[dict[str, Any]] = []
-        self.images: list[tuple[str, bytes]] = []
-
-    def record(self, key: str, value: Any) -> None:
-        self.facts[key] = value
-
-    def table(self, title: str, columns: list[str], rows: list[list[Any]], note: str = "") -> None:
-        self.tables.append({"title": title, "columns": columns, "rows": rows, "note": note})
-
-    def image(self, title: str, png: bytes) -> None:
-        self.images.append((title, png))
-
-    def pytest_html_extras(self) -> list[Any]:
-        from pytest_html import extras
-
-        out = []
-        if self.facts:
-            out.append(extras.html(html_facts(self.facts)))
-        for t in self.tables:
-            out.append(extras.html(html_table(t["title"], t["columns"], t["rows"], t["note"])))
-        for title, png in self.images:
-            out.append(extras.png(base64.b64encode(png).decode(), name=title))
-        return out
-
-
-@pytest.fixture
-def evidence(request: pytest.FixtureRequest) -> Evidence:
-    ev = Evidence()
-    request.node.stash[_TEST_DATA] = ev
-    return ev
-
-
-@pytest.fixture(scope="session")
-def migration(pytestconfig: pytest.Config) -> Migration:
-    """The validated config of this session (loaded once in pytest_configure)."""
-    m = pytestconfig.stash.get(_MIGRATION, None)
-    if m is None:
-        try:
-            m = load(pytestconfig.getoption("migration_config"))
-        except ConfigError as exc:
-            pytest.fail(f"migration config: {exc}", pytrace=False)
-        pytestconfig.stash[_MIGRATION] = m
-    return m
-
-
-class Servers:
-    """Checker sessions to both sides, opened on first use and shared by the session.
-
-    ``servers.conn("source")`` fails the calling test with one line (which side, why) when the
-    server cannot be reached — a check that could not run is red, never skipped.
-    """
-
-    def __init__(self, m: Migration) -> None:
-        self.m = m
-        self._conns: dict[str, Any] = {}
-
-    def conn(self, side: str) -> Any:
-        c = self._conns.get(side)
-        if c is not None:
-            if alive(c):
-                return c
-            self._conns.pop(side, None)
-        try:
-            c = connect(self.m, side)  # type: ignore[arg-type]
-        except ConnectError as exc:
-            pytest.fail(f"cannot connect to {exc}", pytrace=False)
-        self._conns[side] = c
-        return c
-
-    def close(self) -> None:
-        for c in self._conns.values():
-            with contextlib.suppress(Exception):
-                c.close()
-        self._conns.clear()
-
-
-@pytest.fixture(scope="session")
-def servers(migration: Migration) -> Any:
-    s = Servers(migration)
-    yield s
-    s.close()
-
-
-@pytest.fixture(scope="session")
-def aws(migration: Migration) -> Any:
-    """``aws("route53")`` → a bounded boto3 client for this migration (lab: moto)."""
-    from aurora_cutover.aws import client
-
-    return lambda service: client(migration.aws, service)

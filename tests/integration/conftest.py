@@ -17,8 +17,9 @@ from typing import Any
 
 import pytest
 
-from aurora_cutover.config import Migration, load
+from aurora_cutover.config import Migration
 from aurora_cutover.lab.setup import Lab, lab_config
+from aurora_cutover.loading import load
 
 ROOT = Path(__file__).resolve().parents[2]
 

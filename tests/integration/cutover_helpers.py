@@ -19,10 +19,10 @@ from typing import Any
 
 import pymysql
 
-from aurora_cutover.config import load
 from aurora_cutover.db.connect import _ssl_args
 from aurora_cutover.dns.resolve import resolve
 from aurora_cutover.lab.setup import Lab
+from aurora_cutover.loading import load
 from aurora_cutover.sql import fence
 from aurora_cutover.sql.lock import LOCK_DATABASE, LOCK_TABLE
 

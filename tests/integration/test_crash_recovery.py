@@ -28,13 +28,14 @@ from typing import Any
 
 import pytest
 
-from aurora_cutover.config import Migration, load
+from aurora_cutover.config import Migration
 from aurora_cutover.cutover import journal
 from aurora_cutover.cutover.actions import steps_for
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.faultpoint import ENV
 from aurora_cutover.guardrails import probes as guard
 from aurora_cutover.lab.setup import Lab, lab_config
+from aurora_cutover.loading import load
 from tests.integration.conftest import ROOT, replica_running, run_product
 from tests.integration.cutover_helpers import (
     app_connect_through_name,

@@ -10,9 +10,9 @@ import pymysql
 import pytest
 
 from aurora_cutover.aws import client
-from aurora_cutover.config import load
 from aurora_cutover.cutover.actions import run_action
 from aurora_cutover.db.connect import _ssl_args
+from aurora_cutover.loading import load
 from tests.integration.conftest import replica_running, run_product
 from tests.integration.cutover_helpers import (
     app_write_rows,

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from aurora_cutover.config import load
 from aurora_cutover.lab.dms.lab import LabDms
+from aurora_cutover.loading import load
 from tests.integration.conftest import run_product, wait_for
 from tests.integration.cutover_helpers import (
     app_write_rows,

@@ -10,8 +10,7 @@ import uuid
 import pymysql
 import pytest
 
-from aurora_cutover.guardrails import probes, reach
-from aurora_cutover.guardrails import sql as gsql
+from aurora_cutover.guardrails import probes, reach, rules
 from tests.integration.conftest import wait_for
 
 
@@ -21,9 +20,9 @@ def test_healthy_lab_is_green(m, conns, aws_clients):
     assert probes.ddl_in_progress(src) == []
     r = probes.binlog_retention(src)
     assert r.hours == 168 and not r.on_rds
-    assert gsql.retention_problem(r.hours, m.thresholds.min_binlog_retention_h, r.on_rds) == ""
-    assert gsql.binlog_settings_problems(*probes.binlog_settings(src)) == []
-    assert gsql.rogue_writers(probes.transactions(tgt)) == []
+    assert rules.retention_problem(r.hours, m.thresholds.min_binlog_retention_h, r.on_rds) == ""
+    assert rules.binlog_settings_problems(*probes.binlog_settings(src)) == []
+    assert rules.rogue_writers(probes.transactions(tgt)) == []
     assert probes.local_writes_on_target(src, tgt)[0] == []
     assert probes.dns_problems(aws_clients("route53"), m)[0] == []
     results, problems = reach.check(m)
@@ -89,19 +88,7 @@ def test_ddl_waiting_for_metadata_lock_on_source_is_red(m, conns, lab):
     assert [p for p in probes.ddl_in_progress(conns[0]) if f"thread {ddl_id}" in p] == []
 
 
-def test_short_binlog_retention_and_statement_format_are_red(m, conns, lab):
-    lab.source.query("SET GLOBAL binlog_expire_logs_seconds = 3600")
-    lab.source.query("SET GLOBAL binlog_format = 'MIXED'")
-    try:
-        r = probes.binlog_retention(conns[0])
-        assert "binlog retention 1h < min_binlog_retention_h 24h" in gsql.retention_problem(
-            r.hours, m.thresholds.min_binlog_retention_h, r.on_rds)
-        assert gsql.binlog_settings_problems(*probes.binlog_settings(conns[0])) == [
-            "binlog_format is MIXED, must be ROW"]
-    finally:
-        lab.source.query("SET GLOBAL binlog_expire_logs_seconds = 604800")
-        lab.source.query("SET GLOBAL binlog_format = 'ROW'")
-    assert gsql.binlog_settings_problems(*probes.binlog_settings(conns[0])) == []
+# Short binlog retention and a MIXED binlog format are scenarios now (tests/scenarios/guardrail-*/).
 
 
 def test_open_write_transaction_on_target_is_red(m, conns, lab, lab_guard):
@@ -111,7 +98,7 @@ def test_open_write_transaction_on_target_is_red(m, conns, lab, lab_guard):
         cur.execute("INSERT INTO activity_log (event_type, entity_type) VALUES ('h4.rogue', 'probe')")
         cur.execute("SELECT CONNECTION_ID()")
         thread = cur.fetchone()[0]
-        problems = gsql.rogue_writers(probes.transactions(conns[1]))
+        problems = rules.rogue_writers(probes.transactions(conns[1]))
         c.rollback()
     assert len(problems) == 1 and f"thread {thread} root@localhost" in problems[0] and "1 row(s)" in problems[0]
 
@@ -201,8 +188,8 @@ def test_aurora_cluster_without_reader_is_red(lab):
 
 
 def _fence_check(lab, tmp_path, side, **cutover):
-    from aurora_cutover.config import load
     from aurora_cutover.db import connect
+    from aurora_cutover.loading import load
     from tests.integration.cutover_helpers import fast_config
 
     mm = load(fast_config(lab, tmp_path, **cutover))

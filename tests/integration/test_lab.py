@@ -15,7 +15,7 @@ import pytest
 
 from aurora_cutover.db import connect
 from aurora_cutover.dns.record import current
-from aurora_cutover.dns.resolve import resolve
+from aurora_cutover.dns.resolve import lookup
 from aurora_cutover.evidence.record import sha256_file
 from aurora_cutover.lab.setup import Lab
 
@@ -46,20 +46,20 @@ def test_dns_answers_follow_route53_changes(lab: Lab, m) -> None:
     r53 = lab.aws.client("route53")
     rec = current(r53, m.dns)
     assert rec.value == m.source.dns_name
-    assert resolve(m.dns).addresses == (m.source.host,)
+    assert lookup(m.dns).addresses == (m.source.host,)
     change = rec.as_change("UPSERT")
     change["ResourceRecordSet"]["ResourceRecords"] = [{"Value": m.target.dns_name}]
     cid = r53.change_resource_record_sets(HostedZoneId=rec.zone_id, ChangeBatch={"Changes": [change]})
     try:
         lab.aws.wait_insync(cid["ChangeInfo"]["Id"], timeout_s=30)  # like Route 53: answers follow once INSYNC
-        res = resolve(m.dns)
+        res = lookup(m.dns)
         assert res.addresses == (m.target.host,) and res.cname_chain[0] == m.target.dns_name
         assert res.ttl == m.dns.ttl
     finally:
         cid = r53.change_resource_record_sets(HostedZoneId=rec.zone_id,
                                               ChangeBatch={"Changes": [rec.as_change("UPSERT")]})
         lab.aws.wait_insync(cid["ChangeInfo"]["Id"], timeout_s=30)
-    assert resolve(m.dns).addresses == (m.source.host,)
+    assert lookup(m.dns).addresses == (m.source.host,)
 
 
 def test_readiness_session_writes_report_and_evidence(lab: Lab, m, tmp_path: Path) -> None:

@@ -23,7 +23,10 @@ def test_healthy_lab_is_green(m, conns, lab_guard):
     src, tgt = conns
     samples, problems = lag_problems(m, src, tgt, count=3)
     assert problems == [], problems
-    assert all(s.resolution_s <= 0.1 for s in samples)
+    # Behaviour, not speed (the bench measures speed): every sample states its uncertainty, and the target never
+    # holds a heartbeat the source has not written.
+    assert all(s.resolution_s > 0 for s in samples)
+    assert all(s.target_seq <= s.source_seq for s in samples)
     assert all(s.lag_s < m.thresholds.max_lag_s for s in samples)
     assert native.problems(native.status(tgt), m.thresholds.max_lag_s) == []
 

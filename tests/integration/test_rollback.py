@@ -6,8 +6,8 @@ from __future__ import annotations
 import secrets
 
 from aurora_cutover.aws import client
-from aurora_cutover.config import load
 from aurora_cutover.cutover.actions import run_action
+from aurora_cutover.loading import load
 from tests.integration.conftest import replica_running, run_product
 from tests.integration.cutover_helpers import (
     app_write_rows,

@@ -15,12 +15,12 @@ import pytest
 from botocore.exceptions import WaiterError
 
 from aurora_cutover.aws import client
-from aurora_cutover.config import load
 from aurora_cutover.cutover.actions import run_action
 from aurora_cutover.dns import flip as dnsflip
 from aurora_cutover.dns.record import current
 from aurora_cutover.lab import faults
 from aurora_cutover.lab.aws_proxy import LabAwsProxy
+from aurora_cutover.loading import load
 from tests.integration.cutover_helpers import fast_config, read_only, record_value, reset_route53
 
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 
-import pytest
-
 from aurora_cutover.db import connect
 from aurora_cutover.schema import drift as schema_drift
 
@@ -38,34 +36,8 @@ def test_healthy_lab_has_no_real_drift(m, lab):
     assert real == [] and rooms == [], [d.sentence() for d in real] + rooms
 
 
-@pytest.mark.parametrize(("fault", "repair", "ref", "attribute", "expect"), [
-    (["ALTER TABLE users DROP INDEX idx_users_name"],
-     ["ALTER TABLE users ADD INDEX idx_users_name (last_name, first_name)"],
-     "users.idx_users_name", "", "exists only on the source"),
-    (["ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'UTC'"],
-     ["ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'America/Chicago'"],
-     "schools.timezone_name", "column_default", "target \"'UTC'\""),
-    (["ALTER TABLE courses MODIFY code VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL"],
-     ["ALTER TABLE courses MODIFY code VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci NOT NULL"],
-     "courses.code", "collation", "source 'utf8mb4_general_ci', target 'utf8mb4_unicode_ci'"),
-    (["ALTER TABLE courses DROP FOREIGN KEY fk_courses_teacher",
-      "ALTER TABLE courses ADD CONSTRAINT fk_courses_teacher FOREIGN KEY (teacher_id) REFERENCES users (id) "
-      "ON DELETE CASCADE"],
-     ["ALTER TABLE courses DROP FOREIGN KEY fk_courses_teacher",
-      "ALTER TABLE courses ADD CONSTRAINT fk_courses_teacher FOREIGN KEY (teacher_id) REFERENCES users (id) "
-      "ON DELETE SET NULL"],
-     "courses.fk_courses_teacher", "on_delete", "source 'SET NULL', target 'CASCADE'"),
-    (["ALTER TABLE users ALTER INDEX idx_users_name IGNORED"],
-     ["ALTER TABLE users ALTER INDEX idx_users_name NOT IGNORED"],
-     "users.definition", "SHOW CREATE TABLE", "IGNORED"),
-], ids=["index-dropped", "default-changed", "collation-changed", "fk-action-changed", "index-ignored"])
-def test_target_fault_is_red_and_named(m, lab, lab_guard, fault, repair, ref, attribute, expect):
-    with on_target(lab, fault, repair):
-        real, _rooms = drift(m)
-        assert [(d.ref, d.attribute) for d in real] == [(ref, attribute)], [d.sentence() for d in real]
-        assert expect in real[0].sentence()
-    real, _rooms = drift(m)
-    assert real == [], [d.sentence() for d in real]
+# The pure-SQL target faults (index dropped / ignored, default, collation, FK action) are scenarios now:
+# tests/scenarios/drift-*/ run by tests/integration/test_scenarios.py.
 
 
 def test_missing_trigger_is_red(m, lab, lab_guard):
@@ -155,4 +127,65 @@ def test_checker_without_trigger_privilege_is_red_naming_it_and_hides_a_missing_
                 cur.execute("SET SESSION sql_log_bin = 0")
                 cur.execute("SET SESSION sql_mode = %s", (sql_mode,))
                 cur.execute(create)
+    assert drift(m) == ([], [])
+
+
+def test_under_dms_a_source_only_trigger_is_deferred_unless_the_cutover_could_not_create_it(m, lab, lab_guard):
+    """replication.method = "dms" (set on this native lab's config: drift reads only the method): a trigger only on
+    the source is the cutover's to create — deferred, not drift — unless its CREATE would fail on the target (its
+    body uses NEW.status_changed_at, renamed away there): then red now, naming trigger and column. A trigger that
+    exists on the target but differs is red under DMS as well."""
+    import dataclasses
+
+    dms = dataclasses.replace(m, replication=dataclasses.replace(m.replication, method="dms"))
+    name = "trg_enrollments_status_audit"
+    sql_mode, create = lab.target.query(f"SHOW CREATE TRIGGER {name}", database=lab.database)[0][1:3]
+
+    def run() -> schema_drift.DriftResult:
+        with contextlib.closing(connect(dms, "source")) as s, contextlib.closing(connect(dms, "target")) as t:
+            return schema_drift.run(s, t, dms)
+
+    restore = [f"SET SESSION sql_mode = '{sql_mode}'", create]
+    with on_target(lab, [f"DROP TRIGGER {name}"], restore):
+        r = run()
+        assert r.failing == [] and [d.ref for d in r.deferred] == [f"enrollments.{name}"]
+        with on_target(lab, ["ALTER TABLE enrollments RENAME COLUMN status_changed_at TO status_changed_at_old"],
+                       ["ALTER TABLE enrollments RENAME COLUMN status_changed_at_old TO status_changed_at"]):
+            r = run()
+            trig = [d.sentence() for d in r.failing if d.kind == "trigger"]
+            assert trig == [f"enrollments.{name}: trigger {name} exists only on the source and the cutover could not "
+                            "create it on the target (DMS defers triggers until then): it uses NEW.status_changed_at, "
+                            "not a column of enrollments on the target"] and r.deferred == []
+    changed = create.replace("'enrollment.status_changed'", "'enrollment.status_chg'")
+    assert changed != create
+    with on_target(lab, [f"DROP TRIGGER {name}", f"SET SESSION sql_mode = '{sql_mode}'", changed],
+                   [f"DROP TRIGGER {name}", *restore]):
+        r = run()
+        assert [(d.ref, d.attribute) for d in r.failing] == [(f"enrollments.{name}", "statement")] and not r.deferred
+    assert drift(m) == ([], []) and run().deferred == []
+
+
+def test_tables_differing_only_in_letter_case_are_one_finding_and_compared_as_one(m, lab, lab_guard):
+    """As with lower_case_table_names 0 on the source and 1 on the target: the source has `Case_Probe`, the target
+    `case_probe` (each written on its own server; the lab's MariaDB keeps case on both). One finding names the pair;
+    the pair is compared as one table (a column differing inside it is still red, by the source's spelling)."""
+    ddl = "({}) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+    cols = "id INT NOT NULL PRIMARY KEY, v VARCHAR(10) NOT NULL"
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("CREATE TABLE Case_Probe " + ddl.format(cols))
+    try:
+        with on_target(lab, ["CREATE TABLE case_probe " + ddl.format(cols)], ["DROP TABLE case_probe"]):
+            real, _ = drift(m)
+            assert [d.sentence() for d in real] == [
+                "1 table(s) differ only in letter case between source and target (Case_Probe -> case_probe): "
+                "lower_case_table_names differs (see the server settings check); compared as the same tables"]
+            with on_target(lab, ["ALTER TABLE case_probe MODIFY v VARCHAR(20) NOT NULL"], []):
+                real, _ = drift(m)
+                assert [(d.ref, d.attribute) for d in real] == [("server.lower_case_table_names", "table names"),
+                                                                ("Case_Probe.v", "column_type")]
+    finally:
+        with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute("DROP TABLE IF EXISTS Case_Probe")
     assert drift(m) == ([], [])

@@ -1,6 +1,7 @@
 """Aurora/DMS table requirements from recorded information_schema rows (5.7, 8.0 and MariaDB spellings)."""
 
 from aurora_cutover.schema import aurora
+from aurora_cutover.sql import schema_queries as sq
 
 TABLES = [  # TABLE_NAME, ENGINE, ROW_FORMAT, CREATE_OPTIONS
     ("users", "InnoDB", "Dynamic", ""),
@@ -55,7 +56,7 @@ def test_an_unreadable_engine_is_an_error_not_a_pass():
 
 
 def test_queries_are_parameterised_by_schema():
-    for q in (aurora.tables_query("db1"), aurora.keys_query("db1"), aurora.lobs_query("db1")):
+    for q in (sq.aurora_tables("db1"), sq.aurora_keys("db1"), sq.aurora_lobs("db1")):
         assert q[1] == ("db1",) and "%s" in q[0]
 
 

@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from aurora_cutover.config import ConfigError, Secret, load, parse
+from aurora_cutover.config import ConfigError, Secret, parse
+from aurora_cutover.loading import load
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -207,3 +208,38 @@ def test_a_missing_ca_file_is_one_line_naming_the_key_and_the_resolved_path(tmp_
     (tmp_path / "conf" / "tls").mkdir()
     (tmp_path / "conf" / "tls" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
     assert load(cfg, env=ENV).source.ca_file == str(tmp_path / "conf" / "tls" / "ca.pem")  # relative to the config
+
+
+def test_a_variant_built_with_dataclasses_replace_round_trips_through_to_toml():
+    import dataclasses
+
+    from aurora_cutover.config import to_toml
+
+    m = parse(Path("migration.toml").read_text())
+    variant = dataclasses.replace(m, replication=dataclasses.replace(m.replication, reverse_path="none"),
+                                  cutover=dataclasses.replace(m.cutover, fence=()))
+    back = parse(to_toml(variant))
+    assert back.replication.reverse_path == "none" and back.cutover.fence == ()
+    assert dataclasses.replace(back, path=m.path) == variant
+
+
+def test_a_check_whose_subject_is_not_configured_is_named_not_applicable():
+    """The plugin's needs_config rule (set aside and listed, never passed), read off a collected item's markers."""
+    import dataclasses
+
+    from aurora_cutover.plugin import not_configured
+
+    class Item:
+        def __init__(self, *marks):
+            self.marks = marks
+
+        def iter_markers(self, name):
+            return [mk for mk in self.marks if mk.name == name]
+
+    m = parse(Path("migration.toml").read_text())
+    bare = dataclasses.replace(m, target=dataclasses.replace(m.target, rds_id=""),
+                               cutover=dataclasses.replace(m.cutover, fence=("lock_accounts",)))
+    item = Item(pytest.mark.needs_config("target.rds_id").mark,
+                pytest.mark.needs_config(**{"cutover.fence": "read_only"}).mark)
+    assert not_configured(item, m) == []
+    assert not_configured(item, bare) == ["target.rds_id is not set", "cutover.fence does not include 'read_only'"]

@@ -3,7 +3,7 @@
 import pytest
 
 from aurora_cutover.db.flavour import Flavour
-from aurora_cutover.sql import fence
+from aurora_cutover.sql import fence, gtid, replication
 
 MARIA = Flavour("mariadb", (10, 11, 6), "10.11.6-MariaDB")
 MY57 = Flavour("mysql", (5, 7, 44), "5.7.44-log")
@@ -27,14 +27,14 @@ def test_kill_uses_rds_kill_wherever_the_rds_procedures_are():
     (MARIA, True, "CALL mysql.rds_stop_replication", "CALL mysql.rds_reset_external_master"),
 ])
 def test_replication_words_by_flavour(flavour, rds, stop, reset):
-    assert fence.stop_replica(flavour, rds=rds) == stop
-    assert fence.reset_replica_all(flavour, rds=rds) == reset
+    assert replication.stop_replica(flavour, rds=rds) == stop
+    assert replication.reset_replica_all(flavour, rds=rds) == reset
 
 
 def test_change_source_hides_the_password():
     for fl, word in [(MARIA, "MASTER_USE_GTID=slave_pos"), (MY57, "MASTER_AUTO_POSITION=1"),
                      (MY80, "CHANGE REPLICATION SOURCE TO"), (AURORA, "rds_set_external_source_with_auto_position")]:
-        st = fence.change_source(fl, "10.0.0.1", 3306, "repl", "s3cr'et", rds=fl is AURORA)
+        st = replication.change_source(fl, "10.0.0.1", 3306, "repl", "s3cr'et", rds=fl is AURORA)
         assert word in st.sql and "s3cr''et" in st.sql and "s3cr" not in st.shown and "'***'" in st.shown
 
 
@@ -44,23 +44,23 @@ def test_account_lock_quotes_names():
 
 
 def test_gtid_wait_by_flavour():
-    assert fence.gtid_wait(MARIA, "1-1-5", 3)[0] == "SELECT MASTER_GTID_WAIT(%s, %s)"
-    assert fence.gtid_wait(MY80, "uuid:1-5", 3)[0] == "SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %s)"
-    assert fence.gtid_wait_ok(MARIA, 0) and not fence.gtid_wait_ok(MARIA, -1) and not fence.gtid_wait_ok(MY80, 1)
+    assert gtid.wait(MARIA, "1-1-5", 3)[0] == "SELECT MASTER_GTID_WAIT(%s, %s)"
+    assert gtid.wait(MY80, "uuid:1-5", 3)[0] == "SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %s)"
+    assert gtid.wait_ok(MARIA, 0) and not gtid.wait_ok(MARIA, -1) and not gtid.wait_ok(MY80, 1)
 
 
 def test_mariadb_waits_only_for_domains_the_other_side_lacks():
-    assert fence.mariadb_gtid_to_wait("1-1-9,2-2-5", "1-1-9,2-2-3") == "2-2-5"
-    assert fence.mariadb_gtid_to_wait("1-1-9", "1-1-9,2-2-3") == ""
+    assert gtid.mariadb_to_wait("1-1-9,2-2-5", "1-1-9,2-2-3") == "2-2-5"
+    assert gtid.mariadb_to_wait("1-1-9", "1-1-9,2-2-3") == ""
 
 
 def test_rds_mariadb_sets_the_gtid_position_through_the_procedure():
-    st = fence.change_source(MARIA, "10.0.0.1", 3306, "repl", "pw", rds=True, position="1-1-9,2-2-3")
+    st = replication.change_source(MARIA, "10.0.0.1", 3306, "repl", "pw", rds=True, position="1-1-9,2-2-3")
     assert st.sql == ("CALL mysql.rds_set_external_master_gtid('10.0.0.1', 3306, 'repl', 'pw', '1-1-9,2-2-3', 1)")
-    assert fence.set_replica_position(MARIA, "1-1-9", rds=True) is None  # no SET GLOBAL without SUPER
-    assert fence.set_replica_position(MARIA, "1-1-9") == ("SET GLOBAL gtid_slave_pos = %s", ("1-1-9",))
+    assert replication.set_replica_position(MARIA, "1-1-9", rds=True) is None  # no SET GLOBAL without SUPER
+    assert replication.set_replica_position(MARIA, "1-1-9") == ("SET GLOBAL gtid_slave_pos = %s", ("1-1-9",))
     with pytest.raises(ValueError):
-        fence.change_source(MARIA, "h", 3306, "repl", "pw", rds=True)
+        replication.change_source(MARIA, "h", 3306, "repl", "pw", rds=True)
 
 
 def test_sessions_except_keeps_the_server_threads_and_listed_accounts_out():

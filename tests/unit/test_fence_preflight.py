@@ -1,6 +1,6 @@
 """Will the fence stop the application? Pure rules and the dialect of the privilege query (recorded rows)."""
 
-from aurora_cutover.guardrails.sql import fence_problems
+from aurora_cutover.guardrails.rules import fence_problems
 from aurora_cutover.sql import fence
 from aurora_cutover.sql.checksum import MARIADB, MYSQL57, MYSQL80
 

@@ -1,5 +1,5 @@
-"""The CAS flip against moto (in-process): a mismatching DELETE is refused by the emulator itself,
-a changed record is refused by the pre-read, and a matching one flips and reaches INSYNC. With botocore's
+"""The CAS flip against moto (in-process): a changed record is refused by the pre-read and left alone, a
+matching one flips and its change is INSYNC. With botocore's
 Stubber: the errors Route 53 really returns are retried, a lost reply is recognised as applied, and the
 runner never undoes a flip that may be visible."""
 
@@ -50,23 +50,18 @@ def test_batch_is_delete_expected_then_create_new():
 
 def test_matching_flip_changes_the_record_and_syncs(r53):
     c, zid = r53
-    cid = flip(c, Record(zid, "db.ex.test", "CNAME", "old.ex.test", 60), "new.ex.test").change_id
-    assert wait_insync(c, cid, timeout_s=5) >= 0
-    assert _value(c, zid) == ("new.ex.test", 60)
+    out = flip(c, Record(zid, "db.ex.test", "CNAME", "old.ex.test", 60), "new.ex.test")
+    assert out.change_id and out.attempts == ["attempt 1: accepted"]
+    assert _value(c, zid) == ("new.ex.test", 60)  # the same TTL: only the value changes
+    slept: list[float] = []
+    assert wait_insync(c, out.change_id, timeout_s=5, sleep=slept.append, clock=lambda: 0.0) == 0.0
+    assert slept == []  # moto applies at once: INSYNC on the first GetChange, no wait
 
 
 def test_changed_record_is_refused_and_left_alone(r53):
     c, zid = r53
     with pytest.raises(FlipRefused, match="someone else changed it"):
         flip(c, Record(zid, "db.ex.test", "CNAME", "other.ex.test", 60), "new.ex.test")
-    assert _value(c, zid) == ("old.ex.test", 60)
-
-
-def test_emulator_itself_refuses_a_delete_that_does_not_match(r53):
-    c, zid = r53
-    wrong_ttl = Record(zid, "db.ex.test", "CNAME", "old.ex.test", 30)
-    with pytest.raises(Exception, match=r"InvalidInput|InvalidChangeBatch|Invalid request"):
-        c.change_resource_record_sets(HostedZoneId=zid, ChangeBatch=change_batch(wrong_ttl, "new.ex.test"))
     assert _value(c, zid) == ("old.ex.test", 60)
 
 
@@ -169,8 +164,17 @@ def test_wait_insync_polls_through_pending_and_throttling_and_times_out_bounded(
     st.add_client_error("get_change", "Throttling", "Rate exceeded")
     st.add_response("get_change", {"ChangeInfo": {"Id": "/change/CX", "Status": "INSYNC",
                                                   "SubmittedAt": dt.datetime(2026, 1, 1)}})
+    t = {"now": 0.0}
+    slept: list[float] = []
+
+    def sleep(s: float) -> None:
+        slept.append(s)
+        t["now"] += s
+
     with st:
-        assert wait_insync(c, "/change/CX", timeout_s=5, sleep=_no_sleep) >= 0
+        waited = wait_insync(c, "/change/CX", timeout_s=5, sleep=sleep, clock=lambda: t["now"])
+    st.assert_no_pending_responses()  # PENDING, then Throttling (retried, not raised), then INSYNC
+    assert slept == [0.2, 0.4] and waited == pytest.approx(0.6)  # backing off, and the time waited returned
     c, st = _stubbed()
     for _ in range(20):
         st.add_response("get_change", _accepted())

@@ -105,3 +105,12 @@ def test_account_queries_quote_names_as_literals():
     assert grants.show_grants_for_sql("a\\b", "h") == "SHOW GRANTS FOR 'a\\\\b'@'h'"
     assert "%s LIKE Db" in grants.accounts_sql() and grants.accounts_sql().count("%s") == 2
     assert grants.plugin_sql() == "SELECT plugin FROM mysql.user WHERE User = %s AND Host = %s"
+
+
+def test_grant_levels_whose_names_need_quoting_parse():
+    # as MariaDB 10.11 prints them (recorded on the lab): a database with a space, a backtick, unicode, _ and %
+    g = grants.parse_grant("GRANT SELECT, SHOW VIEW, EVENT, TRIGGER ON `edu hostile``db-ü\\_\\%`.* TO `checker`@`%`")
+    assert g is not None and g.level == ("edu hostile`db-ü\\_\\%", "*")
+    assert g.covers("SELECT", "edu hostile`db-ü_%") and not g.covers("SELECT", "edu hostile`db-üx%")
+    t = grants.parse_grant("GRANT INSERT, UPDATE ON `edu hostile``db-ü_%`.`_migration.heartbeat` TO `checker`@`%`")
+    assert t is not None and t.level == ("edu hostile`db-ü_%", "_migration.heartbeat")

@@ -65,3 +65,11 @@ def test_a_setting_that_cannot_be_read_is_a_failure_not_a_pass():
     tgt = {k: v for k, v in src.items() if k != "max_allowed_packet"}
     found = {f.object: f for f in settings.findings(src, tgt)}
     assert found["@@max_allowed_packet"].level == "error" and "cannot compare" in found["@@max_allowed_packet"].detail
+
+
+def test_the_variables_builder_refuses_an_empty_list():
+    import pytest
+
+    from aurora_cutover.sql.settings import show_global_variables
+    with pytest.raises(ValueError):
+        show_global_variables(())

@@ -2,6 +2,7 @@
 
 from aurora_cutover.db.flavour import parse_flavour
 from aurora_cutover.schema import upgrade
+from aurora_cutover.sql import schema_queries as sq
 
 
 def test_reserved_words_are_warnings_naming_the_object():
@@ -45,6 +46,13 @@ def test_fk_names_partitions_and_table_charset():
 
 
 def test_old_temporal_probe_only_on_mysql_5x():
-    assert upgrade.old_temporal_setup(parse_flavour("5.7.44-log")) == "SET SESSION show_old_temporals = ON"
-    assert upgrade.old_temporal_setup(parse_flavour("8.0.36")) is None
-    assert upgrade.old_temporal_setup(parse_flavour("10.11.19-MariaDB")) is None
+    assert sq.old_temporal_setup(parse_flavour("5.7.44-log")) == "SET SESSION show_old_temporals = ON"
+    assert sq.old_temporal_setup(parse_flavour("8.0.36")) is None
+    assert sq.old_temporal_setup(parse_flavour("10.11.19-MariaDB")) is None
+
+
+def test_upgrade_queries_are_parameterised_by_schema():
+    for q in (sq.upgrade_names("db1"), sq.upgrade_columns("db1"), sq.upgrade_table_collations("db1"),
+              sq.upgrade_foreign_key_names("db1"), sq.upgrade_shared_tablespace_partitions("db1"),
+              sq.upgrade_stored_sql_modes("db1")):
+        assert set(q[1]) == {"db1"} and q[0].count("%s") == len(q[1]) and "db1" not in q[0]

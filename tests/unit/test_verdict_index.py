@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aurora_cutover.evidence import index
+from aurora_cutover.evidence import index, session
 from aurora_cutover.evidence.__main__ import main as evidence_main
 from aurora_cutover.evidence.record import SessionEvidence
 from aurora_cutover.evidence.render import verdict_block
@@ -51,7 +51,7 @@ def _session(tmp: Path, phase: str, relied_on: Path | None = None) -> Path:
     if relied_on is not None:
         ev.session_data["relied_on"] = {"phase": "readiness", "path": str(relied_on),
                                         "sha256": index.sha256_file(relied_on)}
-    ev.write(0)
+    session.finish(ev, 0)
     return ev.json_path
 
 

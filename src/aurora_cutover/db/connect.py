@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pymysql
 
 from aurora_cutover.config import Credentials, Endpoint, Migration
+from aurora_cutover.sql import status as sql_status
 
 Side = Literal["source", "target"]
 
@@ -62,7 +63,7 @@ def connect(m: Migration, side: Side, *, admin: bool = False, database: bool = T
         "autocommit": autocommit,
         "charset": "utf8mb4",
         # UTC so TIMESTAMP values never depend on the server's or the OS's zone.
-        "init_command": "SET time_zone = '+00:00', sql_mode = CONCAT(@@sql_mode, ',STRICT_ALL_TABLES')",
+        "init_command": sql_status.SESSION_SETUP,
     }
     if database:
         kwargs["database"] = ep.database
@@ -106,7 +107,7 @@ def _reason(exc: pymysql.err.MySQLError) -> str:
 
 def describe_tls(conn: Any, ep: Endpoint | None = None) -> TlsState:
     with conn.cursor() as cur:
-        cur.execute("SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')")
+        cur.execute(sql_status.TLS_STATUS)
         status = {k: v for k, v in cur.fetchall()}
     cipher = status.get("Ssl_cipher") or ""
     verified = "none"

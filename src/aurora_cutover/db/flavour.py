@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from aurora_cutover.sql import status
+
 
 @dataclass(frozen=True)
 class Flavour:
@@ -58,12 +60,12 @@ def parse_flavour(version: str, version_comment: str = "", aurora_version: str |
 def detect_flavour(conn: Any) -> Flavour:
     """Ask the server. Aurora is told apart by its AURORA_VERSION() function."""
     with conn.cursor() as cur:
-        cur.execute("SELECT @@version, @@version_comment")
+        cur.execute(status.VERSION)
         version, comment = cur.fetchone()
         aurora = None
         if "mariadb" not in (version + comment).lower():
             try:
-                cur.execute("SELECT AURORA_VERSION()")
+                cur.execute(status.AURORA_VERSION)
                 aurora = cur.fetchone()[0]
             except Exception:  # plain MySQL has no such function
                 aurora = None

@@ -13,6 +13,7 @@ from typing import Any
 from aurora_cutover.config import Endpoint
 from aurora_cutover.db.connect import TlsState, describe_tls
 from aurora_cutover.db.flavour import Flavour, detect_flavour
+from aurora_cutover.sql import status
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,6 @@ class Identity:
 def identify(conn: Any, ep: Endpoint) -> Identity:
     flavour = detect_flavour(conn)
     with conn.cursor() as cur:
-        cur.execute("SELECT CURRENT_USER(), @@server_id, @@hostname, @@global.read_only")
+        cur.execute(status.IDENTITY)
         user, server_id, hostname, ro = cur.fetchone()
     return Identity(flavour, describe_tls(conn, ep), user, int(server_id), hostname, bool(ro))

@@ -1,6 +1,6 @@
 """Resolve the switch name the way the application would: through the configured resolver.
 
-    >>> resolve(migration.dns)          # -> Resolution(cname_chain=[...], addresses=[...], ttl=1)
+    >>> lookup(migration.dns)          # -> Resolution(cname_chain=[...], addresses=[...], ttl=1)
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def resolver_for(cfg: Dns, lifetime_s: float = 3.0) -> dns.resolver.Resolver:
     return r
 
 
-def resolve(cfg: Dns, name: str | None = None, lifetime_s: float = 3.0) -> Resolution:
+def lookup(cfg: Dns, name: str | None = None, lifetime_s: float = 3.0) -> Resolution:
     name = (name or cfg.record_name).rstrip(".")
     try:
         ans = resolver_for(cfg, lifetime_s).resolve(name, "A")
@@ -49,3 +49,6 @@ def resolve(cfg: Dns, name: str | None = None, lifetime_s: float = 3.0) -> Resol
     addrs = tuple(a.address for a in ans)
     first_ttl = ans.response.answer[0].ttl if ans.response.answer else ans.rrset.ttl
     return Resolution(name, chain, addrs, int(first_ttl))
+
+
+resolve = lookup  # the old name: cutover/steps.py imports it (as dns_resolve) until it is repointed

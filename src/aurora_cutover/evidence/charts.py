@@ -48,9 +48,12 @@ def lag_chart(samples: list[tuple[str, float]], max_lag_s: float) -> bytes | Non
     plt = _plt()
     fig, ax = plt.subplots(figsize=(5.2, 2.3), dpi=90)
     t0 = points[0][0]
-    ax.plot([(t - t0).total_seconds() for t, _ in points], [lag for _, lag in points], marker="o", label="lag (s)")
+    ax.plot([(t - t0).total_seconds() for t, _ in points], [lag for _, lag in points],
+            marker="o" if len(points) <= 60 else None, label="lag (s)")
     ax.axhline(max_lag_s, color="red", linestyle="--", label=f"max_lag_s {max_lag_s:g}")
-    ax.set_title("Heartbeat lag (source clock)", fontsize=9)
+    worst = max(lag for _, lag in points)
+    ax.set_title(f"Heartbeat lag over the session (source clock): {len(points)} samples, max {worst:.2f} s",
+                 fontsize=9)
     ax.set_xlabel(f"s after {t0:%H:%M:%S} UTC")
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper right", fontsize=7)

@@ -13,15 +13,17 @@ from typing import Any
 import pytest
 
 from aurora_cutover.evidence import charts
+from aurora_cutover.evidence.lag_sampler import LagSampler
 from aurora_cutover.evidence.record import SessionEvidence
 from aurora_cutover.evidence.render import row_anchor, verdict_block
 from aurora_cutover.evidence.verdict import judge
 
 
 class HtmlHooks:
-    def __init__(self, ev: SessionEvidence, max_lag_s: float) -> None:
+    def __init__(self, ev: SessionEvidence, max_lag_s: float, sampler: LagSampler | None = None) -> None:
         self.ev = ev
         self.max_lag_s = max_lag_s
+        self.sampler = sampler  # readiness: heartbeat lag sampled over the whole session
 
     def pytest_html_report_title(self, report: Any) -> None:
         report.title = self.ev.title
@@ -29,7 +31,10 @@ class HtmlHooks:
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
                                     session: pytest.Session) -> None:
         v = judge(self.ev, int(session.exitstatus))
-        prefix.insert(0, verdict_block(v, session_charts(self.ev, self.max_lag_s)))
+        if self.sampler is not None:  # the session's checks are over: so is its lag curve
+            self.sampler.stop()
+        lag = self.sampler.points() if self.sampler is not None else []
+        prefix.insert(0, verdict_block(v, session_charts(self.ev, self.max_lag_s, lag)))
         skipped = self.ev.session_data.get("not_applicable") or []
         if skipped:
             items = "".join(f"<li>{html.escape(x['nodeid'])} — {html.escape(x['reason'])}</li>" for x in skipped)
@@ -44,13 +49,16 @@ class HtmlHooks:
                 break
 
 
-def session_charts(ev: SessionEvidence, max_lag_s: float) -> list[tuple[str, bytes]]:
+def session_charts(ev: SessionEvidence, max_lag_s: float,
+                   session_lag: list[tuple[str, float]] | None = None) -> list[tuple[str, bytes]]:
+    """Readiness: lag over the session (the background sampler; else the lag check's own samples) and checksum
+    throughput per table; actions: the step timeline."""
     out: list[tuple[str, bytes | None]] = []
     if ev.phase == "readiness":
-        lag: list[tuple[str, float]] = []
+        lag: list[tuple[str, float]] = list(session_lag or [])
         timed: list[tuple[str, int, float]] = []
         for t in ev.tests.values():
-            for tab in t.data.get("tables") or []:
+            for tab in [] if session_lag else t.data.get("tables") or []:
                 if tab.get("title") == "Lag samples":  # checks/test_replication.py: [at, lag s, ...]
                     lag += [(str(r[0]), float(r[1])) for r in tab["rows"] if len(r) > 1]
             d = t.data

@@ -18,9 +18,12 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aurora_cutover import __version__
+
+if TYPE_CHECKING:
+    from aurora_cutover.evidence.verdict import Verdict  # verdict reads this module's types
 
 SCHEMA_VERSION = 1
 
@@ -103,11 +106,9 @@ class SessionEvidence:
             return "failed"
         return "passed"
 
-    def to_json(self, exitstatus: int) -> dict[str, Any]:
-        from aurora_cutover.evidence.verdict import judge  # verdict reads this module's types
-
+    def to_json(self, exitstatus: int, verdict: Verdict) -> dict[str, Any]:
+        """The record; ``verdict`` is :func:`aurora_cutover.evidence.verdict.judge` of this session."""
         html_sha = sha256_file(self.html_path) if self.html_path.exists() else None
-        verdict = judge(self, exitstatus)
         return {
             "schema": SCHEMA_VERSION,
             "tool": f"aurora-cutover {__version__}",
@@ -152,8 +153,8 @@ class SessionEvidence:
                 t.nodeid.split("::")[-1] for t in bad[:5]) + (" ..." if len(bad) > 5 else "")
         return "all tests passed" if exitstatus == 0 else f"pytest exit status {exitstatus}"
 
-    def write(self, exitstatus: int) -> dict[str, Any]:
-        doc = self.to_json(exitstatus)
+    def write(self, exitstatus: int, verdict: Verdict) -> dict[str, Any]:
+        doc = self.to_json(exitstatus, verdict)
         self.json_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.json_path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(doc, indent=2, default=str, ensure_ascii=False))

@@ -49,7 +49,8 @@ def verdict_block(v: Verdict, charts: list[tuple[str, bytes]] | None = None) -> 
     bg, fg = COLOURS[v.good]
     figures = "".join(f"<tr><td>{_e(k)}</td><td><b>{_e(val)}</b></td></tr>" for k, val in v.figures)
     if v.gate_open_until_utc:
-        figures += "<tr><td>gate open for</td><td>thresholds.evidence_freshness_s after this run</td></tr>"
+        figures += (f"<tr><td>gate open until</td><td><b>{_e(v.gate_open_until_utc)}</b> "
+                    "(thresholds.evidence_freshness_s after this run)</td></tr>")
     blocks = ""
     if v.blocks:
         items = "".join(

@@ -1,4 +1,4 @@
-"""Guardrail probes: run the pure queries of :mod:`aurora_cutover.guardrails.sql` and return problems.
+"""Guardrail probes: run the statements of :mod:`aurora_cutover.sql` and judge with :mod:`.rules`.
 
     >>> long_running_transactions(source_conn, max_age_s=60)     # [] or ["transaction open longer ..."]
     >>> local_writes_on_target(source_conn, target_conn)         # GTIDs the target wrote itself
@@ -14,8 +14,9 @@ from typing import Any
 from aurora_cutover.config import Migration
 from aurora_cutover.db.flavour import Flavour, detect_flavour
 from aurora_cutover.dns import record as dns_record
-from aurora_cutover.guardrails import sql
-from aurora_cutover.sql import fence
+from aurora_cutover.guardrails import rules
+from aurora_cutover.guardrails.rules import as_text
+from aurora_cutover.sql import binlog, fence, gtid, status
 
 
 def _rows(conn: Any, query: str) -> list[tuple]:
@@ -24,16 +25,16 @@ def _rows(conn: Any, query: str) -> list[tuple]:
         return list(cur.fetchall())
 
 
-def transactions(conn: Any) -> list[sql.Trx]:
-    return sql.parse_trx(_rows(conn, sql.TRANSACTIONS))
+def transactions(conn: Any) -> list[rules.Trx]:
+    return rules.parse_trx(_rows(conn, status.TRANSACTIONS))
 
 
 def long_running_transactions(conn: Any, max_age_s: float) -> list[str]:
-    return sql.long_transactions(transactions(conn), max_age_s)
+    return rules.long_transactions(transactions(conn), max_age_s)
 
 
 def ddl_in_progress(conn: Any) -> list[str]:
-    return sql.ddl_in_progress(_rows(conn, sql.PROCESSLIST))
+    return rules.ddl_in_progress(_rows(conn, status.PROCESSLIST))
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,13 @@ class Retention:
 
 def binlog_retention(conn: Any, flavour: Flavour | None = None) -> Retention:
     flavour = flavour or detect_flavour(conn)
-    on_rds = sql.is_rds(str(_rows(conn, sql.is_rds_query())[0][0] or ""))
-    q = sql.binlog_retention_query(flavour, on_rds)
-    return Retention(sql.binlog_retention_hours(flavour, on_rds, _rows(conn, q)), on_rds, q)
+    on_rds = rules.is_rds_basedir(str(_rows(conn, status.BASEDIR)[0][0] or ""))
+    q = binlog.retention_query(flavour, on_rds)
+    return Retention(rules.binlog_retention_hours(flavour, on_rds, _rows(conn, q)), on_rds, q)
 
 
 def binlog_settings(conn: Any) -> tuple[Any, str, str]:
-    log_bin, fmt, image = _rows(conn, sql.BINLOG_SETTINGS)[0]
+    log_bin, fmt, image = _rows(conn, binlog.SETTINGS)[0]
     return log_bin, str(fmt), str(image)
 
 
@@ -61,14 +62,14 @@ def local_writes_on_target(source: Any, target: Any) -> tuple[list[str], dict[st
     # Target first, then source: the source's position only grows, so a transaction replicated in between
     # is still covered (the other order reports the target "ahead" under live writes).
     if flavour.is_mariadb:
-        tgt_pos, tgt_id = _rows(target, "SELECT @@global.gtid_binlog_pos, @@server_id")[0]
-        src_pos, = _rows(source, "SELECT @@global.gtid_binlog_pos")[0]
-        return (sql.local_gtid_writes_mariadb(str(tgt_pos), str(src_pos), int(tgt_id)),
+        tgt_pos, tgt_id = _rows(target, gtid.MARIADB_POSITION_AND_ID)[0]
+        src_pos, = _rows(source, gtid.MARIADB_POSITION)[0]
+        return (rules.local_gtid_writes_mariadb(str(tgt_pos), str(src_pos), int(tgt_id)),
                 {"source gtid_binlog_pos": src_pos, "target gtid_binlog_pos": tgt_pos, "target server_id": tgt_id})
-    tgt_set, = _rows(target, "SELECT @@global.gtid_executed")[0]
-    src_uuid, src_set = _rows(source, "SELECT @@server_uuid, @@global.gtid_executed")[0]
-    uuids = {str(src_uuid)} | set(sql.parse_mysql_gtid_set(str(src_set)))
-    return (sql.local_gtid_writes_mysql(str(tgt_set), uuids),
+    tgt_set, = _rows(target, gtid.MYSQL_EXECUTED)[0]
+    src_uuid, src_set = _rows(source, gtid.MYSQL_UUID_AND_EXECUTED)[0]
+    uuids = {str(src_uuid)} | set(gtid.parse_mysql_set(str(src_set)))
+    return (rules.local_gtid_writes_mysql(str(tgt_set), uuids),
             {"source server_uuid": src_uuid, "target gtid_executed": tgt_set})
 
 
@@ -100,13 +101,13 @@ def fence_group_problems(rds: Any, m: Migration) -> tuple[list[str], dict[str, A
                      if any(g.get("DBParameterGroupName") == c.source_parameter_group
                             for g in i.get("DBParameterGroups", []))]
             facts["source_parameter_group"] = {c.source_parameter_group: users}
-            out += sql.group_attachment_problems("source", "DB parameter group", c.source_parameter_group,
+            out += rules.group_attachment_problems("source", "DB parameter group", c.source_parameter_group,
                                                  m.source.rds_id, users)
         if c.target_parameter_group:
             users = [x["DBClusterIdentifier"] for x in _all(rds, "describe_db_clusters", "DBClusters")
                      if x.get("DBClusterParameterGroup") == c.target_parameter_group]
             facts["target_parameter_group"] = {c.target_parameter_group: users}
-            out += sql.group_attachment_problems("target", "DB cluster parameter group", c.target_parameter_group,
+            out += rules.group_attachment_problems("target", "DB cluster parameter group", c.target_parameter_group,
                                                  m.target.rds_id, users)
     except Exception as exc:  # botocore ClientError: name the code, one line
         code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
@@ -160,16 +161,16 @@ def fence_readiness(admin: Any, side: str, m: Migration) -> tuple[list[str], dic
     if users:
         with admin.cursor() as cur:
             cur.execute(*fence.account_hosts(users))
-            accounts = [(sql._s(u), sql._s(h)) for u, h in cur.fetchall()]
+            accounts = [(as_text(u), as_text(h)) for u, h in cur.fetchall()]
             cur.execute(*fence.bypass_grants(detect_flavour(admin), users))
             for grantee, priv in cur.fetchall():
-                user, host = fence.grantee(sql._s(grantee))
-                if user in users and (user, host, sql._s(priv)) not in bypass:
-                    bypass.append((user, host, sql._s(priv)))
+                user, host = fence.grantee(as_text(grantee))
+                if user in users and (user, host, as_text(priv)) not in bypass:
+                    bypass.append((user, host, as_text(priv)))
     ep = m.endpoint(side)
     with admin.cursor() as cur:
         cur.execute(*fence.write_grants(ep.database, m.replication.heartbeat_table))
-        grants = [(fence.grantee(sql._s(g))[0], sql._s(p), sql._s(lv)) for g, p, lv in cur.fetchall()]
+        grants = [(fence.grantee(as_text(g))[0], as_text(p), as_text(lv)) for g, p, lv in cur.fetchall()]
     covered = set(users) | set(m.cutover.exempt_accounts) | set(fence.BUILTIN_ACCOUNTS)
     if ep.admin_login is not None:
         covered.add(ep.admin_login.user)
@@ -177,10 +178,10 @@ def fence_readiness(admin: Any, side: str, m: Migration) -> tuple[list[str], dic
              "read_only_bypass": [f"{u}@{h}: {p}" for u, h, p in bypass],
              "exempt_accounts": list(m.cutover.exempt_accounts),
              "writers": sorted({u for u, _p, _l in grants})}
-    problems = sql.fence_problems(side, tuple(m.cutover.fence), users, accounts, bypass)
+    problems = rules.fence_problems(side, tuple(m.cutover.fence), users, accounts, bypass)
     if side == "target" and m.replication.method == "dms":
         problems += _dms_target_closed(admin, accounts, facts)
-    return problems + sql.unfenced_writers(side, grants, covered), facts
+    return problems + rules.unfenced_writers(side, grants, covered), facts
 
 
 def _dms_target_closed(admin: Any, accounts: list[tuple[str, str]], facts: dict[str, Any]) -> list[str]:
@@ -188,14 +189,14 @@ def _dms_target_closed(admin: Any, accounts: list[tuple[str, str]], facts: dict[
     application's accounts must be locked there — else a stray write lands on it and nothing tells it from
     DMS's own (both carry the target's GTIDs). The cutover unlocks them; the rollback locks them again."""
     with admin.cursor() as cur:
-        cur.execute(fence.READ_ONLY_STATE)
+        cur.execute(status.READ_ONLY_STATE)
         if int(cur.fetchone()[0]) == 1:
             facts["DMS target"] = "read_only ON (the DMS login writes through it)"
             return []
         open_ = []
         for user, host in accounts:
             cur.execute(fence.show_create_user(user, host))
-            if not fence.is_locked(sql._s(cur.fetchone()[0])):
+            if not fence.is_locked(as_text(cur.fetchone()[0])):
                 open_.append(f"{user}@{host}")
     facts["DMS target"] = "read_only OFF; application accounts " + ("unlocked: " + ", ".join(open_) if open_
                                                                     else "locked")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aurora_cutover.config import Migration
-from aurora_cutover.dns.resolve import ResolveError, resolve
+from aurora_cutover.dns.resolve import ResolveError, lookup
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def check(m: Migration, port: int | None = None) -> tuple[list[Reach], list[str]
 
     port = port or m.source.port
     try:
-        res = resolve(m.dns)
+        res = lookup(m.dns)
     except ResolveError as exc:
         return [], [f"{m.dns.record_name} does not resolve: {exc}"]
     if not res.addresses:

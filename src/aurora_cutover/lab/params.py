@@ -27,8 +27,9 @@ from typing import Any
 
 import boto3
 
-from aurora_cutover.config import Migration, load
+from aurora_cutover.config import Migration
 from aurora_cutover.lab.mariadb import Server
+from aurora_cutover.loading import load
 
 PARAMETERS = ("read_only",)  # the dynamic parameters the product changes
 VIOLATIONS = "parameter-violations.log"
@@ -108,7 +109,8 @@ def step(st: SideState, desired: int | None, actual: int, now: float, delay_s: f
     return None
 
 
-def run(m: Migration, poll_s: float = 0.2, max_iterations: int | None = None) -> None:
+def apply_parameter_groups(m: Migration, poll_s: float = 0.2, max_iterations: int | None = None) -> None:
+    """The lab's RDS control plane: apply each side's parameter group to its server, as RDS does, until stopped."""
     lab_dir = Path(m.lab.dir)
     rds = boto3.client("rds", endpoint_url=m.aws.endpoint_url, region_name=m.aws.region,
                        aws_access_key_id="lab", aws_secret_access_key="lab")
@@ -162,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="aurora-lab-params")
     p.add_argument("--config", required=True)
     a = p.parse_args(argv)
-    run(load(a.config, resolve_secrets=False))
+    apply_parameter_groups(load(a.config, resolve_secrets=False))
     return 0
 
 

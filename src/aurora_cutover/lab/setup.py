@@ -20,11 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aurora_cutover.config import ConfigError, Migration, load
+from aurora_cutover.config import ConfigError, Migration
 from aurora_cutover.lab import osdns, params, procs, rds, tls
 from aurora_cutover.lab.aws import LabAws
 from aurora_cutover.lab.dms import lab as labdms
 from aurora_cutover.lab.mariadb import Server, find_binary, mariadbd_binary
+from aurora_cutover.loading import load
 from aurora_cutover.sql import heartbeat
 
 ROOT = Path(__file__).resolve().parents[3]

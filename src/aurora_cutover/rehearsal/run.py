@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aurora_cutover.config import ConfigError, load
+from aurora_cutover.config import ConfigError
 from aurora_cutover.evidence.record import iso, new_stem, utc_now
 from aurora_cutover.lab import params
 from aurora_cutover.lab.setup import ROOT, Lab, lab_config
+from aurora_cutover.loading import load
 from aurora_cutover.rehearsal.clients import fleet
 from aurora_cutover.rehearsal.report import render_html
 from aurora_cutover.rehearsal.verify import Switch, verify
@@ -397,7 +398,7 @@ def _dms_config(path: Path, reports: Path) -> Path:
         return path
     reports.mkdir(parents=True, exist_ok=True)
     out = reports.resolve() / f"{path.stem}-dms.toml"
-    out.write_text(derive_config(path.read_text(), m.migration.name, m.aws.region, path.resolve().parent))
+    out.write_text(derive_config(path.read_text(), m.name, m.aws.region, path.resolve().parent))
     return out
 
 

@@ -32,8 +32,9 @@ from typing import Any
 
 import pymysql
 
-from aurora_cutover.config import ConfigError, Migration, load
-from aurora_cutover.dns.resolve import ResolveError, resolve
+from aurora_cutover.config import ConfigError, Migration
+from aurora_cutover.dns.resolve import ResolveError, lookup
+from aurora_cutover.loading import load
 
 # Errors that mean "this server will not take writes": evict the connection, like a driver
 # that treats read-only as a failover signal (1290 read-only, 1836 super_read_only, 3100-ish locked).
@@ -53,7 +54,7 @@ class CachedName:
     def get(self) -> str:
         now = time.monotonic()
         if not self.address or now >= self.expires:
-            res = resolve(self.cfg, lifetime_s=2.0)
+            res = lookup(self.cfg, lifetime_s=2.0)
             self.address, self.expires = res.addresses[0], now + res.ttl
         return self.address
 

@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aurora_cutover.sql import heartbeat
+from aurora_cutover.sql import heartbeat, status
 
 
 class HeartbeatError(Exception):
@@ -106,7 +106,7 @@ def read(conn: Any, database: str, table: str, name: str = "heartbeat") -> Readi
         cur.execute(sql, args)
         row = cur.fetchone()
         if row is None:
-            cur.execute("SELECT UTC_TIMESTAMP(6)")
+            cur.execute(status.UTC_NOW)
             row = (None, None, None, cur.fetchone()[0])
     after = time.time()
     if not conn.get_autocommit():

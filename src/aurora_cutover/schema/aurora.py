@@ -21,28 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aurora_cutover.schema.upgrade import Finding, _s
-
-LOB_TYPES = ("tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "mediumblob", "longblob", "json")
-
-
-# ------------------------------------------------------------------ pure queries
-
-def tables_query(db: str) -> tuple[str, tuple[str, ...]]:
-    # every type but views: MariaDB also has SYSTEM VERSIONED tables and SEQUENCEs, which MySQL cannot store
-    return ("SELECT TABLE_NAME, ENGINE, ROW_FORMAT, CREATE_OPTIONS, TABLE_TYPE FROM information_schema.TABLES "
-            "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE <> 'VIEW' ORDER BY TABLE_NAME", (db,))
-
-
-def keys_query(db: str) -> tuple[str, tuple[str, ...]]:
-    return ("SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, NULLABLE FROM information_schema.STATISTICS "
-            "WHERE TABLE_SCHEMA = %s", (db,))
-
-
-def lobs_query(db: str) -> tuple[str, tuple[str, ...]]:
-    types = ", ".join(f"'{t}'" for t in LOB_TYPES)
-    return ("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
-            f"WHERE TABLE_SCHEMA = %s AND LOWER(DATA_TYPE) IN ({types}) ORDER BY TABLE_NAME, ORDINAL_POSITION", (db,))
-
+from aurora_cutover.sql import schema_queries as sq
 
 # ------------------------------------------------------------------ pure findings
 
@@ -105,8 +84,8 @@ def findings(table_rows: list[tuple], key_rows: list[tuple], lob_rows: list[tupl
 
 def run(conn: Any, db: str, in_scope: Callable[[str], bool] = lambda _t: True, *, dms: bool = False) -> list[Finding]:
     with conn.cursor() as cur:
-        def rows(q: tuple[str, tuple[str, ...]]) -> list[tuple]:
+        def rows(q: sq.Query) -> list[tuple]:
             cur.execute(*q)
             return [r for r in cur.fetchall() if in_scope(_s(r[0]))]
 
-        return findings(rows(tables_query(db)), rows(keys_query(db)), rows(lobs_query(db)), dms=dms)
+        return findings(rows(sq.aurora_tables(db)), rows(sq.aurora_keys(db)), rows(sq.aurora_lobs(db)), dms=dms)

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from aurora_cutover.db.flavour import Flavour
-from aurora_cutover.schema.normalise import Ctx, normalise, normalise_create_table
+from aurora_cutover.schema.normalise import GIPK, Ctx, normalise, normalise_create_table
 from aurora_cutover.schema.snapshot import Key, Snapshot
 
 Class = Literal["cosmetic", "real"]
+RECREATE = "re-creation"  # attribute of a DMS-deferred trigger the cutover could not create on the target
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,13 @@ class Difference:
         return self.classification == "real" and not self.accepted
 
     def sentence(self) -> str:
+        if self.kind == "server" and self.name == "lower_case_table_names":
+            pairs = ", ".join(f"{a} -> {b}" for a, b in zip(self.source, self.target, strict=False))
+            return (f"{len(self.source)} table(s) differ only in letter case between source and target ({pairs}): "
+                    "lower_case_table_names differs (see the server settings check); compared as the same tables")
+        if self.attribute == RECREATE:
+            return (f"{self.ref}: trigger {self.name} exists only on the source and the cutover could not create it "
+                    f"on the target (DMS defers triggers until then): {self.source}")
         if self.kind == "definition":
             return (f"{self.table}: SHOW CREATE TABLE differs beyond information_schema: source has "
                     f"{self.source!r}, target has {self.target!r}")
@@ -68,6 +76,67 @@ def _ctx(snap: Snapshot, table: str) -> Ctx:
 
 
 _SKIP_ATTRS = {"name", "data_type"}  # name is the key; data_type is implied by column_type
+
+
+def drop_generated_invisible_pk(src: Snapshot, tgt: Snapshot) -> tuple[Snapshot, list[Difference]]:
+    """The target's generated invisible primary key (MySQL 8.0.30+): `my_row_id` BIGINT UNSIGNED AUTO_INCREMENT
+    INVISIBLE as the first column and PRIMARY KEY (my_row_id), added to tables created without a primary key. It
+    is removed from the target's snapshot (its PRIMARY index too, and the other columns' positions shift back), so
+    it is neither "missing on the source" nor a position change of every column; each such table is listed once
+    as a cosmetic difference naming the rule."""
+    if not tgt.flavour.mysql_at_least(8, 0, 30):
+        return tgt, []
+    tables = []
+    for (kind, t, name), a in tgt.objects.items():
+        extra = str(a.get("extra") or "").lower()
+        if (kind == "column" and name == GIPK and "invisible" in extra and "auto_increment" in extra
+                and ("column", t, GIPK) not in src.objects and ("index", t, "PRIMARY") not in src.objects):
+            tables.append(t)
+    if not tables:
+        return tgt, []
+    objects: dict[Key, dict[str, Any]] = {}
+    for (kind, t, name), a in tgt.objects.items():
+        if t in tables and ((kind == "column" and name == GIPK) or (kind == "index" and name == "PRIMARY")):
+            continue
+        if t in tables and kind == "column" and isinstance(a.get("position"), int):
+            a = {**a, "position": a["position"] - 1}
+        objects[(kind, t, name)] = a
+    out = Snapshot(tgt.flavour, tgt.database, objects, {t: v for t, v in tgt.autoinc.items() if t not in tables},
+                   set(tgt.json_columns))
+    return out, [Difference("column", t, GIPK, "", None, tgt.objects[("column", t, GIPK)], "cosmetic",
+                            ("generated_invisible_primary_key",)) for t in sorted(tables)]
+
+
+def case_pairs(src: Snapshot, tgt: Snapshot) -> dict[str, str]:
+    """Target table -> source table, for tables on one side only whose names differ only in letter case. A name
+    matching more than one table on the other side is left unpaired (reported as it is)."""
+    s_only = set(src.tables()) - set(tgt.tables())
+    t_only = set(tgt.tables()) - set(src.tables())
+    by_lower: dict[str, list[str]] = {}
+    for t in t_only:
+        by_lower.setdefault(t.lower(), []).append(t)
+    pairs = {}
+    for s in s_only:
+        cands = by_lower.get(s.lower(), [])
+        if len(cands) == 1 and [x for x in s_only if x.lower() == s.lower()] == [s]:
+            pairs[cands[0]] = s
+    return pairs
+
+
+def fold_name_case(src: Snapshot, tgt: Snapshot) -> tuple[Snapshot, list[Difference]]:
+    """Tables whose names differ only in letter case (lower_case_table_names differs: 5.7 on Linux keeps `Users`,
+    a target with lower_case_table_names = 1 stores `users`): one finding naming them, and the target's objects
+    keyed by the source's spelling so each table is compared once — not one "exists only on one side" per table
+    and object. The finding is real (accept it as ``server.lower_case_table_names: reason``)."""
+    pairs = case_pairs(src, tgt)
+    if not pairs:
+        return tgt, []
+    objects = {(k, pairs.get(t, t), n): v for (k, t, n), v in tgt.objects.items()}
+    folded = Snapshot(tgt.flavour, tgt.database, objects, {pairs.get(t, t): v for t, v in tgt.autoinc.items()},
+                      {(pairs.get(t, t), c) for t, c in tgt.json_columns})
+    order = sorted(pairs, key=lambda t: pairs[t])  # source spelling order; both lists aligned
+    return folded, [Difference("server", "", "lower_case_table_names", "table names",
+                               [pairs[t] for t in order], order, "real")]
 
 
 def compare(src: Snapshot, tgt: Snapshot) -> list[Difference]:
@@ -149,10 +218,16 @@ def compare_definitions(src: dict[str, str], tgt: dict[str, str], src_flavour: F
     ignored: servers list re-created indexes in creation order."""
     out = []
     for table in sorted(set(src) & set(tgt) - set(skip)):
-        a = Counter(normalise_create_table(src[table], src_flavour))
-        b = Counter(normalise_create_table(tgt[table], tgt_flavour))
+        a = Counter(_body(normalise_create_table(src[table], src_flavour)))
+        b = Counter(_body(normalise_create_table(tgt[table], tgt_flavour)))
         only_src, only_tgt = sorted((a - b).elements()), sorted((b - a).elements())
         if only_src or only_tgt:
             out.append(Difference("definition", table, "definition", "SHOW CREATE TABLE",
                                   " | ".join(only_src) or None, " | ".join(only_tgt) or None, "real"))
     return out
+
+
+def _body(lines: list[str]) -> list[str]:
+    """The first line names the table (already the key): left out, so a table spelt in another letter case on the
+    target (lower_case_table_names) compares by its definition."""
+    return lines[1:] if lines and lines[0].upper().startswith("CREATE TABLE") else lines

@@ -10,8 +10,9 @@ utf8mb4_0900_ai_ci changes sorting and which values collide in a unique key.
     ('int unsigned', {'column_type': ['int_display_width']})
 
 Rules (kind -> attributes):
-  int_display_width      column.column_type   int(11) -> int (8.0.19+ drops it); keeps tinyint(1) and ZEROFILL
-  year_display_width     column.column_type   year(4) -> year (8.0.19+)
+  int_display_width      column.column_type, routine return and parameter types
+                                              int(11) -> int (8.0.19+ drops it); keeps tinyint(1) and ZEROFILL
+  year_display_width     the same types       year(4) -> year (8.0.19+)
   utf8_is_utf8mb3        charset/collation    utf8 -> utf8mb3, utf8_general_ci -> utf8mb3_general_ci (8.0.30+)
   mariadb_default_quote  column.column_default MariaDB prints NULL as 'NULL' and quotes string literals
   current_timestamp      column default/extra current_timestamp() / now() -> CURRENT_TIMESTAMP
@@ -55,22 +56,34 @@ class Rule:
 _INT = re.compile(r"\b(tinyint|smallint|mediumint|int|integer|bigint)\((\d+)\)", re.I)
 
 
-def _int_display_width(a: Attrs, ctx: Ctx) -> Attrs:
-    ct = a.get("column_type")
-    if not isinstance(ct, str) or "zerofill" in ct.lower():
-        return a  # 8.0 keeps the width with ZEROFILL (it means something there)
+def _type_attrs(a: Attrs) -> list[str]:
+    """The attributes holding a data type: a column's type; a routine's return type and each parameter's
+    ("IN int(11)")."""
+    return [k for k in a if k in ("column_type", "returns") or (k.startswith("parameter ") and k != "parameter order")]
+
+
+def drop_int_width(t: str) -> str:
+    """``int(11) unsigned`` -> ``int unsigned``; tinyint(1) and ZEROFILL types keep theirs (8.0 does too)."""
+    if "zerofill" in t.lower():
+        return t  # 8.0 keeps the width with ZEROFILL (it means something there)
 
     def sub(m: re.Match[str]) -> str:
         if m.group(1).lower() == "tinyint" and m.group(2) == "1":
             return m.group(0)  # tinyint(1) is kept by 8.0 (connectors map it to boolean)
         return m.group(1)
 
-    return {**a, "column_type": _INT.sub(sub, ct)}
+    return _INT.sub(sub, t)
+
+
+_YEAR4 = re.compile(r"\byear\(4\)", re.I)
+
+
+def _int_display_width(a: Attrs, ctx: Ctx) -> Attrs:
+    return {**a, **{k: drop_int_width(a[k]) for k in _type_attrs(a) if isinstance(a[k], str)}}
 
 
 def _year_display_width(a: Attrs, ctx: Ctx) -> Attrs:
-    ct = a.get("column_type")
-    return {**a, "column_type": "year"} if isinstance(ct, str) and ct.lower() == "year(4)" else a
+    return {**a, **{k: _YEAR4.sub("year", a[k]) for k in _type_attrs(a) if isinstance(a[k], str)}}
 
 
 def _utf8(v: Any) -> Any:
@@ -180,8 +193,8 @@ RULES: tuple[Rule, ...] = (
     Rule("mariadb_json", "MariaDB stores JSON as LONGTEXT utf8mb4_bin with CHECK (json_valid(col))",
          ("column", "check"), _mariadb_json),
     Rule("int_display_width", "MySQL 8.0.19+ no longer prints integer display widths (except tinyint(1), ZEROFILL)",
-         ("column",), _int_display_width),
-    Rule("year_display_width", "MySQL 8.0.19+ prints YEAR(4) as YEAR", ("column",), _year_display_width),
+         ("column", "routine"), _int_display_width),
+    Rule("year_display_width", "MySQL 8.0.19+ prints YEAR(4) as YEAR", ("column", "routine"), _year_display_width),
     Rule("utf8_is_utf8mb3", "MySQL 8.0.30+ names utf8 utf8mb3 (same character set)",
          ("column", "table"), _utf8_is_utf8mb3),
     Rule("mariadb_default_quote", "MariaDB prints COLUMN_DEFAULT as SQL: 'NULL' for none, quoted strings",
@@ -222,6 +235,8 @@ def normalise(kind: str, attrs: Attrs, ctx: Ctx) -> tuple[Attrs | None, dict[str
 
 
 def rule_why(name: str) -> str:
+    if name == "generated_invisible_primary_key":
+        return GIPK_WHY
     return next((r.why for r in RULES if r.name == name), name)
 
 
@@ -295,7 +310,20 @@ def _t_mariadb_json(s: str, f: Flavour) -> str:
                   r"`\1` json \2", s)
 
 
+GIPK = "my_row_id"  # MySQL 8.0.30+ sql_generate_invisible_primary_key adds it to tables created without a key
+GIPK_WHY = ("MySQL 8.0.30+ sql_generate_invisible_primary_key added an invisible my_row_id primary key to a table "
+            "created without one: the target's own column, not compared")
+
+
+def _t_gipk(s: str, f: Flavour) -> str:
+    if not f.mysql_at_least(8, 0, 30):
+        return s
+    s = re.sub(r"\n\s*`my_row_id` bigint unsigned NOT NULL AUTO_INCREMENT /\*!80023 INVISIBLE \*/,?", "", s)
+    return re.sub(r"\n\s*PRIMARY KEY \(`my_row_id`\),?", "", s)
+
+
 TEXT_RULES: tuple[tuple[str, Callable[[str, Flavour], str]], ...] = (
+    ("generated_invisible_primary_key", _t_gipk),
     ("mariadb_json", _t_mariadb_json),
     ("auto_increment_counter", _t_auto_increment),
     ("int_display_width", _t_int_display_width),

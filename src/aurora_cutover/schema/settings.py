@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aurora_cutover.schema.upgrade import Finding, _s
+from aurora_cutover.sql.settings import show_global_variables
 
 # our name -> the names servers use, newest first
 _NAMES: dict[str, tuple[str, ...]] = {
@@ -56,8 +57,7 @@ _UTC = {"+00:00", "UTC", "GMT", "ETC/UTC", "ETC/GMT", "Z", "UNIVERSAL", "ZULU", 
 
 
 def query() -> tuple[str, tuple[str, ...]]:
-    names = tuple(n for cands in _NAMES.values() for n in cands)
-    return f"SHOW GLOBAL VARIABLES WHERE Variable_name IN ({', '.join(['%s'] * len(names))})", names
+    return show_global_variables(tuple(n for cands in _NAMES.values() for n in cands))
 
 
 def values(rows: Sequence[tuple]) -> dict[str, str]:

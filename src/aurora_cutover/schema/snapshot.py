@@ -124,6 +124,14 @@ def build(flavour: Flavour, database: str, rows: dict[str, list[dict[str, Any]]]
             "returns": _s(r["DTD_IDENTIFIER"]), "definition": _s(r["ROUTINE_DEFINITION"]),
             "deterministic": _s(r["IS_DETERMINISTIC"]), "data_access": _s(r["SQL_DATA_ACCESS"]),
             "security": _s(r["SECURITY_TYPE"]), "sql_mode": _s(r["SQL_MODE"]), "definer": _s(r["DEFINER"])}
+    for r in sorted(rows.get("parameters", []), key=lambda r: int(r["ORDINAL_POSITION"])):
+        # signature: each parameter's mode and type by name, and the names in order (a renamed, added, removed,
+        # retyped or reordered parameter is a difference naming the routine and the parameter)
+        o = obj.setdefault(("routine", "", f"{_s(r['ROUTINE_TYPE']).lower()} {_s(r['SPECIFIC_NAME'])}"), {})
+        name = _s(r["PARAMETER_NAME"])
+        mode = _s(r["PARAMETER_MODE"]) or "IN"
+        o[f"parameter {name}"] = f"{mode} {_s(r['DTD_IDENTIFIER'])}"
+        o["parameter order"] = ", ".join(filter(None, [o.get("parameter order", ""), name]))
     for r in rows.get("events", []):
         obj[("event", "", _s(r["EVENT_NAME"]))] = {
             "definition": _s(r["EVENT_DEFINITION"]), "type": _s(r["EVENT_TYPE"]),
@@ -140,7 +148,7 @@ def fetch(conn: Any, database: str, flavour: Flavour | None = None) -> tuple[Fla
     queries = {"tables": q.tables(database), "columns": q.columns(database), "indexes": q.indexes(database),
                "foreign_keys": q.foreign_keys(database), "partitions": q.partitions(database),
                "triggers": q.triggers(database), "views": q.views(database), "routines": q.routines(database),
-               "events": q.events(database)}
+               "parameters": q.parameters(database), "events": q.events(database)}
     checks = q.check_constraints(database, flavour)
     if checks is not None:
         queries["checks"] = checks

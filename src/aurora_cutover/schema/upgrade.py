@@ -22,7 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from aurora_cutover.db.flavour import Flavour, detect_flavour
+from aurora_cutover.db.flavour import detect_flavour
+from aurora_cutover.sql import schema_queries as sq
 
 # Reserved in 8.0, not in 5.7: an unquoted use is a syntax error after the upgrade.
 _RESERVED = """
@@ -53,55 +54,6 @@ class Finding:
 
     def sentence(self) -> str:
         return f"{self.object}: {self.detail}"
-
-
-# ------------------------------------------------------------------ pure queries
-
-def names_query(db: str) -> tuple[str, tuple[str, ...]]:
-    """(kind, table, name) of every named object in the schema."""
-    return ("SELECT 'table', TABLE_NAME, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-            "UNION ALL SELECT 'column', TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
-            "WHERE TABLE_SCHEMA = %s "
-            "UNION ALL SELECT 'trigger', EVENT_OBJECT_TABLE, TRIGGER_NAME FROM information_schema.TRIGGERS "
-            "WHERE TRIGGER_SCHEMA = %s "
-            "UNION ALL SELECT LOWER(ROUTINE_TYPE), '', ROUTINE_NAME FROM information_schema.ROUTINES "
-            "WHERE ROUTINE_SCHEMA = %s "
-            "UNION ALL SELECT 'event', '', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
-            (db, db, db, db, db))
-
-
-def columns_query(db: str) -> tuple[str, tuple[str, ...]]:
-    return ("SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COLUMN_DEFAULT, CHARACTER_SET_NAME "
-            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION", (db,))
-
-
-def tables_charset_query(db: str) -> tuple[str, tuple[str, ...]]:
-    return ("SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-            "AND TABLE_TYPE = 'BASE TABLE'", (db,))
-
-
-def fk_query(db: str) -> tuple[str, tuple[str, ...]]:
-    return ("SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
-            "WHERE CONSTRAINT_SCHEMA = %s", (db,))
-
-
-def partitions_query(db: str) -> tuple[str, tuple[str, ...]]:
-    return ("SELECT TABLE_NAME, PARTITION_NAME, TABLESPACE_NAME FROM information_schema.PARTITIONS "
-            "WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL AND TABLESPACE_NAME IS NOT NULL "
-            "AND TABLESPACE_NAME <> 'innodb_file_per_table'", (db,))
-
-
-def stored_sql_modes_query(db: str) -> tuple[str, tuple[str, ...]]:
-    return ("SELECT 'trigger', TRIGGER_NAME, SQL_MODE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s "
-            "UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME, SQL_MODE FROM information_schema.ROUTINES "
-            "WHERE ROUTINE_SCHEMA = %s "
-            "UNION ALL SELECT 'event', EVENT_NAME, SQL_MODE FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
-            (db, db, db))
-
-
-def old_temporal_setup(flavour: Flavour) -> str | None:
-    """Only MySQL 5.6/5.7 can hold 5.5-format temporals; show_old_temporals marks them in COLUMN_TYPE."""
-    return "SET SESSION show_old_temporals = ON" if flavour.is_mysql and flavour.version < (8, 0, 0) else None
 
 
 # ------------------------------------------------------------------ pure evaluation
@@ -180,19 +132,20 @@ def partition_findings(rows: list[tuple]) -> list[Finding]:
 def run(conn: Any, db: str, in_scope: Any = lambda _t: True) -> list[Finding]:
     flavour = detect_flavour(conn)
     with conn.cursor() as cur:
-        def rows(q: tuple[str, tuple[str, ...]]) -> list[tuple]:
+        def rows(q: sq.Query, scoped: bool = True) -> list[tuple]:
             cur.execute(*q)
-            return list(cur.fetchall())
+            return [r for r in cur.fetchall() if not scoped or in_scope(_s(r[0]))]
 
-        setup = old_temporal_setup(flavour)
+        setup = sq.old_temporal_setup(flavour)
         if setup:
             cur.execute(setup)
-        names = [r for r in rows(names_query(db)) if not _s(r[1]) or in_scope(_s(r[1]))]
-        cur.execute("SELECT @@global.sql_mode")
+        names = [r for r in rows(sq.upgrade_names(db), scoped=False) if not _s(r[1]) or in_scope(_s(r[1]))]
+        cur.execute(sq.global_sql_mode())
         global_mode = _s(cur.fetchone()[0])
-        findings = (keyword_findings(names) + sql_mode_findings(global_mode, rows(stored_sql_modes_query(db)))
-                    + column_findings([r for r in rows(columns_query(db)) if in_scope(_s(r[0]))])
-                    + table_charset_findings([r for r in rows(tables_charset_query(db)) if in_scope(_s(r[0]))])
-                    + fk_findings([r for r in rows(fk_query(db)) if in_scope(_s(r[0]))])
-                    + partition_findings([r for r in rows(partitions_query(db)) if in_scope(_s(r[0]))]))
+        findings = (keyword_findings(names)
+                    + sql_mode_findings(global_mode, rows(sq.upgrade_stored_sql_modes(db), scoped=False))
+                    + column_findings(rows(sq.upgrade_columns(db)))
+                    + table_charset_findings(rows(sq.upgrade_table_collations(db)))
+                    + fk_findings(rows(sq.upgrade_foreign_key_names(db)))
+                    + partition_findings(rows(sq.upgrade_shared_tablespace_partitions(db))))
     return findings

@@ -107,3 +107,36 @@ def files_between(logs: Sequence[Sequence[Any]], first: str, last: str) -> list[
     i = names.index(first)
     j = names.index(last) if last in names else len(names) - 1
     return names[i:j + 1]
+
+
+# --------------------------------------------------------------------------- retention and format (guardrails)
+
+SETTINGS = "SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image"
+RDS_CONFIGURATION = "CALL mysql.rds_show_configuration"  # (name, value, description) rows
+
+
+def retention_query(flavour: Flavour, on_rds: bool) -> str:
+    """Where the server keeps how long it keeps binlogs; :func:`aurora_cutover.guardrails.rules.binlog_retention_hours`
+    reads the answer.
+
+    >>> retention_query(Flavour("mysql", (5, 7, 44), "5.7.44"), on_rds=True)
+    'CALL mysql.rds_show_configuration'
+    >>> retention_query(Flavour("mysql", (5, 7, 44), "5.7.44"), on_rds=False)
+    'SELECT NULL, @@global.expire_logs_days'
+    """
+    if on_rds:
+        return RDS_CONFIGURATION
+    if flavour.is_mariadb or flavour.mysql_at_least(8, 0, 1):  # MariaDB 10.6+: the same setting
+        return "SELECT @@global.binlog_expire_logs_seconds, @@global.expire_logs_days"
+    return "SELECT NULL, @@global.expire_logs_days"
+
+
+def retention_fix(min_hours: float, on_rds: bool) -> str:
+    """The statement a report suggests to keep binlogs ``min_hours`` (shown, never run by the product).
+
+    >>> retention_fix(24, on_rds=False)
+    'SET GLOBAL binlog_expire_logs_seconds = 86400'
+    """
+    if on_rds:
+        return f"CALL mysql.rds_set_configuration('binlog retention hours', {int(min_hours)})"
+    return f"SET GLOBAL binlog_expire_logs_seconds = {int(min_hours * 3600)}"

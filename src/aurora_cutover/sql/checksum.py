@@ -29,7 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora_cutover.db.flavour import Flavour
-from aurora_cutover.sql.ident import qualified, quote_ident
+from aurora_cutover.sql.ident import param_ident, param_qualified
+
+# Every statement built here runs with parameters (the parity engine always passes args, so the driver %-formats
+# the text): identifiers go through param_ident / param_qualified.
 
 MARIADB = Flavour("mariadb", (10, 11, 0), "10.11.0-MariaDB")
 MYSQL57 = Flavour("mysql", (5, 7, 44), "5.7.44-log")
@@ -110,7 +113,7 @@ class Key:
 
     def expr(self, i: int) -> str:
         """Key column i as the chunk predicates and the bound's ORDER BY use it."""
-        q = quote_ident(self.columns[i])
+        q = param_ident(self.columns[i])
         c = self.collate[i] if i < len(self.collate) else None
         if c is None:
             return q
@@ -147,7 +150,7 @@ def collate_to(source: Sequence[Column], target: Sequence[Column], key: Key) -> 
 
 def piece(col: Column, flavour: Flavour) -> str:
     """The column's value as canonical text (NULL when the value is NULL)."""
-    q = quote_ident(col.name)
+    q = param_ident(col.name)
     kind = col.kind
     if kind in ("int", "exact", "double", "binary"):
         # Integers, DECIMAL, DATE/DATETIME(n)/TIME(n) print identically on MySQL 5.7/8.0 and MariaDB
@@ -199,7 +202,7 @@ def _is_string(col: Column) -> bool:
 def _length(col: Column) -> str:
     """Length of a variable-length piece: bytes when both sides store utf8-family text (O(1)),
     characters when either side uses another charset (bytes would differ, characters do not)."""
-    q = quote_ident(col.name)
+    q = param_ident(col.name)
     fn = "CHAR_LENGTH" if col.kind != "binary" and (
         col.count_chars or (col.charset or "utf8mb4").lower() not in _UTF8_COMPATIBLE) else "LENGTH"
     return f"IFNULL({fn}({q}), 'N')" if col.nullable else f"{fn}({q})"
@@ -244,7 +247,7 @@ def size_bound(columns: Sequence[Column]) -> str:
     for c in columns:
         if c.kind not in _STRINGY:
             continue
-        q = quote_ident(c.name)
+        q = param_ident(c.name)
         chars = c.kind != "binary" and (c.count_chars or (c.charset or "utf8mb4").lower() not in _UTF8_COMPATIBLE)
         t = f"CHAR_LENGTH({q}) * 4" if chars else f"LENGTH({q})"
         terms.append(f"IFNULL({t}, 0)" if c.nullable else t)
@@ -395,8 +398,8 @@ def range_where(key: Key, lower: Sequence[Any] | None, upper: Sequence[Any] | No
 
 
 def _from(database: str, table: str, key: Key) -> str:
-    force = f" FORCE INDEX ({quote_ident(key.name)})" if key.usable and key.name else ""
-    return f" FROM {qualified(database, table)}{force}"
+    force = f" FORCE INDEX ({param_ident(key.name)})" if key.usable and key.name else ""
+    return f" FROM {param_qualified(database, table)}{force}"
 
 
 def next_bound_sql(database: str, table: str, key: Key, lower: Sequence[Any] | None,
@@ -405,7 +408,7 @@ def next_bound_sql(database: str, table: str, key: Key, lower: Sequence[Any] | N
     if not key.usable:
         raise ValueError("no index to chunk along")
     where, args = range_where(key, lower, None)
-    cols = ", ".join(quote_ident(c) for c in key.columns)
+    cols = ", ".join(param_ident(c) for c in key.columns)
     order = ", ".join(key.expr(i) for i in range(len(key.columns)))
     return (f"SELECT {cols}{_from(database, table, key)}{where} ORDER BY {order} "
             f"LIMIT 1 OFFSET {max(int(chunk_rows), 1) - 1}", args)
@@ -441,7 +444,7 @@ def row_hashes_sql(database: str, table: str, columns: Sequence[Column], key: Ke
         cond = f"{bucket_expr(columns, key, flavour, n, fn, max_row_bytes)} IN ({', '.join(['%s'] * len(wanted))})"
         where = f"{where} AND {cond}" if where else f" WHERE {cond}"
         args = [*args, *(int(b) for b in wanted)]
-    keys = [quote_ident(c) for c in key.columns] if key.usable else []
+    keys = [param_ident(c) for c in key.columns] if key.usable else []
     order = f" ORDER BY {', '.join(keys)}" if keys else ""
     return f"SELECT {', '.join([*keys, h1, h2])}{_from(database, table, key)}{where}{order}", args
 
@@ -473,17 +476,17 @@ def bucket_sums_sql(database: str, table: str, columns: Sequence[Column], key: K
 
 def value_expr(col: Column) -> str:
     """Select-list form for fetching a value to compare in the client: FLOAT widened so no digits are lost."""
-    q = quote_ident(col.name)
+    q = param_ident(col.name)
     return f"({q} + 0e0)" if col.kind == "float" else q
 
 
 def rows_by_key_sql(database: str, table: str, columns: Sequence[Column], key_columns: Sequence[str],
                     keys: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
     """Full rows for a sample of keys (drill-down: which columns differ)."""
-    one = "(" + " AND ".join(f"{quote_ident(c)} = %s" for c in key_columns) + ")"
+    one = "(" + " AND ".join(f"{param_ident(c)} = %s" for c in key_columns) + ")"
     cols = ", ".join(value_expr(c) for c in columns)
     args = [v for k in keys for v in k]
-    return f"SELECT {cols} FROM {qualified(database, table)} WHERE " + " OR ".join([one] * len(keys)), args
+    return f"SELECT {cols} FROM {param_qualified(database, table)} WHERE " + " OR ".join([one] * len(keys)), args
 
 
 def rows_by_hash_sql(database: str, table: str, columns: Sequence[Column], key: Key,
@@ -499,7 +502,7 @@ def rows_by_hash_sql(database: str, table: str, columns: Sequence[Column], key: 
 
 
 def count_sql(database: str, table: str) -> str:
-    return f"SELECT COUNT(*) FROM {qualified(database, table)}"
+    return f"SELECT COUNT(*) FROM {param_qualified(database, table)}"
 
 
 # --------------------------------------------------------------------------- catalog
@@ -510,9 +513,18 @@ def tables_sql() -> str:
             "AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME")  # MariaDB's temporal tables
 
 
+GIPK = "my_row_id"
+
+
 def columns_sql() -> str:
+    """The table's columns, except a generated invisible primary key (MySQL 8.0.30+
+    sql_generate_invisible_primary_key adds `my_row_id` BIGINT UNSIGNED AUTO_INCREMENT INVISIBLE PRIMARY KEY to
+    a table created without one): that column is the server's own, numbered independently on each side, never data
+    to compare (schema drift lists it as one explained line per table). Left out on both sides alike."""
     return ("SELECT COLUMN_NAME, LOWER(DATA_TYPE), IS_NULLABLE = 'YES', CHARACTER_SET_NAME, COLUMN_TYPE, "
             "COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+            f"AND NOT (COLUMN_NAME = '{GIPK}' AND LOWER(COLUMN_TYPE) = 'bigint unsigned' AND COLUMN_KEY = 'PRI' "
+            "AND UPPER(EXTRA) LIKE '%%AUTO_INCREMENT%%INVISIBLE%%') "
             "ORDER BY ORDINAL_POSITION")
 
 

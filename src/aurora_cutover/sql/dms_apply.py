@@ -3,7 +3,7 @@
     >>> insert("db", "t", {"id": 1, "name": "a"})
     ('INSERT INTO `db`.`t` (`id`, `name`) VALUES (%s, %s)', (1, 'a'))
     >>> delete("db", "t", ("id",), {"id": 1, "name": "a"})
-    ('DELETE FROM `db`.`t` WHERE `id` <=> %s LIMIT 1', (1,))
+    ('DELETE FROM `db`.`t` WHERE `id` <=> %s', (1,))
 
 A row is matched by its before image's key (primary key, else a NOT NULL unique key), else by every
 column (NULL-safe ``<=>``) with ``LIMIT 1`` — what DMS does for a table without a key.

@@ -51,8 +51,10 @@ def show_grants_for(user: str, host: str) -> tuple[str, tuple[str, str]]:
 ACCOUNT_LOCKED = (3118, 4151)
 
 
-_GRANT = re.compile(r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|PROCEDURE|FUNCTION)\s+)?(?P<level>\S+)\s+TO\s",
-                    re.IGNORECASE | re.DOTALL)
+# One name of a grant level: `quoted` (backticks doubled inside; may hold spaces and dots), '*', or bare.
+_NAME = r"(?:`(?:[^`]|``)*`|\*|[^\s.`]+)"
+_GRANT = re.compile(r"^GRANT\s+(?P<privs>.+?)\s+ON\s+(?:(?:TABLE|PROCEDURE|FUNCTION)\s+)?"
+                    rf"(?P<db>{_NAME})(?:\.(?P<table>{_NAME}))?\s+TO\s", re.IGNORECASE | re.DOTALL)
 
 
 def parse_grant(line: str) -> Grant | None:
@@ -61,8 +63,7 @@ def parse_grant(line: str) -> Grant | None:
     if not m:
         return None
     privs = frozenset(_norm(p) for p in _split(m.group("privs")))
-    db, _, table = m.group("level").partition(".")
-    return Grant((_unquote(db), _unquote(table) or "*"), privs)
+    return Grant((_unquote(m.group("db")), _unquote(m.group("table") or "") or "*"), privs)
 
 
 def parse(lines: Iterable[str]) -> list[Grant]:

@@ -8,7 +8,7 @@ so the same mechanism measures lag and proves "the target has caught up to here"
 
 from __future__ import annotations
 
-from aurora_cutover.sql.ident import qualified
+from aurora_cutover.sql.ident import param_qualified, qualified
 
 
 def create_table(database: str, table: str) -> str:
@@ -25,7 +25,7 @@ def create_table(database: str, table: str) -> str:
 def beat(database: str, table: str, name: str) -> tuple[str, tuple[str]]:
     """Insert-or-bump the named row with the server's UTC time; seq grows by one each call."""
     return (
-        f"INSERT INTO {qualified(database, table)} (name, seq, ts_utc, server_id) "
+        f"INSERT INTO {param_qualified(database, table)} (name, seq, ts_utc, server_id) "
         "VALUES (%s, 1, UTC_TIMESTAMP(6), @@server_id) "
         "ON DUPLICATE KEY UPDATE seq = seq + 1, ts_utc = UTC_TIMESTAMP(6), server_id = @@server_id",
         (name,),
@@ -34,6 +34,6 @@ def beat(database: str, table: str, name: str) -> tuple[str, tuple[str]]:
 
 def read(database: str, table: str, name: str) -> tuple[str, tuple[str]]:
     return (
-        f"SELECT seq, ts_utc, server_id, UTC_TIMESTAMP(6) FROM {qualified(database, table)} WHERE name = %s",
+        f"SELECT seq, ts_utc, server_id, UTC_TIMESTAMP(6) FROM {param_qualified(database, table)} WHERE name = %s",
         (name,),
     )

@@ -7,8 +7,9 @@ for a flavour, :func:`parse` turns the rows (dicts, column name -> value) into :
 
     >>> statement(Flavour("mysql", (8, 0, 32), "8.0.32"))
     'SHOW REPLICA STATUS'
-    >>> [s.healthy for s in parse(rows)]   # rows from a DictCursor
-    [True]
+    >>> row = {"Slave_IO_Running": "Yes", "Slave_SQL_Running": "Yes", "Seconds_Behind_Master": 0}  # DictCursor
+    >>> [(s.io_running, s.sql_running, s.seconds_behind) for s in parse([row])]
+    [('Yes', 'Yes', 0)]
 """
 
 from __future__ import annotations

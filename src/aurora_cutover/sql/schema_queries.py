@@ -73,6 +73,14 @@ def routines(db: str) -> Query:
             "WHERE ROUTINE_SCHEMA = %s ORDER BY ROUTINE_TYPE, ROUTINE_NAME", (db,))
 
 
+def parameters(db: str) -> Query:
+    """Routine signatures: one row per parameter (ORDINAL_POSITION 0 is a function's return value, already in
+    ROUTINES.DTD_IDENTIFIER). Visible to the same privileges as ROUTINES."""
+    return ("SELECT SPECIFIC_NAME, ROUTINE_TYPE, ORDINAL_POSITION, PARAMETER_MODE, PARAMETER_NAME, DTD_IDENTIFIER "
+            "FROM information_schema.PARAMETERS WHERE SPECIFIC_SCHEMA = %s AND ORDINAL_POSITION > 0 "
+            "ORDER BY ROUTINE_TYPE, SPECIFIC_NAME, ORDINAL_POSITION", (db,))
+
+
 def events(db: str) -> Query:
     return ("SELECT EVENT_NAME, EVENT_DEFINITION, EVENT_TYPE, EXECUTE_AT, INTERVAL_VALUE, INTERVAL_FIELD, "
             "STATUS, ON_COMPLETION, SQL_MODE, DEFINER FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s "
@@ -105,3 +113,87 @@ def auto_increment_counter(db: str, table: str) -> tuple[str, tuple[str, str]]:
 
 def show_create_table(db: str, table: str) -> str:
     return f"SHOW CREATE TABLE {qualified(db, table)}"
+
+
+# ------------------------------------------------------------------ Aurora / DMS table requirements (schema/aurora.py)
+
+LOB_TYPES = ("tinytext", "text", "mediumtext", "longtext", "tinyblob", "blob", "mediumblob", "longblob", "json")
+
+
+def aurora_tables(db: str) -> Query:
+    """Every kind of table but views: MariaDB also has SYSTEM VERSIONED tables and SEQUENCEs, which MySQL cannot
+    store.
+
+    >>> aurora_tables("db1")[1]
+    ('db1',)
+    """
+    return ("SELECT TABLE_NAME, ENGINE, ROW_FORMAT, CREATE_OPTIONS, TABLE_TYPE FROM information_schema.TABLES "
+            "WHERE TABLE_SCHEMA = %s AND TABLE_TYPE <> 'VIEW' ORDER BY TABLE_NAME", (db,))
+
+
+def aurora_keys(db: str) -> Query:
+    return ("SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, NULLABLE FROM information_schema.STATISTICS "
+            "WHERE TABLE_SCHEMA = %s", (db,))
+
+
+def aurora_lobs(db: str) -> Query:
+    types = ", ".join(f"'{t}'" for t in LOB_TYPES)
+    return ("SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+            f"WHERE TABLE_SCHEMA = %s AND LOWER(DATA_TYPE) IN ({types}) ORDER BY TABLE_NAME, ORDINAL_POSITION", (db,))
+
+
+# ------------------------------------------------------------------ 5.7 -> 8.0 upgrade readiness (schema/upgrade.py)
+
+def upgrade_names(db: str) -> Query:
+    """(kind, table, name) of every named object in the schema."""
+    return ("SELECT 'table', TABLE_NAME, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+            "UNION ALL SELECT 'column', TABLE_NAME, COLUMN_NAME FROM information_schema.COLUMNS "
+            "WHERE TABLE_SCHEMA = %s "
+            "UNION ALL SELECT 'trigger', EVENT_OBJECT_TABLE, TRIGGER_NAME FROM information_schema.TRIGGERS "
+            "WHERE TRIGGER_SCHEMA = %s "
+            "UNION ALL SELECT LOWER(ROUTINE_TYPE), '', ROUTINE_NAME FROM information_schema.ROUTINES "
+            "WHERE ROUTINE_SCHEMA = %s "
+            "UNION ALL SELECT 'event', '', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
+            (db, db, db, db, db))
+
+
+def upgrade_columns(db: str) -> Query:
+    return ("SELECT TABLE_NAME, COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, COLUMN_DEFAULT, CHARACTER_SET_NAME "
+            "FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION", (db,))
+
+
+def upgrade_table_collations(db: str) -> Query:
+    return ("SELECT TABLE_NAME, TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
+            "AND TABLE_TYPE = 'BASE TABLE'", (db,))
+
+
+def upgrade_foreign_key_names(db: str) -> Query:
+    return ("SELECT TABLE_NAME, CONSTRAINT_NAME FROM information_schema.REFERENTIAL_CONSTRAINTS "
+            "WHERE CONSTRAINT_SCHEMA = %s", (db,))
+
+
+def upgrade_shared_tablespace_partitions(db: str) -> Query:
+    return ("SELECT TABLE_NAME, PARTITION_NAME, TABLESPACE_NAME FROM information_schema.PARTITIONS "
+            "WHERE TABLE_SCHEMA = %s AND PARTITION_NAME IS NOT NULL AND TABLESPACE_NAME IS NOT NULL "
+            "AND TABLESPACE_NAME <> 'innodb_file_per_table'", (db,))
+
+
+def upgrade_stored_sql_modes(db: str) -> Query:
+    return ("SELECT 'trigger', TRIGGER_NAME, SQL_MODE FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = %s "
+            "UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME, SQL_MODE FROM information_schema.ROUTINES "
+            "WHERE ROUTINE_SCHEMA = %s "
+            "UNION ALL SELECT 'event', EVENT_NAME, SQL_MODE FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s",
+            (db, db, db))
+
+
+def global_sql_mode() -> str:
+    return "SELECT @@global.sql_mode"
+
+
+def old_temporal_setup(flavour: Flavour) -> str | None:
+    """Only MySQL 5.6/5.7 can hold 5.5-format temporals; show_old_temporals marks them in COLUMN_TYPE.
+
+    >>> old_temporal_setup(Flavour("mysql", (5, 7, 44), "5.7.44-log"))
+    'SET SESSION show_old_temporals = ON'
+    """
+    return "SET SESSION show_old_temporals = ON" if flavour.is_mysql and flavour.version < (8, 0, 0) else None

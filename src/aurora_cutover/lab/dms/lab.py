@@ -164,7 +164,7 @@ class LabDms:
                   "TableMappings": mappings(m.source.database), "ReplicationTaskSettings": settings()}
         if r.method == "dms" and r.dms_task_arn not in existing:
             rid = resource_id(r.dms_task_arn, "replication.dms_task_arn")
-            dms.create_replication_task(ReplicationTaskIdentifier=f"{m.migration.name}-forward", ResourceIdentifier=rid,
+            dms.create_replication_task(ReplicationTaskIdentifier=f"{m.name}-forward", ResourceIdentifier=rid,
                                         SourceEndpointArn=eps["lab-source-as-source"],
                                         TargetEndpointArn=eps["lab-target-as-target"],
                                         CdcStartPosition=position, **common)
@@ -175,7 +175,7 @@ class LabDms:
             done.append(f"dms forward task {r.dms_task_arn} from {position} (running)")
         if r.reverse_path == "dms" and r.reverse_dms_task_arn not in existing:
             rid = resource_id(r.reverse_dms_task_arn, "replication.reverse_dms_task_arn")
-            dms.create_replication_task(ReplicationTaskIdentifier=f"{m.migration.name}-reverse", ResourceIdentifier=rid,
+            dms.create_replication_task(ReplicationTaskIdentifier=f"{m.name}-reverse", ResourceIdentifier=rid,
                                         SourceEndpointArn=eps["lab-target-as-source"],
                                         TargetEndpointArn=eps["lab-source-as-target"], **common)
             self.wait_status(r.reverse_dms_task_arn, "ready")

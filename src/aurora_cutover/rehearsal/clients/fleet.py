@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aurora_cutover.config import Migration, load
+from aurora_cutover.config import Migration
 from aurora_cutover.lab import osdns
 from aurora_cutover.lab.setup import ROOT, Lab
+from aurora_cutover.loading import load
 from aurora_cutover.rehearsal.clients import judge
 from aurora_cutover.rehearsal.verify import Switch
 

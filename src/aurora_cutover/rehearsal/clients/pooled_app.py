@@ -27,7 +27,8 @@ import pymysql
 import sqlalchemy as sa
 from sqlalchemy import event, exc
 
-from aurora_cutover.config import ConfigError, load
+from aurora_cutover.config import ConfigError
+from aurora_cutover.loading import load
 
 TABLE = "submissions"
 LOST_CONNECTION = {2006, 2013, 2055}

@@ -3,7 +3,8 @@
 import pytest
 
 from aurora_cutover.db.flavour import parse_flavour
-from aurora_cutover.guardrails import sql
+from aurora_cutover.guardrails import rules
+from aurora_cutover.sql import binlog
 
 MY57 = parse_flavour("5.7.44-log", "Source distribution")
 MY80 = parse_flavour("8.0.36", "MySQL Community Server - GPL")
@@ -19,12 +20,12 @@ TRX_ROWS = [
 
 
 def test_long_transaction_names_trx_thread_user_host_age():
-    (msg,) = sql.long_transactions(sql.parse_trx(TRX_ROWS), max_age_s=60)
+    (msg,) = rules.long_transactions(rules.parse_trx(TRX_ROWS), max_age_s=60)
     assert "trx 421938475 thread 5123 app@10.0.3.17:51234 open 95.2s" in msg and "idle in transaction" in msg
 
 
 def test_rogue_writer_ignores_replication_and_readers():
-    (msg,) = sql.rogue_writers(sql.parse_trx(TRX_ROWS))
+    (msg,) = rules.rogue_writers(rules.parse_trx(TRX_ROWS))
     assert "app@10.0.3.17" in msg and "3 row(s) modified" in msg
 
 
@@ -39,7 +40,7 @@ def test_ddl_detection_from_processlist():
         (11, "app", "10.0.3.21:5555", "eduphoria", "Sleep", 40, "", None),
         (12, "app", "10.0.3.22:5555", "eduphoria", "Query", 0, "", "CREATE TEMPORARY TABLE tmp_ids (id INT)"),
     ]
-    msgs = sql.ddl_in_progress(rows)
+    msgs = rules.ddl_in_progress(rows)
     assert len(msgs) == 2 and "thread 7" in msgs[0] and "ALTER TABLE submissions" in msgs[0]
     assert "metadata lock" in msgs[1]
 
@@ -52,7 +53,7 @@ def test_ddl_detection_from_processlist():
     (MARIA, False, "SELECT @@global.binlog_expire_logs_seconds, @@global.expire_logs_days"),
 ])
 def test_retention_query_by_flavour(flavour, on_rds, query):
-    assert sql.binlog_retention_query(flavour, on_rds) == query
+    assert binlog.retention_query(flavour, on_rds) == query
 
 
 RDS_CONFIG = [  # CALL mysql.rds_show_configuration on RDS MySQL 5.7
@@ -66,15 +67,15 @@ RDS_CONFIG = [  # CALL mysql.rds_show_configuration on RDS MySQL 5.7
 
 
 def test_rds_null_retention_fails_with_the_fix():
-    h = sql.binlog_retention_hours(MY57, True, RDS_CONFIG)
+    h = rules.binlog_retention_hours(MY57, True, RDS_CONFIG)
     assert h is None
-    assert "rds_set_configuration('binlog retention hours', 24)" in sql.retention_problem(h, 24, True)
+    assert "rds_set_configuration('binlog retention hours', 24)" in rules.retention_problem(h, 24, True)
 
 
 def test_rds_retention_hours():
     rows = [("binlog retention hours", "168", "..."), *RDS_CONFIG[1:]]
-    assert sql.binlog_retention_hours(AURORA, True, rows) == 168
-    assert sql.retention_problem(168, 24, True) == ""
+    assert rules.binlog_retention_hours(AURORA, True, rows) == 168
+    assert rules.retention_problem(168, 24, True) == ""
 
 
 @pytest.mark.parametrize(("flavour", "row", "hours"), [
@@ -82,43 +83,43 @@ def test_rds_retention_hours():
     (MY80, (3600, 0), 1), (MARIA, (604800, "7.000000"), 168),
 ])
 def test_self_managed_retention(flavour, row, hours):
-    assert sql.binlog_retention_hours(flavour, False, [row]) == hours
+    assert rules.binlog_retention_hours(flavour, False, [row]) == hours
 
 
 def test_short_retention_problem():
-    assert "1h < min_binlog_retention_h 24h" in sql.retention_problem(1, 24, False)
+    assert "1h < min_binlog_retention_h 24h" in rules.retention_problem(1, 24, False)
 
 
 def test_binlog_settings():
-    assert sql.binlog_settings_problems(1, "ROW", "FULL") == []
-    assert sql.binlog_settings_problems(1, "MIXED", "MINIMAL") == ["binlog_format is MIXED, must be ROW",
+    assert rules.binlog_settings_problems(1, "ROW", "FULL") == []
+    assert rules.binlog_settings_problems(1, "MIXED", "MINIMAL") == ["binlog_format is MIXED, must be ROW",
                                                                   "binlog_row_image is MINIMAL, must be FULL"]
-    assert "log_bin = OFF" in sql.binlog_settings_problems(0, "ROW", "FULL")[0]
+    assert "log_bin = OFF" in rules.binlog_settings_problems(0, "ROW", "FULL")[0]
 
 
 def test_mariadb_local_gtids():
-    assert sql.local_gtid_writes_mariadb("1-1-332", "1-1-332", 2) == []
-    assert sql.local_gtid_writes_mariadb("1-1-332,2-2-5", "1-1-340", 2) == ["2-2-5"]
-    assert sql.local_gtid_writes_mariadb("0-2-9,1-1-332", "1-1-332", 2) == ["0-2-9"]  # default domain, own id
+    assert rules.local_gtid_writes_mariadb("1-1-332", "1-1-332", 2) == []
+    assert rules.local_gtid_writes_mariadb("1-1-332,2-2-5", "1-1-340", 2) == ["2-2-5"]
+    assert rules.local_gtid_writes_mariadb("0-2-9,1-1-332", "1-1-332", 2) == ["0-2-9"]  # default domain, own id
     # the target's writes as primary, carried back to the source by a rollback: the source holds them
-    assert sql.local_gtid_writes_mariadb("1-1-400,2-2-57", "1-1-401,2-2-57", 2) == []
+    assert rules.local_gtid_writes_mariadb("1-1-400,2-2-57", "1-1-401,2-2-57", 2) == []
     # ... but a write on the target after that is new again
-    assert sql.local_gtid_writes_mariadb("1-1-401,2-2-58", "1-1-401,2-2-57", 2) == ["2-2-58"]
+    assert rules.local_gtid_writes_mariadb("1-1-401,2-2-58", "1-1-401,2-2-57", 2) == ["2-2-58"]
     # a target whose binlog was reset restarts its sequence: a new local write is not "covered" by an old one
-    assert sql.local_gtid_writes_mariadb("1-1-482,2-2-1", "1-1-482,2-2-11", 2) == ["2-2-1"]
+    assert rules.local_gtid_writes_mariadb("1-1-482,2-2-1", "1-1-482,2-2-11", 2) == ["2-2-1"]
     # a target GTID "ahead" in the source's domain is not the source's history
-    assert sql.local_gtid_writes_mariadb("1-1-402", "1-1-401", 2) == ["1-1-402"]
+    assert rules.local_gtid_writes_mariadb("1-1-402", "1-1-401", 2) == ["1-1-402"]
 
 
 def test_mysql_local_gtids():
     src = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
     tgt = f"{src}:1-5901,\nb2c4d7e9-27a8-11ef-8a3c-0a1b2c3d4e5f:1-12"
-    assert sql.local_gtid_writes_mysql(tgt, {src}) == ["b2c4d7e9-27a8-11ef-8a3c-0a1b2c3d4e5f:1-12"]
-    assert sql.local_gtid_writes_mysql(f"{src.upper()}:1-5901", {src}) == []
+    assert rules.local_gtid_writes_mysql(tgt, {src}) == ["b2c4d7e9-27a8-11ef-8a3c-0a1b2c3d4e5f:1-12"]
+    assert rules.local_gtid_writes_mysql(f"{src.upper()}:1-5901", {src}) == []
 
 
 def test_rogue_writer_ignores_a_transaction_without_a_client_session():
     # Recorded on the lab (MariaDB 10.11): trx 0, thread 0, no user, 10 rows — the server's own background work.
     rows = [*TRX_ROWS, ("0", 0, "", "", 0.3, "RUNNING", 10, None, "")]
-    (msg,) = sql.rogue_writers(sql.parse_trx(rows))
+    (msg,) = rules.rogue_writers(rules.parse_trx(rows))
     assert "app@10.0.3.17" in msg

@@ -1,7 +1,10 @@
-"""Pure query builders and evaluators for the guardrails (no I/O; tested with recorded rows).
+"""The guardrails' rules: parse what the probes read and judge it — pure, tested with recorded rows.
 
-    >>> binlog_retention_query(Flavour("mysql", (5, 7, 44), "5.7.44"), on_rds=True)
-    'CALL mysql.rds_show_configuration'
+The statements they read with live in :mod:`aurora_cutover.sql` (status, binlog, gtid, fence); the probes that
+run them in :mod:`aurora_cutover.guardrails.probes`.
+
+    >>> retention_problem(1.0, 24, on_rds=False)
+    'binlog retention 1h < min_binlog_retention_h 24h (SET GLOBAL binlog_expire_logs_seconds = 86400)'
     >>> local_gtid_writes_mariadb("1-1-332,2-2-5", "1-1-332", target_server_id=2)
     ['2-2-5']
 """
@@ -13,20 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora_cutover.db.flavour import Flavour
+from aurora_cutover.sql import binlog, gtid
 
 # ------------------------------------------------------------------ transactions and DDL
-
-TRANSACTIONS = (
-    "SELECT t.trx_id, t.trx_mysql_thread_id, p.USER, p.HOST, "
-    "TIMESTAMPDIFF(MICROSECOND, t.trx_started, NOW(6)) / 1000000 AS age_s, t.trx_state, "
-    "t.trx_rows_modified, COALESCE(t.trx_query, p.INFO) AS query, p.COMMAND "
-    "FROM information_schema.INNODB_TRX t "
-    "LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id "
-    "ORDER BY t.trx_started"
-)
-
-PROCESSLIST = ("SELECT ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO FROM information_schema.PROCESSLIST "
-               "WHERE ID <> CONNECTION_ID()")
 
 # Replication applier threads: MySQL/MariaDB show them as 'system user'; the RDS/Aurora admin runs
 # its own maintenance as rdsadmin. They are allowed to write a replica.
@@ -51,13 +43,14 @@ class Trx:
                 f"{self.rows_modified} row(s) modified, query: {q}")
 
 
-def _s(v: Any) -> str:
+def as_text(v: Any) -> str:
+    """A server value as text (bytes decoded, NULL as empty)."""
     return "" if v is None else (v.decode(errors="replace") if isinstance(v, bytes) else str(v))
 
 
 def parse_trx(rows: list[tuple]) -> list[Trx]:
-    return [Trx(_s(r[0]), None if r[1] is None else int(r[1]), _s(r[2]), _s(r[3]), float(r[4] or 0), _s(r[5]),
-                int(r[6] or 0), _s(r[7]), _s(r[8])) for r in rows]
+    return [Trx(as_text(r[0]), None if r[1] is None else int(r[1]), as_text(r[2]), as_text(r[3]), float(r[4] or 0),
+                as_text(r[5]), int(r[6] or 0), as_text(r[7]), as_text(r[8])) for r in rows]
 
 
 def long_transactions(trxs: list[Trx], max_age_s: float) -> list[str]:
@@ -83,7 +76,7 @@ def ddl_in_progress(rows: list[tuple]) -> list[str]:
     """Processlist rows (ID, USER, HOST, DB, COMMAND, TIME, STATE, INFO) -> DDL running or waiting for an MDL."""
     out = []
     for r in rows:
-        ident, user, host, _db, command, secs, state, info = (_s(x) for x in r)
+        ident, user, host, _db, command, secs, state, info = (as_text(x) for x in r)
         if command.lower() in ("sleep", "daemon", "binlog dump", "binlog dump gtid"):
             continue
         st = state.lower()
@@ -96,31 +89,17 @@ def ddl_in_progress(rows: list[tuple]) -> list[str]:
 # ------------------------------------------------------------------ binlog
 
 
-def is_rds_query() -> str:
+def is_rds_basedir(basedir: str) -> bool:
     """RDS and Aurora install the server under /rdsdbbin; the retention then lives in rds_configuration."""
-    return "SELECT @@basedir"
-
-
-def is_rds(basedir: str) -> bool:
     return basedir.startswith("/rdsdbbin")
-
-
-def binlog_retention_query(flavour: Flavour, on_rds: bool) -> str:
-    if on_rds:
-        return "CALL mysql.rds_show_configuration"
-    if flavour.is_mariadb:
-        return "SELECT @@global.binlog_expire_logs_seconds, @@global.expire_logs_days"  # 10.6+: same setting
-    if flavour.mysql_at_least(8, 0, 1):
-        return "SELECT @@global.binlog_expire_logs_seconds, @@global.expire_logs_days"
-    return "SELECT NULL, @@global.expire_logs_days"
 
 
 def binlog_retention_hours(flavour: Flavour, on_rds: bool, rows: list[tuple]) -> float | None:
     """Hours the server keeps binlogs; ``inf`` = never purged; None = purged as soon as possible (RDS NULL)."""
     if on_rds:
         for r in rows:  # (name, value, description)
-            if _s(r[0]).lower() == "binlog retention hours":
-                return None if r[1] is None or _s(r[1]).upper() == "NULL" else float(r[1])
+            if as_text(r[0]).lower() == "binlog retention hours":
+                return None if r[1] is None or as_text(r[1]).upper() == "NULL" else float(r[1])
         return None
     seconds, days = rows[0][0], rows[0][1]
     if seconds is not None and float(seconds) > 0:
@@ -133,15 +112,11 @@ def binlog_retention_hours(flavour: Flavour, on_rds: bool, rows: list[tuple]) ->
 def retention_problem(hours: float | None, min_hours: float, on_rds: bool) -> str:
     if hours is None:
         return ("binlog retention is NULL (RDS purges binlogs as soon as possible): rollback cannot replay "
-                f"from the source; CALL mysql.rds_set_configuration('binlog retention hours', {int(min_hours)})")
+                f"from the source; {binlog.retention_fix(min_hours, on_rds=True)}")
     if hours < min_hours:
-        how = (f"CALL mysql.rds_set_configuration('binlog retention hours', {int(min_hours)})" if on_rds
-               else f"SET GLOBAL binlog_expire_logs_seconds = {int(min_hours * 3600)}")
-        return f"binlog retention {hours:g}h < min_binlog_retention_h {min_hours:g}h ({how})"
+        return (f"binlog retention {hours:g}h < min_binlog_retention_h {min_hours:g}h "
+                f"({binlog.retention_fix(min_hours, on_rds)})")
     return ""
-
-
-BINLOG_SETTINGS = "SELECT @@global.log_bin, @@global.binlog_format, @@global.binlog_row_image"
 
 
 def binlog_settings_problems(log_bin: Any, fmt: str, image: str) -> list[str]:
@@ -158,25 +133,14 @@ def binlog_settings_problems(log_bin: Any, fmt: str, image: str) -> list[str]:
 # ------------------------------------------------------------------ GTIDs written on the target itself
 
 
-def parse_mariadb_gtids(pos: str) -> list[tuple[int, int, int]]:
-    """'1-1-332,2-2-5' -> [(domain, server_id, seq), ...]"""
-    out = []
-    for part in (pos or "").replace("\n", "").split(","):
-        part = part.strip()
-        if part:
-            d, s, n = part.split("-")
-            out.append((int(d), int(s), int(n)))
-    return out
-
-
 def local_gtid_writes_mariadb(target_binlog_pos: str, source_binlog_pos: str, target_server_id: int) -> list[str]:
     """GTIDs in the target's binlog state that the source does not hold: written on the target itself (its
     server_id) or in a domain the source never had. A transaction the source already holds — e.g. the target's
     own writes carried back by a rollback's reverse path — is history, not a rogue write (gtid_strict_mode:
     sequence numbers only grow within a domain, so the source's position covering it means it has it)."""
-    source = {d: (s, n) for d, s, n in parse_mariadb_gtids(source_binlog_pos)}
+    source = {d: (s, n) for d, s, n in gtid.parse_mariadb(source_binlog_pos)}
     out = []
-    for d, s, n in parse_mariadb_gtids(target_binlog_pos):
+    for d, s, n in gtid.parse_mariadb(target_binlog_pos):
         # Its own write is history only if the source holds exactly this GTID (a reset target binlog restarts
         # sequences, so ">=" would be fooled); a replicated one, if the source is at or past it.
         held = source.get(d) == (s, n) if s == target_server_id else (d in source and source[d][1] >= n)
@@ -185,20 +149,9 @@ def local_gtid_writes_mariadb(target_binlog_pos: str, source_binlog_pos: str, ta
     return out
 
 
-def parse_mysql_gtid_set(gtid_set: str) -> dict[str, str]:
-    """'uuid:1-5,uuid2:1-3:7' -> {uuid: intervals}"""
-    out = {}
-    for part in (gtid_set or "").replace("\n", "").split(","):
-        part = part.strip()
-        if part:
-            uuid, _, rest = part.partition(":")
-            out[uuid.lower()] = rest
-    return out
-
-
 def local_gtid_writes_mysql(target_gtid_executed: str, source_uuids: set[str]) -> list[str]:
     """UUIDs in the target's gtid_executed that are not the source's: transactions that did not come from it."""
-    return [f"{u}:{iv}" for u, iv in parse_mysql_gtid_set(target_gtid_executed).items()
+    return [f"{u}:{iv}" for u, iv in gtid.parse_mysql_set(target_gtid_executed).items()
             if u not in {x.lower() for x in source_uuids}]
 
 

@@ -1,0 +1,1 @@
+ALTER TABLE courses MODIFY code VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci NOT NULL;

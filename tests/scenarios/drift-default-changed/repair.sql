@@ -1,0 +1,1 @@
+ALTER TABLE schools ALTER COLUMN timezone_name SET DEFAULT 'America/Chicago';

@@ -1,0 +1,1 @@
+ALTER TABLE users ALTER INDEX idx_users_name NOT IGNORED;

@@ -1,0 +1,1 @@
+SET GLOBAL binlog_expire_logs_seconds = 3600;
