@@ -35,8 +35,10 @@ RUN = (
     "sql.lock",
     "sql.replica_status",
     "sql.replication",
+    "sql.roles",
     "sql.schema_queries",
     "sql.session",
+    "sql.settings",
     "sql.status",
     "sql.tables",
     "sql.triggers",
@@ -82,6 +84,7 @@ NEEDS = {
         "schema.aurora",
         "schema.autoinc",
         "schema.compare",
+        "schema.definers",
         "schema.drift",
         "schema.normalise",
         "schema.settings",
@@ -99,12 +102,14 @@ NEEDS = {
     ),
     "a pytest session or evidence files (reports/, an open session's config)": (
         "evidence.charts",
+        "evidence.lag_sampler",
         "evidence.extras",
         "evidence.gate",
         "evidence.index",
         "evidence.render",
         "evidence.verdict",
         "hooks",
+        "notify",
     ),
 }
 
