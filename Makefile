@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-crash test-dms test-unit test-integration lint bench rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -48,6 +48,10 @@ test-dms: $(VENV)    ## DMS integration tests on a fresh DMS lab of their own (1
 	$(PY) -m aurora_cutover.lab up --fresh --config $(DMS_LAB)
 	MIGRATION_CONFIG=$(DMS_LAB) $(PY) -m pytest tests/integration -q -m dms_lab; rc=$$?; \
 	  $(PY) -m aurora_cutover.lab down --config $(DMS_LAB) >/dev/null; exit $$rc
+
+test-crash: $(VENV)  ## the whole crash matrix (every step killed after and inside; ~20 min): docs/fault-matrix.md
+	$(PY) -m aurora_cutover.lab up
+	AURORA_CRASH_MATRIX=full $(PY) -m pytest tests/integration/test_crash_recovery.py -q
 
 test-unit: $(VENV)
 	$(PY) -m pytest tests/unit -q

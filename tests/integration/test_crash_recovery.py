@@ -52,18 +52,28 @@ HOME = {"cutover": "source", "rollback": "target"}
 AWAY = {"cutover": "target", "rollback": "source"}
 
 
-def kill_points(action: str) -> list[tuple[str, str]]:
+MATRIX_ENV = "AURORA_CRASH_MATRIX"  # "full": every point below; else the quick set (make test-slow's time budget)
+
+
+def kill_points(action: str, full: bool | None = None) -> list[tuple[str, str]]:
     """(when, step) for every step of ``action`` as the code builds it for this lab's config: after it (journaled
     done); and inside it (its effects in place, not journaled, its facts unsaved) when it has an undo — the next
     run must undo it from the live state — or when it is at or after the point of no return — the next run runs
-    it again, so it must be idempotent."""
+    it again, so it must be idempotent.
+
+    The quick set (~8 min) keeps what a step adds to the next run's work: ``after`` every step with an undo or at
+    or after the point of no return, and ``inside`` the point of no return. A step without an undo before the flip
+    changes nothing to undo, so killing after it is killing after the step before it plus read-only work; the full
+    set (``AURORA_CRASH_MATRIX=full``, ``make test-crash``, ~20 min) kills there too, and inside every step above."""
+    full = os.environ.get(MATRIX_ENV) == "full" if full is None else full
     steps = steps_for(action, Context.start(lab_config(), action, None))
     cut = next(i for i, s in enumerate(steps) if s.point_of_no_return)
     out = []
     for i, s in enumerate(steps):
-        if s.undo is not None or i >= cut:
+        if (s.undo is not None or i >= cut) and (full or i == cut):
             out.append(("inside", s.name))
-        out.append(("after", s.name))
+        if full or s.undo is not None or i >= cut:
+            out.append(("after", s.name))
     return out
 
 
