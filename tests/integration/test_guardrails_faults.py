@@ -134,6 +134,12 @@ def _forget_target_gtids(lab):
             except pymysql.err.OperationalError:
                 return False
         assert wait_for(dropped, 10, 0.3), "could not drop GTID domain 2 from the target's binlog state"
+        # the files begun before the drop still list domain 2 in their Gtid_list: purge them too, so the
+        # sequences that restart at 1 are not taken for older ones
+        cur.execute("SHOW MASTER STATUS")
+        newest = cur.fetchone()[0]
+        assert wait_for(lambda: cur.execute("PURGE BINARY LOGS TO %s", (newest,)) is not None and
+                        [r[0] for r in (cur.execute("SHOW BINARY LOGS"), cur.fetchall())[1]] == [newest], 10, 0.3)
 
 
 def test_account_administration_on_target_is_not_a_rogue_write_but_a_data_write_beside_it_is(m, conns, lab,
@@ -148,7 +154,7 @@ def test_account_administration_on_target_is_not_a_rogue_write_but_a_data_write_
             cur.execute("ALTER USER 'app'@'%' ACCOUNT UNLOCK")
         local, facts = probes.local_writes_on_target(*conns, m.target.database)
         admin = facts.get("account administration only (not data writes)", [])
-        assert local == [] and len(admin) == 2 and all(g.startswith("2-2-") for g in admin), facts
+        assert local == [] and len(admin) == 1 and admin[0].startswith("2-2-"), facts  # the newest of domain 2
         assert probes.local_writes_on_target(*conns)[0] == admin, "without the database every local GTID counts"
         with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
             cur.execute("INSERT INTO activity_log (event_type, entity_type) VALUES ('h4.rogue', 'probe')")

@@ -89,7 +89,8 @@ def _recheck(ctx: Context) -> dict[str, Any]:
         raise StepFailed(f"application sessions already on the target (rogue writers): {listed}")
     # Under DMS every applied change is a local transaction of the target: only native replication tells
     # rogue writes apart by GTID origin (DMS: the app-session check above).
-    local = guard.local_writes_on_target(src, tgt, ctx.m.target.database)[0] if ctx.m.replication.method == "native" else []
+    native = ctx.m.replication.method == "native"
+    local = guard.local_writes_on_target(src, tgt, ctx.m.target.database)[0] if native else []
     if local:
         raise StepFailed(f"the target holds transactions the source does not (rogue writes): {', '.join(local[:10])}")
     return {"barrier_round_trip_s": round(lag, 3), "long_transactions": 0, "ddl_in_progress": 0,

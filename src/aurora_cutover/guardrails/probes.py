@@ -72,7 +72,7 @@ def local_writes_on_target(source: Any, target: Any, database: str = "") -> tupl
         facts = {"source gtid_binlog_pos": src_pos, "target gtid_binlog_pos": tgt_pos, "target server_id": tgt_id}
         if local and database:
             try:
-                admin = _no_data_transactions(target, set(local), database)
+                admin = _no_data_transactions(target, local, str(src_pos), database)
             except Exception as exc:  # cannot read the binlog: every local GTID stays counted (fail closed)
                 admin = set()
                 facts["target binlog not readable to judge local transactions"] = f"{type(exc).__name__}: {exc}"[:200]
@@ -88,34 +88,47 @@ def local_writes_on_target(source: Any, target: Any, database: str = "") -> tupl
             {"source server_uuid": src_uuid, "target gtid_executed": tgt_set})
 
 
-# Bounds of the search for the target's own transactions: newest binlog files first (the tool's own account
-# changes are recent), at most this many files and events.
+# Bounds of the search for the target's own transactions: the newest binlog files (the tool's own account
+# changes are recent), at most this many files and events; beyond them nothing is set aside (fail closed).
 LOCAL_TRX_FILES, LOCAL_TRX_EVENTS, LOCAL_TRX_PAGE = 4, 200_000, 5_000
 
 
-def _no_data_transactions(target: Any, gtids: set[str], database: str) -> set[str]:
-    """The GTIDs among ``gtids`` whose transaction, read from the target's binlog, writes nothing in ``database``."""
-    found: dict[str, list[Any]] = {}
-    budget = LOCAL_TRX_EVENTS
-    for (name, *_size) in reversed(_rows(target, binlog.BINARY_LOGS)[-LOCAL_TRX_FILES:]):
-        rows: list[Any] = []
-        pos = 4
-        while budget > 0:
-            q, args = binlog.events(str(name), pos, LOCAL_TRX_PAGE)
-            with target.cursor() as cur:
-                cur.execute(q, args)
-                page = list(cur.fetchall())
-            rows += page
-            budget -= len(page)
-            if len(page) < LOCAL_TRX_PAGE:
-                rows.append((name, 0, "Gtid", 0, 0, ""))  # the file's end closes its last transaction
-                break
-            pos = int(page[-1][4])
-        found.update(binlog.transactions_by_gtid(rows, gtids - set(found)))
-        if budget <= 0 or set(found) >= gtids:
-            break
-    return {g for g, events in found.items()
-            if not binlog.writes_after(events, database, lambda _t: True, heartbeat_table="")}
+def _file_events(conn: Any, name: str, budget: int) -> list[Any] | None:
+    rows: list[Any] = []
+    pos = 4
+    while len(rows) < budget:
+        q, args = binlog.events(name, pos, LOCAL_TRX_PAGE)
+        with conn.cursor() as cur:
+            cur.execute(q, args)
+            page = list(cur.fetchall())
+        rows += page
+        if len(page) < LOCAL_TRX_PAGE:
+            return rows
+        pos = int(page[-1][4])
+    return None  # over budget: not read to its end
+
+
+def _no_data_transactions(target: Any, local: list[str], source_pos: str, database: str) -> set[str]:
+    """The flagged GTIDs (``local``, the newest per domain) whose domain's every transaction the source lacks —
+    all of them, not only the newest — is in the target's binlog and writes nothing in ``database``."""
+    names = [str(r[0]) for r in _rows(target, binlog.BINARY_LOGS)][-LOCAL_TRX_FILES:]
+    files, budget = [], LOCAL_TRX_EVENTS
+    for name in names:
+        rows = _file_events(target, name, budget)
+        if rows is None:
+            return set()
+        files.append(rows)
+        budget -= len(rows)
+    source = {d: n for d, _s, n in gtid.parse_mariadb(source_pos)}
+    out = set()
+    for g in local:
+        d, _s, n = (int(x) for x in g.split("-"))
+        floor = source.get(d, 0) if source.get(d, 0) < n else 0  # a reset target restarts its sequences
+        covered, trx = binlog.domain_transactions(files, d, floor)
+        if covered and g in trx and not any(binlog.writes_after(ev, database, lambda _t: True, heartbeat_table="")
+                                            for ev in trx.values()):
+            out.add(g)
+    return out
 
 
 def dns_problems(route53: Any, m: Migration) -> tuple[list[str], dns_record.Record | None]:

@@ -148,31 +148,43 @@ def retention_fix(min_hours: float, on_rds: bool) -> str:
     return f"SET GLOBAL binlog_expire_logs_seconds = {int(min_hours * 3600)}"
 
 
-# --------------------------------------------------------------------------- transactions by GTID (MariaDB)
+# --------------------------------------------------------------------------- a domain's transactions (MariaDB)
 
-_MARIADB_GTID = re.compile(r"^(?:BEGIN\s+)?GTID\s+(\d+-\d+-\d+)")
+_MARIADB_GTID = re.compile(r"^(?:BEGIN\s+)?GTID\s+(\d+)-(\d+)-(\d+)")
+_GTID_LIST = re.compile(r"(\d+)-(\d+)-(\d+)")
 
 
-def transactions_by_gtid(rows: Sequence[Sequence[Any]], wanted: set[str]) -> dict[str, list[Sequence[Any]]]:
-    """The events of each wanted MariaDB GTID among SHOW BINLOG EVENTS rows (a transaction runs from its Gtid
-    event to the next one). A transaction cut off by the end of ``rows`` is left out: not proven, never guessed.
+def domain_transactions(files: Sequence[Sequence[Sequence[Any]]], domain: int,
+                        floor: int) -> tuple[bool, dict[str, list[Sequence[Any]]]]:
+    """(covered, {gtid: its events}) for every transaction of GTID ``domain`` with sequence number > ``floor``
+    in the SHOW BINLOG EVENTS rows of consecutive binlog ``files`` (oldest first, each complete).
 
-    >>> rows = [("b.1", 4, "Gtid", 2, 40, "GTID 0-2-5"),
-    ...         ("b.1", 40, "Query", 2, 90, "ALTER USER 'app'@'%' ACCOUNT LOCK"),
-    ...         ("b.1", 90, "Gtid", 1, 120, "BEGIN GTID 0-1-9")]
-    >>> [r[5] for r in transactions_by_gtid(rows, {"0-2-5"})["0-2-5"]]
-    ['GTID 0-2-5', "ALTER USER 'app'@'%' ACCOUNT LOCK"]
+    Covered means no such transaction can hide in an older, unread file: the oldest file's Gtid_list (the
+    state at its start) has the domain at or below ``floor``, or not at all. Not covered: not proven.
+
+    >>> f1 = [("b.2", 4, "Gtid_list", 2, 30, "[1-1-90]"), ("b.2", 30, "Gtid", 2, 60, "GTID 2-2-1"),
+    ...       ("b.2", 60, "Query", 2, 90, "ALTER USER 'app'@'%' ACCOUNT LOCK"),
+    ...       ("b.2", 90, "Gtid", 1, 120, "BEGIN GTID 1-1-91")]
+    >>> covered, trx = domain_transactions([f1], 2, 0)
+    >>> covered, {g: [r[5] for r in ev] for g, ev in trx.items()}
+    (True, {'2-2-1': ['GTID 2-2-1', "ALTER USER 'app'@'%' ACCOUNT LOCK"]})
+    >>> domain_transactions([[("b.3", 4, "Gtid_list", 2, 30, "[2-2-7]")]], 2, 0)[0]  # 2-2-1..7 are older
+    False
     """
+    covered = False
     out: dict[str, list[Sequence[Any]]] = {}
-    current: str | None = None
-    events_of: list[Sequence[Any]] = []
-    for row in rows:
-        if str(row[2]) == "Gtid":
+    for i, rows in enumerate(files):
+        current: list[Sequence[Any]] | None = None
+        for row in rows:
+            etype, info = str(row[2]), str(row[5] or "")
+            if etype == "Gtid_list" and i == 0:
+                at = [int(n) for d, _s, n in _GTID_LIST.findall(info) if int(d) == domain]
+                covered = not at or max(at) <= floor
+            if etype == "Gtid":
+                m = _MARIADB_GTID.match(info)
+                current = None
+                if m and int(m.group(1)) == domain and int(m.group(3)) > floor:
+                    current = out.setdefault("-".join(m.groups()), [])
             if current is not None:
-                out[current] = events_of
-            m = _MARIADB_GTID.match(str(row[5] or ""))
-            current = m.group(1) if m and m.group(1) in wanted else None
-            events_of = [row]
-        elif current is not None:
-            events_of.append(row)
-    return out
+                current.append(row)
+    return covered, out
