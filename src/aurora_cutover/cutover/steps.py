@@ -224,7 +224,7 @@ def cutover_steps(ctx: Context) -> list[Step]:
              plan=lambda _c: {"fence": list(c.fence), "app_accounts": list(c.app_accounts),
                               "exempt_accounts": list(c.exempt_accounts),
                               "read_only_via": (f"parameter group {c.source_parameter_group}"
-                                                if c.source_parameter_group else "SET GLOBAL read_only")}),
+                                                if c.source_parameter_group else "the global read_only variable")}),
         Step("drain", "Drain: barrier + GTID wait, then exact row counts equal on both sides", _drain,
              plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s, "method": m.replication.method}),
         Step("stop_forward", "Stop replication into the target; make the target writable", _stop_forward,

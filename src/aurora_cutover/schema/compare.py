@@ -222,7 +222,7 @@ def compare_definitions(src: dict[str, str], tgt: dict[str, str], src_flavour: F
         b = Counter(_body(normalise_create_table(tgt[table], tgt_flavour)))
         only_src, only_tgt = sorted((a - b).elements()), sorted((b - a).elements())
         if only_src or only_tgt:
-            out.append(Difference("definition", table, "definition", "SHOW CREATE TABLE",
+            out.append(Difference("definition", table, "definition", "the table's definition (as the server prints it)",
                                   " | ".join(only_src) or None, " | ".join(only_tgt) or None, "real"))
     return out
 
@@ -230,4 +230,4 @@ def compare_definitions(src: dict[str, str], tgt: dict[str, str], src_flavour: F
 def _body(lines: list[str]) -> list[str]:
     """The first line names the table (already the key): left out, so a table spelt in another letter case on the
     target (lower_case_table_names) compares by its definition."""
-    return lines[1:] if lines and lines[0].upper().startswith("CREATE TABLE") else lines
+    return lines[1:] if lines and lines[0].upper().split()[:2] == ["CREATE", "TABLE"] else lines
