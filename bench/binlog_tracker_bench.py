@@ -27,9 +27,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from aurora_cutover.config import load  # noqa: E402
 from aurora_cutover.db import connect  # noqa: E402
 from aurora_cutover.lab.setup import Lab, lab_config  # noqa: E402
+from aurora_cutover.loading import load  # noqa: E402
 from aurora_cutover.parity import dirty  # noqa: E402
 from aurora_cutover.parity.verdict import ChunkVerdict, Position  # noqa: E402
 from aurora_cutover.replication import binlog_stream, changes  # noqa: E402

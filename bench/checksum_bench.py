@@ -36,8 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from aurora_cutover.config import load  # noqa: E402
 from aurora_cutover.lab.setup import Lab, lab_config  # noqa: E402
+from aurora_cutover.loading import load  # noqa: E402
 from aurora_cutover.parity import Parity  # noqa: E402
 from aurora_cutover.parity.catalog import table_shape  # noqa: E402
 from aurora_cutover.sql.checksum import MARIADB  # noqa: E402

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from aurora_cutover.config import ConfigError, load
+from aurora_cutover.config import ConfigError
 from aurora_cutover.db import ConnectError, connect
+from aurora_cutover.loading import load
 from aurora_cutover.parity.catalog import tables_in_scope
 from aurora_cutover.plugin import migration_of
 

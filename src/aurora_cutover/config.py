@@ -551,16 +551,3 @@ def _emit(obj: Any, table: str, lines: list[str]) -> None:
     lines += [f"{k} = {_toml_value(v)}" for k, v in scalars]
     for name, value in nested:
         _emit(value, f"{table}.{name}" if table else name, lines)
-
-
-# The rooms other open issues are rewriting (cutover/, checks/conftest.py) still import ``load`` and ``resolve``
-# from here; they now live in loading.py and secrets.py. Resolved lazily (no import cycle at import time) until
-# those rooms import them from their homes — then delete this function.
-def __getattr__(name: str) -> Any:
-    if name == "load":
-        from aurora_cutover.loading import load
-        return load
-    if name == "resolve":
-        from aurora_cutover.secrets import login
-        return login
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

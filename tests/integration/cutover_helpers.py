@@ -20,10 +20,10 @@ from typing import Any
 import pymysql
 
 from aurora_cutover.db.connect import _ssl_args
-from aurora_cutover.dns.resolve import resolve
+from aurora_cutover.dns.resolve import lookup as resolve
 from aurora_cutover.lab.setup import Lab
 from aurora_cutover.loading import load
-from aurora_cutover.sql import fence
+from aurora_cutover.sql import gtid as q_gtid
 from aurora_cutover.sql.lock import LOCK_DATABASE, LOCK_TABLE
 
 FAST = {"timeout_s": "60.0", "drain_timeout_s": "4.0", "dns_sync_timeout_s": "10.0", "verify_grace_s": "1.0"}
@@ -119,7 +119,7 @@ def _gtid(lab: Lab, side: str) -> str:
 
 
 def _wait_applied(lab: Lab, dst: str, src: str, timeout_s: float = 10) -> None:
-    need = fence.mariadb_gtid_to_wait(_gtid(lab, src), _gtid(lab, dst))
+    need = q_gtid.mariadb_to_wait(_gtid(lab, src), _gtid(lab, dst))
     if need:
         getattr(lab, dst).query("SELECT MASTER_GTID_WAIT(%s, %s)", (need, timeout_s))
 
@@ -151,8 +151,8 @@ def restore_lab(lab: Lab) -> None:
         # domain, which came back through the reverse path — from the source's position (it has those).
         lab.target.query("STOP SLAVE")
         own = int(lab.target.query("SELECT @@global.gtid_domain_id")[0][0])
-        applied = fence._mariadb_gtids(str(lab.target.query("SELECT @@global.gtid_slave_pos")[0][0] or ""))
-        src = fence._mariadb_gtids(_gtid(lab, "source"))
+        applied = q_gtid.by_domain(str(lab.target.query("SELECT @@global.gtid_slave_pos")[0][0] or ""))
+        src = q_gtid.by_domain(_gtid(lab, "source"))
         pos = {d: (src[d] if d == own or d not in applied else applied[d]) for d in src}
         lab.target.query("RESET MASTER")  # forget GTIDs the target wrote as primary: it is a pure replica again
         lab.target.query("SET GLOBAL gtid_slave_pos = %s", (",".join(f"{d}-{a}-{b}" for d, (a, b) in pos.items()),))

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from aurora_cutover.config import load
 from aurora_cutover.evidence.charts import parse_utc
 from aurora_cutover.hooks import EVENTS
+from aurora_cutover.loading import load
 from tests.notify_receiver import Receiver
 
 from .conftest import run_product

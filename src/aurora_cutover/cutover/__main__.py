@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from aurora_cutover.config import ConfigError, load
+from aurora_cutover.config import ConfigError
 from aurora_cutover.cutover.lock import describe, ensure_table, force_release, holder
 from aurora_cutover.db import ConnectError, connect
+from aurora_cutover.loading import load
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
-from aurora_cutover.config import Credentials, CredentialSource, resolve
+from aurora_cutover.config import Credentials, CredentialSource
 from aurora_cutover.cutover.context import Context
+from aurora_cutover.secrets import login as resolve
 
 
 class StepFailed(Exception):

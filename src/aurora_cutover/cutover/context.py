@@ -18,7 +18,7 @@ from aurora_cutover.config import Migration
 from aurora_cutover.cutover.faultpoint import FaultPoint
 from aurora_cutover.db import Flavour, alive, connect, detect_flavour
 from aurora_cutover.db.connect import describe_tls
-from aurora_cutover.sql import fence
+from aurora_cutover.sql import status as q_status
 
 
 class CutoverTimeout(Exception):
@@ -114,7 +114,7 @@ class Context:
         key = f"rds:{side}"
         if key not in self.facts:
             fl = self.flavour(side)
-            self.facts[key] = fl.name == "aurora-mysql" or int(self.one(side, fence.HAS_RDS_PROCEDURES) or 0) > 0
+            self.facts[key] = fl.name == "aurora-mysql" or int(self.one(side, q_status.HAS_RDS_PROCEDURES) or 0) > 0
         return bool(self.facts[key])
 
     def query(self, side: str, sql: str, args: Any = None) -> list[tuple[Any, ...]]:

@@ -17,6 +17,7 @@ from aurora_cutover.cutover.lock import no_binlog
 from aurora_cutover.db import connect
 from aurora_cutover.evidence.record import iso, utc_now
 from aurora_cutover.sql import fence
+from aurora_cutover.sql import status as q_status
 
 # --------------------------------------------------------------------------- fence
 
@@ -75,7 +76,7 @@ def wait_read_only(ctx: Context, side: str, on: bool, how: str, *, undo: bool = 
     budget = ctx.m.cutover.read_only_apply_timeout_s
     limit = time.monotonic() + (budget if undo else ctx.bound(budget))
     for _ in range(100_000):  # bounded by the time limit; the count is belt and braces
-        state = int(ctx.one(side, fence.READ_ONLY_STATE))
+        state = int(ctx.one(side, q_status.READ_ONLY_STATE))
         if state == int(on):
             return f"{how}; @@global.read_only = {state}"
         if time.monotonic() > limit:

@@ -20,6 +20,7 @@ import pymysql
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.replication import barrier
 from aurora_cutover.sql import binlog, fence
+from aurora_cutover.sql import gtid as q_gtid
 from aurora_cutover.sql import tables as tsql
 
 
@@ -64,19 +65,19 @@ def wait_barrier(ctx: Context, src: str, dst: str, name: str, seq: int, timeout_
 
 def gtid_drain(ctx: Context, src: str, dst: str, timeout_s: float) -> str:
     """Native replication: wait until ``dst`` applied the GTID position ``src`` has now; returns it."""
-    pos = str(ctx.one(src, fence.gtid_position(ctx.flavour(src))) or "")
+    pos = str(ctx.one(src, q_gtid.position(ctx.flavour(src))) or "")
     if pos and ctx.flavour(dst).is_mariadb:
-        have = str(ctx.one(dst, fence.gtid_position(ctx.flavour(dst))) or "")
-        pos = fence.mariadb_gtid_to_wait(pos, have)
+        have = str(ctx.one(dst, q_gtid.position(ctx.flavour(dst))) or "")
+        pos = q_gtid.mariadb_to_wait(pos, have)
     if not pos:
         return "already applied"
-    q, args = fence.gtid_wait(ctx.flavour(dst), pos, timeout_s)
+    q, args = q_gtid.wait(ctx.flavour(dst), pos, timeout_s)
     try:
         result = ctx.one(dst, q, args)
     except pymysql.MySQLError as exc:
         ctx.drop(dst)
         raise DrainError(f"{dst} cannot wait for GTID {pos}: {str(exc)[:160]}") from None
-    if not fence.gtid_wait_ok(ctx.flavour(dst), result):
+    if not q_gtid.wait_ok(ctx.flavour(dst), result):
         raise DrainError(f"{dst} has not applied {src}'s GTID position {pos} within {timeout_s:.1f}s")
     return pos
 

@@ -18,7 +18,10 @@ from aurora_cutover.cutover.base import OTHER, StepFailed, lab_or_configured
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.fencer import set_read_only
 from aurora_cutover.replication import dms
-from aurora_cutover.sql import dms_apply, fence, replica_status
+from aurora_cutover.sql import dms_apply, replica_status
+from aurora_cutover.sql import gtid as q_gtid
+from aurora_cutover.sql import replication as q_replication
+from aurora_cutover.sql import status as q_status
 
 # --------------------------------------------------------------------------- replication
 
@@ -45,14 +48,14 @@ def remove_replication(ctx: Context, side: str) -> str:
     if not replica(ctx, side):
         return f"{side}: no replication configured"
     fl, rds = ctx.flavour(side), ctx.rds(side)
-    ctx.query(side, fence.stop_replica(fl, rds=rds))
-    ctx.query(side, fence.reset_replica_all(fl, rds=rds))
-    return f"{side}: {fence.stop_replica(fl, rds=rds)}; {fence.reset_replica_all(fl, rds=rds)}"
+    ctx.query(side, q_replication.stop_replica(fl, rds=rds))
+    ctx.query(side, q_replication.reset_replica_all(fl, rds=rds))
+    return f"{side}: {q_replication.stop_replica(fl, rds=rds)}; {q_replication.reset_replica_all(fl, rds=rds)}"
 
 
 def primary_position(ctx: Context, primary_side: str) -> str:
     """The GTID position of ``primary_side`` now (read it while both sides are fenced and equal)."""
-    return str(ctx.one(primary_side, fence.gtid_position(ctx.flavour(primary_side))) or "")
+    return str(ctx.one(primary_side, q_gtid.position(ctx.flavour(primary_side))) or "")
 
 
 def start_native_replication(ctx: Context, replica_side: str, start_at: str | None = None) -> dict[str, Any]:
@@ -67,16 +70,16 @@ def start_native_replication(ctx: Context, replica_side: str, start_at: str | No
     if fl.is_mariadb and not start_at:  # gtid_slave_pos = '' would replay the primary's whole binlog
         raise StepFailed(f"{replica_side}: no GTID position read from the {OTHER[replica_side]}: not starting "
                          "replication from an empty position")
-    pos = fence.set_replica_position(fl, start_at, rds=rds)
+    pos = q_replication.set_replica_position(fl, start_at, rds=rds)
     if pos is not None:
         ctx.query(replica_side, *pos)
-    stmt = fence.change_source(fl, primary.host, primary.port, login.user, login.password.reveal(),
+    stmt = q_replication.change_source(fl, primary.host, primary.port, login.user, login.password.reveal(),
                                ssl=primary.tls != "disabled", rds=rds, position=start_at if fl.is_mariadb else "")
     try:
         ctx.query(replica_side, stmt.sql)
     except pymysql.MySQLError as exc:  # never echo the statement: it holds the password
         raise StepFailed(f"{replica_side}: {stmt.shown} failed: error {exc.args[0] if exc.args else '?'}") from None
-    ctx.query(replica_side, fence.start_replica(fl, rds=rds))
+    ctx.query(replica_side, q_replication.start_replica(fl, rds=rds))
     status = wait_replica_running(ctx, replica_side, ctx.bound(15.0))
     return {"before": removed, "start_position": start_at, "statement": stmt.shown, "status": status}
 
@@ -112,7 +115,7 @@ def start_dms_into(ctx: Context, side: str, arn: str, position: str,
         raise StepFailed(f"a DMS task writing the {side} needs read_only OFF there, so the {side} must be fenced "
                          "by cutover.fence 'lock_accounts' too — refused (it would be writable for the app)")
     out: dict[str, Any] = {}
-    if int(ctx.one(side, fence.READ_ONLY_STATE)) == 1:
+    if int(ctx.one(side, q_status.READ_ONLY_STATE)) == 1:
         out[f"{side}_read_only"] = set_read_only(ctx, side, False)
         ctx.facts[f"{side}_read_only_lifted_for_dms"] = True
     if before_start is not None:

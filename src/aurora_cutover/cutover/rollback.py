@@ -43,7 +43,7 @@ from aurora_cutover.cutover.runner import Step
 from aurora_cutover.cutover.verifier import verify_on
 from aurora_cutover.dns import record as dnsrecord
 from aurora_cutover.replication import dms
-from aurora_cutover.sql import fence
+from aurora_cutover.sql import replication as q_replication
 
 
 class DataAtRisk(Exception):
@@ -127,8 +127,8 @@ def _stop_reverse_path(ctx: Context) -> dict[str, Any]:
     how = ctx.m.replication.reverse_path
     if how == "native" and replica(ctx, "source"):
         fl = ctx.flavour("source")
-        ctx.query("source", fence.stop_replica(fl, rds=ctx.rds("source")))
-        return {"reverse": f"source: {fence.stop_replica(fl, rds=ctx.rds('source'))}"}
+        ctx.query("source", q_replication.stop_replica(fl, rds=ctx.rds("source")))
+        return {"reverse": f"source: {q_replication.stop_replica(fl, rds=ctx.rds('source'))}"}
     if how == "dms" and ctx.facts.get("reverse_running"):
         return {"reverse": dms_call(ctx, lambda d: dms.stop_task(d, ctx.m.replication.reverse_dms_task_arn,
                                                              ctx.bound(60.0)))}
@@ -138,7 +138,7 @@ def _stop_reverse_path(ctx: Context) -> dict[str, Any]:
 def _undo_stop_reverse(ctx: Context) -> str:
     if ctx.m.replication.reverse_path == "native" and replica(ctx, "source"):
         fl = ctx.flavour("source")
-        ctx.query("source", fence.start_replica(fl, rds=ctx.rds("source")))
+        ctx.query("source", q_replication.start_replica(fl, rds=ctx.rds("source")))
         return "source: reverse replication started again"
     if ctx.m.replication.reverse_path == "dms" and ctx.facts.get("reverse_running"):
         return dms_call(ctx, lambda d: dms.start_task(d, ctx.m.replication.reverse_dms_task_arn,

@@ -46,7 +46,8 @@ from aurora_cutover.cutover.verifier import verify_on
 from aurora_cutover.dns import record as dnsrecord
 from aurora_cutover.guardrails import probes as guard
 from aurora_cutover.replication import dms
-from aurora_cutover.sql import fence
+from aurora_cutover.sql import replication as q_replication
+from aurora_cutover.sql import status as q_status
 
 # --------------------------------------------------------------------------- the cutover
 
@@ -58,9 +59,9 @@ def _preflight(ctx: Context) -> dict[str, Any]:
     if rec.value != src:
         raise StepFailed(f"{rec.name} points to {rec.value}, not the source {src}: already cut over or changed "
                          "by someone else — nothing was done")
-    if int(ctx.one("source", fence.READ_ONLY_STATE)) == 1:
+    if int(ctx.one("source", q_status.READ_ONLY_STATE)) == 1:
         raise StepFailed("source is already read_only: a previous run may have fenced it — see the runbook")
-    ctx.facts["target_was_read_only"] = int(ctx.one("target", fence.READ_ONLY_STATE)) == 1
+    ctx.facts["target_was_read_only"] = int(ctx.one("target", q_status.READ_ONLY_STATE)) == 1
     out: dict[str, Any] = {"record": f"{rec.name} CNAME {rec.value} TTL {rec.ttl}",
                            "target_read_only": ctx.facts["target_was_read_only"]}
     if ctx.m.replication.method == "native":
@@ -133,8 +134,8 @@ def _stop_forward(ctx: Context) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if ctx.m.replication.method == "native":
         fl = ctx.flavour("target")
-        ctx.query("target", fence.stop_replica(fl, rds=ctx.rds("target")))
-        out["forward"] = f"target: {fence.stop_replica(fl, rds=ctx.rds('target'))}"
+        ctx.query("target", q_replication.stop_replica(fl, rds=ctx.rds("target")))
+        out["forward"] = f"target: {q_replication.stop_replica(fl, rds=ctx.rds('target'))}"
     else:
         out["forward"] = dms_call(ctx, lambda d: dms.stop_task(d, ctx.m.replication.dms_task_arn, ctx.bound(60.0)))
     if ctx.facts.get("target_was_read_only"):  # applied while the seal waits for the source's read_only
@@ -158,8 +159,8 @@ def _undo_stop_forward(ctx: Context) -> str:
         done.append(set_read_only(ctx, "target", True, undo=True))
     if ctx.m.replication.method == "native":
         fl = ctx.flavour("target")
-        ctx.query("target", fence.start_replica(fl, rds=ctx.rds("target")))
-        done.append(f"target: {fence.start_replica(fl, rds=ctx.rds('target'))}")
+        ctx.query("target", q_replication.start_replica(fl, rds=ctx.rds("target")))
+        done.append(f"target: {q_replication.start_replica(fl, rds=ctx.rds('target'))}")
     else:
         if "lock_accounts" in ctx.m.cutover.fence:  # a DMS target at rest keeps the application out by the lock
             done.append("target: app accounts locked again: "

@@ -17,7 +17,7 @@ from aurora_cutover.cutover.base import OTHER, StepFailed, app_login
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.db import ConnectError, connect
 from aurora_cutover.dns.resolve import ResolveError
-from aurora_cutover.dns.resolve import resolve as dns_resolve
+from aurora_cutover.dns.resolve import lookup as dns_resolve
 from aurora_cutover.evidence.record import iso, utc_now
 from aurora_cutover.sql import heartbeat, session
 

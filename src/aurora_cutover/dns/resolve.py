@@ -51,4 +51,3 @@ def lookup(cfg: Dns, name: str | None = None, lifetime_s: float = 3.0) -> Resolu
     return Resolution(name, chain, addrs, int(first_ttl))
 
 
-resolve = lookup  # the old name: cutover/steps.py imports it (as dns_resolve) until it is repointed

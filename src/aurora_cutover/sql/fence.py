@@ -125,21 +125,3 @@ def kill(flavour: Flavour, session_id: int, *, rds: bool) -> tuple[str, tuple[in
     if rds:
         return "CALL mysql.rds_kill(%s)", (int(session_id),)
     return "KILL %s", (int(session_id),)
-
-
-# The cutover room (cutover/) still reads these through ``fence.``; they now live by subject. Kept until the
-# lead points cutover/ at sql.replication / sql.gtid / sql.status (then delete this block).
-from aurora_cutover.sql.gtid import by_domain as _mariadb_gtids  # noqa: E402,F401
-from aurora_cutover.sql.gtid import mariadb_to_wait as mariadb_gtid_to_wait  # noqa: E402,F401
-from aurora_cutover.sql.gtid import position as gtid_position  # noqa: E402,F401
-from aurora_cutover.sql.gtid import wait as gtid_wait  # noqa: E402,F401
-from aurora_cutover.sql.gtid import wait_ok as gtid_wait_ok  # noqa: E402,F401
-from aurora_cutover.sql.replication import (  # noqa: E402,F401
-    Statement,
-    change_source,
-    reset_replica_all,
-    set_replica_position,
-    start_replica,
-    stop_replica,
-)
-from aurora_cutover.sql.status import HAS_RDS_PROCEDURES, READ_ONLY_STATE  # noqa: E402,F401
