@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aurora_cutover.sql import binlog
-from aurora_cutover.sql.ident import qualified, quote_ident
+from aurora_cutover.sql.ident import param_ident, param_qualified
 
 binlog_status = binlog.status  # one builder for the position, shared with the fence's proof
 
@@ -58,15 +58,20 @@ def value(v: Any) -> Any:
 
 
 def insert(schema: str, table: str, row: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
+    """Run with parameters, so a ``%`` in a name is doubled (sql.ident.param_ident).
+
+    >>> insert("db", "pct%", {"a%": 1})
+    ('INSERT INTO `db`.`pct%%` (`a%%`) VALUES (%s)', (1,))
+    """
     cols = list(row)
-    return (f"INSERT INTO {qualified(schema, table)} ({', '.join(quote_ident(c) for c in cols)}) "
+    return (f"INSERT INTO {param_qualified(schema, table)} ({', '.join(param_ident(c) for c in cols)}) "
             f"VALUES ({', '.join(['%s'] * len(cols))})", tuple(value(row[c]) for c in cols))
 
 
 def _where(key: tuple[str, ...], before: dict[str, Any]) -> tuple[str, tuple[Any, ...], str]:
     cols = list(key) if key else list(before)
     limit = "" if key else " LIMIT 1"
-    return (" AND ".join(f"{quote_ident(c)} <=> %s" for c in cols), tuple(value(before[c]) for c in cols),
+    return (" AND ".join(f"{param_ident(c)} <=> %s" for c in cols), tuple(value(before[c]) for c in cols),
             limit)
 
 
@@ -74,14 +79,14 @@ def update(schema: str, table: str, key: tuple[str, ...], before: dict[str, Any]
            after: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     where, wargs, limit = _where(key, before)
     cols = list(after)
-    sets = ", ".join(f"{quote_ident(c)} = %s" for c in cols)
-    return (f"UPDATE {qualified(schema, table)} SET {sets} WHERE {where}{limit}",
+    sets = ", ".join(f"{param_ident(c)} = %s" for c in cols)
+    return (f"UPDATE {param_qualified(schema, table)} SET {sets} WHERE {where}{limit}",
             tuple(value(after[c]) for c in cols) + wargs)
 
 
 def delete(schema: str, table: str, key: tuple[str, ...], before: dict[str, Any]) -> tuple[str, tuple[Any, ...]]:
     where, wargs, limit = _where(key, before)
-    return f"DELETE FROM {qualified(schema, table)} WHERE {where}{limit}", wargs
+    return f"DELETE FROM {param_qualified(schema, table)} WHERE {where}{limit}", wargs
 
 
 # --------------------------------------------------------------------------- DDL seen in the binlog
