@@ -148,6 +148,7 @@ class Thresholds:
     min_binlog_retention_h: float = 24.0
     evidence_freshness_s: float = 900.0
     max_dns_ttl_s: int = 60
+    full_sweep_h: float = 24.0  # delta readiness re-reads every clean chunk at least this often (the sweep)
 
 
 @dataclass(frozen=True)
