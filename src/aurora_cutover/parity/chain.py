@@ -113,7 +113,7 @@ def latest(reports_dir: Path, fingerprint: str) -> tuple[Path, str, state.Baseli
     """The newest green, complete readiness evidence of this config that kept a verified state, with its JSON's
     sha256, its state and its chain; ChainError says why there is none (then readiness runs a full pass)."""
     found: list[tuple[str, Path, dict[str, Any]]] = []
-    for p in reports_dir.glob("*-readiness*.json") if reports_dir.is_dir() else []:
+    for p in reports_dir.glob("*.json") if reports_dir.is_dir() else []:
         try:
             doc = _read(p)
         except ChainError:
