@@ -11,6 +11,7 @@ reports directory: each builds on the chain the previous one left.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -194,3 +195,24 @@ def test_purged_binlogs_force_a_full_pass_with_the_reason(cfg: Path, reports: Pa
     assert rc == 0 and doc["parity"]["mode"] == "full", out[-3000:]
     assert doc["parity"]["reason"].startswith(f"source: coverage broken: binlog {start} is no longer on the server")
     assert checksum_test(doc)["data"]["checked"].startswith("full: ")
+
+
+def test_fenced_final_proof_rechecks_exactly_the_touched_chunks_and_names_a_damaged_key(
+        cfg: Path, reports: Path, lab_guard: Lab) -> None:
+    from aurora_cutover.cutover.final_verify import verify_delta
+
+    m_ = load(str(cfg))
+    on_source(lab_guard, f"UPDATE {PROBE} SET v = 'last' WHERE id IN (5, 15000)")
+    proof = verify_delta(m_, reports)
+    assert proof.mode == "delta" and not proof.reason and not proof.differing, proof
+    assert proof.chunks == 2 and proof.chunks_total > 20, proof.as_data()  # dirty chunks only, no sweep
+    on_target_unlogged(lab_guard, f"UPDATE {PROBE} SET v = 'lost' WHERE id = 15000")
+    try:
+        proof = verify_delta(m_, reports)
+        assert len(proof.differing) == 1 and NAME in proof.differing[0], proof.as_data()
+        assert "id=15000: different [v]" in proof.differing[0], proof.differing
+    finally:
+        on_target_unlogged(lab_guard, f"UPDATE {PROBE} SET v = 'last' WHERE id = 15000")
+    other = dataclasses.replace(m_, thresholds=dataclasses.replace(m_.thresholds, full_sweep_h=1.0))
+    proof = verify_delta(other, reports)  # another config: no baseline of its own, so counts, saying why
+    assert proof.mode == "counts" and proof.reason.startswith("delta not possible: no usable baseline: "), proof

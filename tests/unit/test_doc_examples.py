@@ -59,6 +59,7 @@ NEEDS = {
     "servers (the lab's MariaDB pair: connections, rows read live)": (
         "cutover",
         "cutover.actions",
+        "cutover.final_verify",
         "cutover.context",
         "cutover.journal",
         "cutover.lock",

@@ -44,11 +44,12 @@ class DeltaSession:
     links: int = 0
     tracked: list[changes.Changes] = dataclasses.field(default_factory=list)
     plans: dict[str, delta.TablePlan] = dataclasses.field(default_factory=dict)
+    sweep: bool = True  # False: dirty chunks only (the fenced final proof, cutover/final_verify.py)
 
     @classmethod
     def open(cls, m: Migration, parity: Parity, reports_dir: Path | None, *, full: bool,
-             resumed: bool = False) -> DeltaSession:
-        d = cls(m, {side: parity.position(side) for side in SIDES})
+             resumed: bool = False, sweep: bool = True) -> DeltaSession:
+        d = cls(m, {side: parity.position(side) for side in SIDES}, sweep=sweep)
         if full:
             d.reason = "--full asked for a full pass"
         elif resumed:
@@ -91,7 +92,7 @@ class DeltaSession:
                                   schema_fp={table: b.schema_fp[table]} if table in b.schema_fp else {})
         p = delta.plan(one, self.tracked, {table: schema_fp}, utc_now(), full_sweep_h=self.m.thresholds.full_sweep_h,
                        every_s=self.m.thresholds.evidence_freshness_s, exact={table: exact},
-                       locate={table: locate} if locate is not None else None)
+                       locate={table: locate} if locate is not None else None, sweep=self.sweep)
         tp = p.tables[table]
         self.plans[table] = tp
         if tp.mode == "full":
