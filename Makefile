@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-dms test-unit test-integration lint bench bench-binlog bench-scale test-scale rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-crash test-dms test-unit test-integration lint bench bench-binlog bench-scale test-scale rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -54,6 +54,10 @@ test-dms: $(VENV)    ## DMS integration tests on a fresh DMS lab of their own (1
 test-scale: $(VENV)  ## the scale lab's own checks on a lab of ROWS generated rows (default 200000; loads it if needed)
 	$(PY) -m aurora_cutover.lab up --rows $(or $(ROWS),200000)
 	$(PY) -m pytest tests/integration/test_scale_lab.py -q -m scale_lab
+
+test-crash: $(VENV)  ## the whole crash matrix (every step killed after and inside; ~20 min): docs/fault-matrix.md
+	$(PY) -m aurora_cutover.lab up
+	AURORA_CRASH_MATRIX=full $(PY) -m pytest tests/integration/test_crash_recovery.py -q
 
 test-unit: $(VENV)
 	$(PY) -m pytest tests/unit -q

@@ -62,7 +62,8 @@ def test_nobody_but_replication_writes_the_target(migration, servers, aws, evide
         evidence.record("history", "not judged by GTID under DMS; see the target's fence check and parity")
         assert not problems, "; ".join(problems)
         return
-    local, facts = probes.local_writes_on_target(servers.conn("source"), servers.conn("target"))
+    local, facts = probes.local_writes_on_target(servers.conn("source"), servers.conn("target"),
+                                                  migration.target.database)
     for k, v in facts.items():
         evidence.record(k, v)
     if local:

@@ -19,18 +19,19 @@ from typing import Any
 
 import pymysql
 
-from aurora_cutover.cutover.sql import LOCK_DATABASE, LOCK_TABLE
 from aurora_cutover.db.connect import _ssl_args
 from aurora_cutover.dns.resolve import resolve
 from aurora_cutover.lab.setup import Lab
 from aurora_cutover.loading import load
 from aurora_cutover.sql import fence
+from aurora_cutover.sql.lock import LOCK_DATABASE, LOCK_TABLE
 
 FAST = {"timeout_s": "60.0", "drain_timeout_s": "4.0", "dns_sync_timeout_s": "10.0", "verify_grace_s": "1.0"}
 
 
-def fast_config(lab: Lab, tmp: Path, *, reverse_path: str = "native", **cutover: str) -> Path:
-    """The lab's config with short cutover timeouts (and optionally another reverse path), in ``tmp``."""
+def fast_config(lab: Lab, tmp: Path, *, reverse_path: str = "native", lease_s: str = "", **cutover: str) -> Path:
+    """The lab's config with short cutover timeouts (and optionally another reverse path or journal lease), in
+    ``tmp``."""
     text = Path(lab.m.path).read_text()
     base = Path(lab.m.path).resolve().parent
     text = re.sub(r'"(\.lab[^/"]*/[^"]*)"', lambda mo: f'"{base / mo.group(1)}"', text)  # paths stay valid in tmp
@@ -41,6 +42,8 @@ def fast_config(lab: Lab, tmp: Path, *, reverse_path: str = "native", **cutover:
     body += "\n" + "\n".join(f"{k} = {v}" for k, v in keys.items()) + "\n"
     text = head + sep + body + (nxt + tail if nxt else "")
     text = re.sub(r'reverse_path = "[a-z]+"', f'reverse_path = "{reverse_path}"', text)
+    if lease_s:
+        text = re.sub(r"(?m)^lease_s = [0-9.]+", f"lease_s = {lease_s}", text)
     out = tmp / f"migration-{reverse_path}.toml"
     out.write_text(text)
     return out

@@ -3,6 +3,9 @@ cutover after real readiness lands the app on the target, and faults are undone 
 
 from __future__ import annotations
 
+import json
+import re
+
 import pymysql
 import pytest
 
@@ -78,12 +81,18 @@ def test_real_readiness_then_confirmed_cutover_lands_the_app_on_the_target(resto
     assert c["state"] == "done" and c["flipped"] and c["write_unavailability_s"] > 0
     assert doc["relied_on"]["sha256"] and doc["relied_on"]["path"].endswith("-readiness.json")
     assert [s["step"] for s in c["steps"]][-1] == "verify"
+    m = load(cfg)
+    # every session the action opened, with the TLS the server reports for it (the lab requires TLS)
+    tls = c["tls"]
+    for who in (f"admin on source ({m.source.host})", f"admin on target ({m.target.host})",
+                f"app login {m.application.login.user} on target (canary) ({m.target.host})"):
+        assert re.match(r"TLS on \(TLSv1\.[23], [A-Z0-9_-]+, verified: ", tls.get(who, "")), (who, tls)
+    assert m.application.login.password.reveal() not in json.dumps(doc), "a secret is in the evidence"
     drain = next(s for s in c["steps"] if s["step"] == "drain")["details"]
     assert drain["final_checksum"]["differing"] == [] and drain["final_checksum"]["tables"] >= 8
     assert record_value(restored) == restored.m.target.dns_name
     assert read_only(restored, "source") == 1, "source is not fenced after cutover"
     assert replicating(restored, "source"), "reverse replication target -> source is not running"
-    m = load(cfg)
     assert app_write_rows(m, "h5-cutover-landing") == 2, "app writes through the name did not land on the target"
 
 

@@ -112,24 +112,53 @@ def test_committed_local_write_on_target_is_red_by_gtid(m, conns, lab, lab_guard
         local, facts = probes.local_writes_on_target(*conns)
         assert local and all(g.startswith("2-2-") for g in local), (local, facts)
     finally:
-        # Repair: undo the row without a GTID, then drop domain 2 from the target's binlog state
-        # (MariaDB allows it once no binlog file holds its events).
-        with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
-            cur.execute("SET SESSION sql_log_bin = 0")
-            cur.execute("DELETE FROM activity_log WHERE event_type = 'h4.rogue'")
-            cur.execute("FLUSH BINARY LOGS")
-            cur.execute("SHOW MASTER STATUS")
-            current = cur.fetchone()[0]
-
-            def dropped() -> bool:  # PURGE waits for InnoDB's binlog checkpoint to leave the old file
-                cur.execute("PURGE BINARY LOGS TO %s", (current,))
-                try:
-                    cur.execute("FLUSH BINARY LOGS DELETE_DOMAIN_ID = (2)")
-                    return True
-                except pymysql.err.OperationalError:
-                    return False
-            assert wait_for(dropped, 10, 0.3), "could not drop GTID domain 2 from the target's binlog state"
+        _forget_target_gtids(lab)
     assert probes.local_writes_on_target(*conns)[0] == [], pos
+
+
+def _forget_target_gtids(lab):
+    """Repair: undo the probe rows without a GTID, then drop domain 2 from the target's binlog state (MariaDB
+    allows it once no binlog file holds its events)."""
+    with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("DELETE FROM activity_log WHERE event_type = 'h4.rogue'")
+        cur.execute("FLUSH BINARY LOGS")
+        cur.execute("SHOW MASTER STATUS")
+        current = cur.fetchone()[0]
+
+        def dropped() -> bool:  # PURGE waits for InnoDB's binlog checkpoint to leave the old file
+            cur.execute("PURGE BINARY LOGS TO %s", (current,))
+            try:
+                cur.execute("FLUSH BINARY LOGS DELETE_DOMAIN_ID = (2)")
+                return True
+            except pymysql.err.OperationalError:
+                return False
+        assert wait_for(dropped, 10, 0.3), "could not drop GTID domain 2 from the target's binlog state"
+
+
+def test_account_administration_on_target_is_not_a_rogue_write_but_a_data_write_beside_it_is(m, conns, lab,
+                                                                                             lab_guard):
+    """The fence's own ACCOUNT LOCK/UNLOCK on the target (stop_forward, its undo) is in the target's binlog
+    under the target's GTIDs — no RDS/Aurora admin can keep it out — yet it writes no migrated data: the
+    rogue-write check reads those transactions and sets them aside, naming them; a row written beside them
+    stays red."""
+    try:
+        with lab.target.admin() as c, c.cursor() as cur:
+            cur.execute("ALTER USER 'app'@'%' ACCOUNT LOCK")
+            cur.execute("ALTER USER 'app'@'%' ACCOUNT UNLOCK")
+        local, facts = probes.local_writes_on_target(*conns, m.target.database)
+        admin = facts.get("account administration only (not data writes)", [])
+        assert local == [] and len(admin) == 2 and all(g.startswith("2-2-") for g in admin), facts
+        assert probes.local_writes_on_target(*conns)[0] == admin, "without the database every local GTID counts"
+        with lab.target.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute("INSERT INTO activity_log (event_type, entity_type) VALUES ('h4.rogue', 'probe')")
+            cur.execute("SELECT @@gtid_binlog_pos")
+            row_gtid = next(g for g in cur.fetchone()[0].split(",") if g.startswith("2-"))
+        local, facts = probes.local_writes_on_target(*conns, m.target.database)
+        assert local == [row_gtid], facts
+    finally:
+        _forget_target_gtids(lab)
+    assert probes.local_writes_on_target(*conns, m.target.database)[0] == []
 
 
 @pytest.mark.parametrize(("value", "ttl", "expect"), [

@@ -32,8 +32,8 @@ def no_faults(lab):
     faults.clear(lab.aws.endpoint)
 
 
-def _run(lab, tmp_path, **cutover):
-    m = load(fast_config(lab, tmp_path, **cutover))
+def _run(lab, tmp_path, lease_s="", **cutover):
+    m = load(fast_config(lab, tmp_path, lease_s=lease_s, **cutover))
     return m, *run_action("cutover", m, route53=client(m.aws, "route53"), aws=lambda s: client(m.aws, s),
                           relied_on={})
 
@@ -132,3 +132,49 @@ def test_realistic_propagation_is_what_boto3s_waiter_and_ours_see(lab, no_faults
     finally:
         px.shutdown()
         px.server_close()
+
+
+def test_getchange_errors_stop_after_the_flip_then_the_next_run_finishes(restored, no_faults, tmp_path):
+    """The flip was accepted but every GetChange fails (5xx): whether clients see it is unknown, so the run
+    re-reads the record and asks GetChange once more before deciding — our value is in the record: STOPPED AFTER
+    FLIP, nothing unfenced. The next run (GetChange back) finishes it from the journal and the live record."""
+    ep = restored.aws.endpoint
+    faults.inject(ep, "GetChange", "5xx", 10_000)
+    m, res, doc = _run(restored, tmp_path, dns_sync_timeout_s="4.0", lease_s="3.0")
+    assert res.state == "STOPPED AFTER FLIP" and res.failed_step == "flip", res.message
+    assert res.undo == [], f"a flip that may be visible was undone: {res.undo}"
+    assert doc["flip"]["record_now"] == m.target.dns_name and doc["flip"]["status"].startswith("unknown"), doc["flip"]
+    assert read_only(restored, "source") == 1, "the source was unfenced while the record may point to the target"
+    faults.clear(ep)
+    res, _doc = run_action("cutover", m, route53=client(m.aws, "route53"), aws=lambda s: client(m.aws, s),
+                          relied_on={})
+    assert res.ok and "RECOVERED" in res.message, res.message
+    assert [s["step"] for s in res.steps] == ["verify"], "the next run flipped again or repeated steps"
+    assert record_value(restored) == m.target.dns_name and read_only(restored, "source") == 1
+
+
+def test_aws_api_down_after_the_fence_is_bounded_and_the_next_run_undoes(restored, no_faults, tmp_path):
+    """Every AWS call (parameter groups, Route 53, the journal itself) goes unanswered from just after the fence:
+    the run stops within its timeouts without flipping; what it could not undo is listed; the journal keeps its
+    record (the run could not close it), so once the API is back the next run takes over after the lease and
+    undoes the rest — the source writable again, the record never moved."""
+    ep = restored.aws.endpoint
+    cfg = fast_config(restored, tmp_path, lease_s="3.0", read_only_apply_timeout_s="4.0")
+    m = load(cfg)
+    t0 = time.monotonic()
+    res, _doc = run_action("cutover", m, route53=client(m.aws, "route53"), aws=lambda s: client(m.aws, s),
+                          relied_on={}, hooks={"before:drain": lambda _c: faults.inject(ep, "*", "down", 100_000)})
+    took = time.monotonic() - t0
+    faults.clear(ep)
+    assert not res.ok and not res.flipped and res.failed_step == "drain", res.message
+    assert took < m.cutover.timeout_s + 60, f"not bounded: {took:.0f}s"
+    undo = {u["step"]: u for u in res.undo}
+    assert res.state == "UNDO INCOMPLETE" and undo["fence"]["outcome"] == "UNDO FAILED", res.undo
+    detail = undo["fence"]["detail"]  # names what was not undone — and the rest was still attempted
+    assert "NOT undone: read_only" in detail and "undone: unlocked app@" in detail, detail
+    assert record_value(restored) == m.source.dns_name
+    res, _doc = run_action("cutover", m, route53=client(m.aws, "route53"), aws=lambda s: client(m.aws, s),
+                          relied_on={})
+    assert res.state == "undone" and "RECOVERED" in res.message, res.message
+    assert all(u["outcome"] == "undone" for u in res.undo), res.undo
+    assert read_only(restored, "source") == 0 and record_value(restored) == m.source.dns_name

@@ -188,6 +188,7 @@ class _Ctx:
         self.facts = {}
         self.hooks = {}
         self.undone = []
+        self.action, self.fault = "cutover", None  # no fault point (cutover/faultpoint.py)
 
     def bound(self, s):
         return s

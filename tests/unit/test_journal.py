@@ -73,3 +73,24 @@ def test_a_missing_table_is_one_line_naming_it(env):
     m2 = dataclasses.replace(m, journal=dataclasses.replace(m.journal, table="nope"))
     with pytest.raises(journal.JournalError, match=r"^journal nope: get_item: ResourceNotFoundException$"):
         journal.Journal.acquire(client, m2, "cutover", "run-a")
+
+
+def test_confirm_costs_nothing_within_the_lease_and_stops_a_run_taken_over_while_it_slept(env):
+    m, client = env
+    sleeper = journal.Journal.acquire(client, m, "cutover", "run-a")
+    before = journal.read(client, m.journal.table, m.migration.name)
+    sleeper.confirm()  # within its lease: no write
+    assert journal.read(client, m.journal.table, m.migration.name) == before
+    nxt = journal.Journal.acquire(client, m, "cutover", "run-b", wait_s=m.journal.lease_s + 2)
+    with pytest.raises(journal.Superseded, match="another run took over"):
+        sleeper.confirm()  # past its lease: one conditional renewal, refused on the token
+    assert journal.read(client, m.journal.table, m.migration.name).run_id == nxt.run_id
+
+
+def test_confirm_past_the_lease_renews_it_when_nobody_took_over(env):
+    m, client = env
+    j = journal.Journal.acquire(client, m, "cutover", "run-a")
+    time.sleep(m.journal.lease_s * 2 / 3 + 0.1)
+    j.confirm()
+    rec = journal.read(client, m.journal.table, m.migration.name)
+    assert rec is not None and rec.run_id == "run-a" and rec.lease_until > time.time() + m.journal.lease_s - 1

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aurora_cutover.config import Migration
-from aurora_cutover.cutover import journal
+from aurora_cutover.cutover import faultpoint, journal
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.lock import Lock, LockHeld, describe, holder, journal_name
 from aurora_cutover.cutover.rollback import rollback_steps
@@ -72,9 +72,17 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
                relied_on: dict[str, Any], accept_data_loss: bool = False,
                hooks: dict[str, Callable[[Context], None]] | None = None,
                on_progress: Callable[[dict[str, Any]], None] | None = None) -> tuple[Result, dict[str, Any]]:
-    ctx = Context.start(m, action, route53, aws=aws, accept_data_loss=accept_data_loss, hooks=hooks or {})
+    try:
+        fault = faultpoint.from_env()
+    except faultpoint.FaultPointError as exc:
+        res = Result(ok=False, state="REFUSED", message=f"refused before any change: {exc}")
+        return res, {"action": action, "relied_on": relied_on, **res.as_evidence()}
+    ctx = Context.start(m, action, route53, aws=aws, accept_data_loss=accept_data_loss, hooks=hooks or {},
+                        fault=fault)
     doc: dict[str, Any] = {"action": action, "run_id": ctx.run_id, "relied_on": relied_on,
                            "accept_data_loss": accept_data_loss}
+    if fault is not None:
+        doc["FAULT_INJECTED"] = f"{faultpoint.ENV}={fault} (fault-matrix test)"
     if accept_data_loss:
         doc["ACCEPT_DATA_LOSS"] = "operator passed --accept-data-loss"
     if m.journal.table:
@@ -209,7 +217,10 @@ def _recover(action: str, prev: journal.Record, ctx: Context, progress: Callable
                    + (f"every step it did was undone ({', '.join(s.name for s in to_undo)}); the application stays "
                       f"on the {home} — run `pytest -m {action} --confirm` again when ready" if ok
                       else f"UNDO INCOMPLETE ({failed}); fix by hand, see the runbook"))
-    progress(res)
+    try:
+        progress(res)
+    except journal.JournalError as exc:  # the result still reaches the operator; the journal keeps its record
+        res.message += f" (NOT JOURNALED: {exc})"
     return res
 
 
@@ -236,7 +247,8 @@ def _with_journal(m: Migration, action: str, other: str, exc: LockHeld) -> LockH
 def _timeline(ctx: Context) -> dict[str, Any]:
     f = ctx.facts
     out: dict[str, Any] = {"fenced_utc": f.get("fenced_utc"), "verified_utc": f.get("verified_utc"),
-                           "reverse_path_state": f.get("reverse_path", ctx.m.replication.reverse_path)}
+                           "reverse_path_state": f.get("reverse_path", ctx.m.replication.reverse_path),
+                           "tls": dict(ctx.tls)}
     if "fenced_at" in f and "verified_at" in f:
         out["write_unavailability_s"] = round(f["verified_at"] - f["fenced_at"], 3)
     if "final_counts" in f:
@@ -266,5 +278,7 @@ def show_result(evidence: Any, res: Result, doc: dict[str, Any], keys: tuple[str
     if res.undo:
         evidence.table("Undo", ["step", "outcome", "detail"], [[u["step"], u["outcome"], u["detail"]]
                                                               for u in res.undo])
+    if doc.get("tls"):
+        evidence.table("TLS per connection", ["session", "TLS"], [[k, v] for k, v in doc["tls"].items()])
     for key in keys:
         evidence.record(key, doc.get(key))

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aurora_cutover.config import Migration
+from aurora_cutover.cutover.faultpoint import FaultPoint
 from aurora_cutover.db import Flavour, alive, connect, detect_flavour
+from aurora_cutover.db.connect import describe_tls
 from aurora_cutover.sql import fence
 
 
@@ -35,6 +37,9 @@ class Context:
     # Tests inject faults here: hooks["before:<step>"](ctx) runs just before that step's do().
     hooks: dict[str, Callable[[Context], None]] = field(default_factory=dict)
     aws: Callable[[str], Any] | None = None
+    fault: FaultPoint | None = None  # the documented fault-injection hook (cutover/faultpoint.py), else None
+    # Every database session the action opened → its TLS protocol and cipher (the evidence's "tls"; no secret).
+    tls: dict[str, str] = field(default_factory=dict)
     _conns: dict[str, Any] = field(default_factory=dict)
     _flavours: dict[str, Flavour] = field(default_factory=dict)
 
@@ -42,7 +47,21 @@ class Context:
     def start(cls, m: Migration, action: str, route53: Any, **kw: Any) -> Context:
         ctx = cls(m, action, route53, **kw)
         ctx.deadline = time.monotonic() + m.cutover.timeout_s
+        aws = ctx.aws
+        if aws is not None:
+            def guarded(service: str) -> Any:
+                ctx.guard()
+                return aws(service)
+            ctx.aws = guarded
         return ctx
+
+    def guard(self) -> None:
+        """Before acting on a server or AWS: a run taken over while it was paused stops here (the journal's
+        :meth:`~aurora_cutover.cutover.journal.Journal.confirm` raises Superseded), changing nothing."""
+        lock = self.facts.get("lock")
+        confirm = getattr(lock, "confirm", None)
+        if confirm is not None:
+            confirm()
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -60,6 +79,7 @@ class Context:
         return seconds
 
     def admin(self, side: str) -> Any:
+        self.guard()
         c = self._conns.get(side)
         if c is not None:
             if alive(c):
@@ -68,7 +88,15 @@ class Context:
         read_timeout = max(5.0, min(self.m.endpoint(side).read_timeout_s, self.remaining() + 5))
         c = connect(self.m, side, admin=True, read_timeout_s=read_timeout)  # type: ignore[arg-type]
         self._conns[side] = c
+        self.note_tls(f"admin on {side}", c, side)
         return c
+
+    def note_tls(self, what: str, conn: Any, side: str) -> None:
+        """Record the session's TLS version and cipher as the server reports them (never fails the action)."""
+        try:
+            self.tls[f"{what} ({self.m.endpoint(side).host})"] = str(describe_tls(conn, self.m.endpoint(side)))
+        except Exception as exc:  # the evidence says so; the action goes on
+            self.tls[f"{what} ({self.m.endpoint(side).host})"] = f"unknown ({type(exc).__name__})"
 
     def drop(self, side: str) -> None:
         c = self._conns.pop(side, None)

@@ -116,6 +116,7 @@ class Journal:
     replicated: bool = False  # the Lock interface: nothing of the journal travels with replication
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
+    _held_until: float = 0.0  # monotonic: the lease this process last wrote (it keeps running through SIGSTOP)
 
     @classmethod
     def acquire(cls, client: Any, m: Migration, action: str, run_id: str, *,
@@ -148,6 +149,7 @@ class Journal:
             if _code(exc) == "ConditionalCheckFailedException":
                 raise JournalHeld(f"journal {table}/{key}: another run took it at the same moment", {}) from None
             raise JournalError(f"journal {table}: put_item: {_code(exc)}") from None
+        j._held_until = time.monotonic() + j.lease_s
         j._start_renewal()
         return j
 
@@ -161,6 +163,7 @@ class Journal:
         names = {f"#{k}": k for k in sets}
         values = {f":{k}": v for k, v in sets.items()} | {":mine": {"N": str(self.token)}}
         expr = "SET " + ", ".join(f"#{k} = :{k}" for k in sets)
+        sent = time.monotonic()
         try:
             client.update_item(TableName=self.table, Key={"migration": {"S": self.key}}, UpdateExpression=expr,
                                ConditionExpression="#token = :mine",
@@ -171,6 +174,8 @@ class Journal:
                 raise Superseded(f"journal {self.table}/{self.key}: another run took over (token {self.token} is "
                                  "no longer current) — this run stops here") from None
             raise JournalError(f"journal {self.table}: update_item: {_code(exc)}") from None
+        if "lease_until" in sets:
+            self._held_until = max(self._held_until, sent + self.lease_s)
 
     # ------------------------------------------------------------------ the Lock interface the runner uses
 
@@ -181,6 +186,22 @@ class Journal:
         self._update(self.client, {"step": {"S": step[:128]}, "updated_utc": {"S": iso(utc_now())},
                                    "lease_until": {"N": f"{time.time() + self.lease_s:.3f}"}})
         return True
+
+    def confirm(self) -> None:
+        """Before an action changes anything: a run that was paused (SIGSTOP, a frozen VM) past its lease may have
+        been taken over while it slept — it must find out before it acts, not at its next step. Within the lease
+        this costs nothing; past it, one conditional renewal decides: Superseded, or the lease is ours again. A
+        journal that cannot be reached decides nothing here (the step's next journal write stops the run)."""
+        if self.superseded:
+            raise Superseded(f"journal {self.table}/{self.key}: another run took over — this run stops here")
+        if time.monotonic() < self._held_until - self.lease_s / 3:
+            return
+        try:
+            self._update(self.client, {"lease_until": {"N": f"{time.time() + self.lease_s:.3f}"}})
+        except Superseded:
+            raise
+        except JournalError:
+            return
 
     def save(self, facts: dict[str, Any], steps_done: list[str], started: str) -> None:
         """After each step: what is done and what the undo needs (portable facts)."""
@@ -242,5 +263,6 @@ def create_table(client: Any, table: str) -> bool:
 
 
 def _code(exc: Exception) -> str:
-    err = getattr(exc, "response", {}).get("Error", {}) if hasattr(exc, "response") else {}
+    resp = getattr(exc, "response", None)  # botocore's connection errors carry response = None
+    err = resp.get("Error", {}) if isinstance(resp, dict) else {}
     return str(err.get("Code") or type(exc).__name__)

@@ -23,7 +23,8 @@ from typing import Any
 
 import pymysql
 
-from aurora_cutover.cutover import sql
+from aurora_cutover.sql import lock as sql
+from aurora_cutover.sql.session import NO_BINLOG
 
 READ_ONLY_REFUSED = 1290  # ER_OPTION_PREVENTS_STATEMENT: --read-only
 
@@ -53,7 +54,7 @@ def no_binlog(conn: Any) -> bool:
     """Keep tooling writes out of replication where the login may (lab admin); RDS cannot: returns False."""
     try:
         with conn.cursor() as cur:
-            cur.execute(sql.NO_BINLOG)
+            cur.execute(NO_BINLOG)
         return True
     except pymysql.MySQLError:
         return False

@@ -2,11 +2,12 @@
 
 These are deliberately small (the full readiness checks already ran and are green — see the gate):
 lag as a barrier round trip (library ``replication.barrier``), long transactions on a side, sessions of
-the application accounts (rogue writers / stragglers), exact counts, and per-table row digests.
+the application accounts (rogue writers / stragglers), exact counts, and the data-parity engine's canonical
+64-bit row hashes per table (:func:`parity_diffs`).
 
     >>> lag_round_trip(ctx, "source", "target", "recheck", timeout_s=2.0)
     0.07
-    >>> compare_tables(ctx, "target", "source", digests=True)   # [] when equal
+    >>> compare_tables(ctx, "target", "source", digests_too=True)   # [] when equal
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 
 import pymysql
 
-from aurora_cutover.cutover import sql
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.replication import barrier
 from aurora_cutover.sql import binlog, fence
+from aurora_cutover.sql import tables as tsql
 
 
 class DrainError(Exception):
@@ -173,13 +174,13 @@ def kill_sessions(ctx: Context, side: str, sessions: list[dict[str, Any]]) -> li
 def tables(ctx: Context, side: str) -> list[str]:
     """In-scope base tables; the migration's own heartbeat/barrier table is tooling, not data."""
     db = ctx.m.endpoint(side).database
-    return [r[0] for r in ctx.query(side, sql.base_tables(), (db,))
+    return [r[0] for r in ctx.query(side, tsql.base_tables(), (db,))
             if ctx.m.tables.in_scope(r[0]) and r[0] != ctx.m.replication.heartbeat_table]
 
 
 def counts(ctx: Context, side: str, names: list[str]) -> dict[str, int]:
     db = ctx.m.endpoint(side).database
-    return {t: int(ctx.one(side, sql.count(db, t))) for t in names}
+    return {t: int(ctx.one(side, tsql.count(db, t))) for t in names}
 
 
 def parity_diffs(ctx: Context, a: str, common: list[str]) -> list[list[Any]]:

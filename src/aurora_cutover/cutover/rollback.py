@@ -1,4 +1,5 @@
-"""The rollback's steps: the cutover pointed the other way, plus the proof that no write is lost.
+"""The rollback's steps: the cutover's roles (fencer, replicator, flipper, verifier) pointed the other way, plus
+the proof that no write is lost.
 
     >>> steps = rollback_steps(ctx)   # preflight, fence_target, drain_reverse, stop_reverse, unfence_source,
     ...                               # seal, flip_back, verify, resume_forward, cleanup
@@ -15,31 +16,31 @@ from typing import Any
 
 from aurora_cutover.cutover import lock as cutover_lock
 from aurora_cutover.cutover import probes
+from aurora_cutover.cutover.base import StepFailed
 from aurora_cutover.cutover.context import Context
-from aurora_cutover.cutover.runner import Step
-from aurora_cutover.cutover.steps import (
-    StepFailed,
-    _dms,
-    _triggers_off,
-    _triggers_on,
-    _undo_triggers_on,
-    binlog_position,
+from aurora_cutover.cutover.fencer import (
     fence_side,
-    flip_state,
-    flip_to,
-    primary_position,
     refence_side,
-    remove_replication,
-    replica,
     seal_side,
     set_accounts_locked,
-    start_dms_into,
-    start_native_replication,
     unfence_side,
-    unflip,
-    verify_on,
     wait_read_only,
 )
+from aurora_cutover.cutover.flipper import flip_state, flip_to, unflip
+from aurora_cutover.cutover.replicator import (
+    binlog_position,
+    dms_call,
+    primary_position,
+    remove_replication,
+    replica,
+    start_dms_into,
+    start_native_replication,
+    triggers_off,
+    triggers_on,
+    undo_triggers_on,
+)
+from aurora_cutover.cutover.runner import Step
+from aurora_cutover.cutover.verifier import verify_on
 from aurora_cutover.dns import record as dnsrecord
 from aurora_cutover.replication import dms
 from aurora_cutover.sql import fence
@@ -101,7 +102,8 @@ def _drain_reverse(ctx: Context) -> dict[str, Any]:
             out["gtid_position"] = probes.gtid_drain(ctx, "target", "source", max(0.1, limit - (time.monotonic() - t0)))
     diffs = probes.compare_tables(ctx, "target", "source", digests_too=True)
     out["tables_compared"] = len(probes.tables(ctx, "target"))
-    out["compare"] = "exact COUNT(*) and SUM(CRC32(all columns)) per in-scope table, target vs source"
+    out["compare"] = ("every in-scope table, target vs source: the data-parity engine's canonical 64-bit row hashes "
+                      "(row counts and contents)")
     if diffs:
         if not ctx.accept_data_loss:
             raise DataAtRisk(f"the source does not hold every write the target accepted: {_at_risk(diffs)}")
@@ -128,7 +130,7 @@ def _stop_reverse_path(ctx: Context) -> dict[str, Any]:
         ctx.query("source", fence.stop_replica(fl, rds=ctx.rds("source")))
         return {"reverse": f"source: {fence.stop_replica(fl, rds=ctx.rds('source'))}"}
     if how == "dms" and ctx.facts.get("reverse_running"):
-        return {"reverse": _dms(ctx, lambda d: dms.stop_task(d, ctx.m.replication.reverse_dms_task_arn,
+        return {"reverse": dms_call(ctx, lambda d: dms.stop_task(d, ctx.m.replication.reverse_dms_task_arn,
                                                              ctx.bound(60.0)))}
     return {"reverse": "none running"}
 
@@ -139,7 +141,7 @@ def _undo_stop_reverse(ctx: Context) -> str:
         ctx.query("source", fence.start_replica(fl, rds=ctx.rds("source")))
         return "source: reverse replication started again"
     if ctx.m.replication.reverse_path == "dms" and ctx.facts.get("reverse_running"):
-        return _dms(ctx, lambda d: dms.start_task(d, ctx.m.replication.reverse_dms_task_arn,
+        return dms_call(ctx, lambda d: dms.start_task(d, ctx.m.replication.reverse_dms_task_arn,
                                                   ctx.undo_bound(60.0), "resume-processing"))
     return "nothing to restart"
 
@@ -156,7 +158,7 @@ def _resume_forward(ctx: Context) -> dict[str, Any]:
         # From the source position noted after the reverse task stopped: the reverse task's changes are before
         # it (no loop), the application's writes since the flip after it (none lost).
         out = start_dms_into(ctx, "target", ctx.m.replication.dms_task_arn, ctx.facts["forward_from"],
-                             lambda: {"target_triggers_dropped": _triggers_off(ctx, "target", kept_on="source")})
+                             lambda: {"target_triggers_dropped": triggers_off(ctx, "target", kept_on="source")})
         ctx.facts["forward_resumed"] = True
         return {"forward": "DMS: forward task running again from the source position noted while fenced", **out}
     return {"forward": "NOT RESUMED: no source position was noted (no reverse path ran)"}
@@ -215,8 +217,8 @@ def rollback_steps(ctx: Context) -> list[Step]:
              "position", _stop_reverse, _undo_stop_reverse),
         *([Step("triggers", "Create the target's triggers on the source again: the reverse DMS task has stopped, "
                 "so they fire only for the application's writes from now on",
-                lambda x: {"source": _triggers_on(x, "target", "source")},
-                lambda x: _undo_triggers_on(x, "source", "target"))] if m.replication.reverse_path == "dms" else []),
+                lambda x: {"source": triggers_on(x, "target", "source")},
+                lambda x: undo_triggers_on(x, "source", "target"))] if m.replication.reverse_path == "dms" else []),
         Step("unfence_source", "Make the source writable again (read_only asked through its parameter group)",
              lambda x: {"source": unfence_side(x, "source", wait=False)}, lambda x: refence_side(x, "source")),
         Step("seal", "Seal: read_only in effect on the target, no in-scope write after its fence in its binlog; "

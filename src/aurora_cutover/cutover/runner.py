@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aurora_cutover.cutover.context import Context
+from aurora_cutover.cutover.faultpoint import reached
 from aurora_cutover.evidence.record import first_line, iso, utc_now
 
 
@@ -65,6 +66,14 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
         if on_progress is not None:
             on_progress(res)
 
+    def final_progress() -> None:
+        """The result after a failure must reach the caller even when it cannot be journaled (the AWS API down):
+        the journal keeps its last record, so the next run decides from that and the live record."""
+        try:
+            progress()
+        except Exception as pexc:
+            res.message += f" (NOT JOURNALED: {_safe(pexc)} — the next run decides from the journal's last record)"
+
     current: Step | None = None
     try:
         for step in steps:
@@ -76,11 +85,13 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
             if "lock" in ctx.facts:
                 ctx.facts["lock"].step(("flipped:" if res.flipped else "") + step.name)
             progress()
+            reached(ctx.fault, ctx.action, "before", step.name)
             t0 = time.monotonic()
             hook = ctx.hooks.get(f"before:{step.name}")
             if hook is not None:
                 hook(ctx)
             details = step.do(ctx) or {}
+            reached(ctx.fault, ctx.action, "inside", step.name)
             rec.update(outcome="done", ended_utc=iso(utc_now()), duration_s=round(time.monotonic() - t0, 3),
                        details=details)
             done.append(step)
@@ -89,6 +100,7 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
                 if "lock" in ctx.facts:
                     ctx.facts["lock"].step(f"flipped:{step.name}")
             progress()
+            reached(ctx.fault, ctx.action, "after", step.name)
         res.ok, res.state, res.message = True, "done", "every step done and verified"
         return res
     except Exception as exc:
@@ -119,13 +131,13 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
             res.message = (f"{res.failed_step} failed: {reason}. THE FLIP WAS SUBMITTED AND MAY BE VISIBLE: {maybe}. "
                            "While a change propagates some clients already resolve the new value, so nothing was "
                            f"flipped back and nothing unfenced. {after_flip_help}")
-            progress()
+            final_progress()
             return res
         if res.flipped:
             res.state = "STOPPED AFTER FLIP"
             res.message = (f"{res.failed_step} failed after the DNS flip: {reason}. Nothing was flipped back. "
                            f"{after_flip_help}")
-            progress()
+            final_progress()
             return res
         to_undo = ([current] if current is not None and current not in done else []) + list(reversed(done))
         all_undone = undo_all(to_undo, ctx, res.undo)
@@ -134,7 +146,7 @@ def run(steps: list[Step], ctx: Context, *, on_progress: Callable[[Result], None
         res.message = (f"{res.failed_step} failed: {reason} — "
                        + (f"everything done was undone; the application stays on the {home}"
                           if all_undone else f"UNDO INCOMPLETE ({failed_undo}); fix by hand, see the runbook"))
-        progress()
+        final_progress()
         return res
 
 

@@ -56,21 +56,66 @@ def binlog_settings(conn: Any) -> tuple[Any, str, str]:
     return log_bin, str(fmt), str(image)
 
 
-def local_writes_on_target(source: Any, target: Any) -> tuple[list[str], dict[str, Any]]:
-    """GTIDs present on the target that the source did not originate; plus the raw facts for evidence."""
+def local_writes_on_target(source: Any, target: Any, database: str = "") -> tuple[list[str], dict[str, Any]]:
+    """GTIDs present on the target that the source did not originate; plus the raw facts for evidence.
+
+    Given the migrated ``database`` (MariaDB), a local transaction the target's binlog shows to hold no write
+    to it (only account administration, such as the fence's own ACCOUNT LOCK/UNLOCK) is not counted; one the
+    bounded read cannot find or read stays counted (fail closed). MySQL/Aurora: every local GTID counts."""
     flavour = detect_flavour(target)
     # Target first, then source: the source's position only grows, so a transaction replicated in between
     # is still covered (the other order reports the target "ahead" under live writes).
     if flavour.is_mariadb:
         tgt_pos, tgt_id = _rows(target, gtid.MARIADB_POSITION_AND_ID)[0]
         src_pos, = _rows(source, gtid.MARIADB_POSITION)[0]
-        return (rules.local_gtid_writes_mariadb(str(tgt_pos), str(src_pos), int(tgt_id)),
-                {"source gtid_binlog_pos": src_pos, "target gtid_binlog_pos": tgt_pos, "target server_id": tgt_id})
+        local = rules.local_gtid_writes_mariadb(str(tgt_pos), str(src_pos), int(tgt_id))
+        facts = {"source gtid_binlog_pos": src_pos, "target gtid_binlog_pos": tgt_pos, "target server_id": tgt_id}
+        if local and database:
+            try:
+                admin = _no_data_transactions(target, set(local), database)
+            except Exception as exc:  # cannot read the binlog: every local GTID stays counted (fail closed)
+                admin = set()
+                facts["target binlog not readable to judge local transactions"] = f"{type(exc).__name__}: {exc}"[:200]
+            if admin:  # e.g. the fence's own ALTER USER ... ACCOUNT (UN)LOCK on the target, which no admin can
+                # keep out of its binlog: account administration, not a write to the migrated data
+                facts["account administration only (not data writes)"] = sorted(admin)
+                local = [g for g in local if g not in admin]
+        return local, facts
     tgt_set, = _rows(target, gtid.MYSQL_EXECUTED)[0]
     src_uuid, src_set = _rows(source, gtid.MYSQL_UUID_AND_EXECUTED)[0]
     uuids = {str(src_uuid)} | set(gtid.parse_mysql_set(str(src_set)))
     return (rules.local_gtid_writes_mysql(str(tgt_set), uuids),
             {"source server_uuid": src_uuid, "target gtid_executed": tgt_set})
+
+
+# Bounds of the search for the target's own transactions: newest binlog files first (the tool's own account
+# changes are recent), at most this many files and events.
+LOCAL_TRX_FILES, LOCAL_TRX_EVENTS, LOCAL_TRX_PAGE = 4, 200_000, 5_000
+
+
+def _no_data_transactions(target: Any, gtids: set[str], database: str) -> set[str]:
+    """The GTIDs among ``gtids`` whose transaction, read from the target's binlog, writes nothing in ``database``."""
+    found: dict[str, list[Any]] = {}
+    budget = LOCAL_TRX_EVENTS
+    for (name, *_size) in reversed(_rows(target, binlog.BINARY_LOGS)[-LOCAL_TRX_FILES:]):
+        rows: list[Any] = []
+        pos = 4
+        while budget > 0:
+            q, args = binlog.events(str(name), pos, LOCAL_TRX_PAGE)
+            with target.cursor() as cur:
+                cur.execute(q, args)
+                page = list(cur.fetchall())
+            rows += page
+            budget -= len(page)
+            if len(page) < LOCAL_TRX_PAGE:
+                rows.append((name, 0, "Gtid", 0, 0, ""))  # the file's end closes its last transaction
+                break
+            pos = int(page[-1][4])
+        found.update(binlog.transactions_by_gtid(rows, gtids - set(found)))
+        if budget <= 0 or set(found) >= gtids:
+            break
+    return {g for g, events in found.items()
+            if not binlog.writes_after(events, database, lambda _t: True, heartbeat_table="")}
 
 
 def dns_problems(route53: Any, m: Migration) -> tuple[list[str], dns_record.Record | None]:

@@ -13,7 +13,8 @@ Everything is forwarded verbatim, except:
   fixed id for every change); GetChange says PENDING, then INSYNC. ``GET /_lab/route53/pending`` lists
   the names still propagating with their old and new values (the lab DNS server answers either).
 * Faults (``POST/GET/DELETE /_lab/faults``, client: :mod:`aurora_cutover.lab.faults`): ``throttle``,
-  ``prior_request``, ``5xx``, ``lost_reply`` (applied, never answered), ``stuck_pending``.
+  ``prior_request``, ``5xx``, ``lost_reply`` (applied, never answered), ``stuck_pending``, ``down`` (the
+  connection is closed unanswered, nothing forwarded: the API unreachable). ``op = "*"`` matches every operation.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ log = logging.getLogger("lab-aws-proxy")
 DEFAULT_PROPAGATION_S = 3.0
 LOST_REPLY_HOLD_S = 60.0  # a lost reply holds the connection until the client gives up, at most this long
 NS = "https://route53.amazonaws.com/doc/2013-04-01/"
-KINDS = ("throttle", "prior_request", "5xx", "lost_reply", "stuck_pending")
+KINDS = ("throttle", "prior_request", "5xx", "lost_reply", "stuck_pending", "down")
+ANY_OP = "*"  # a fault for every operation (``down``: the AWS API unreachable)
 HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection",
        "content-length"}
 
@@ -201,7 +203,7 @@ class Faults:
         """Use one of the first matching fault (op and one of ``kinds``) that has uses left."""
         with self._lock:
             for f in self._faults:
-                if f.op == op and f.kind in kinds and f.used < f.count:
+                if f.op in (op, ANY_OP) and f.kind in kinds and f.used < f.count:
                     f.used += 1
                     return f
         return None
@@ -447,6 +449,10 @@ class Handler(BaseHTTPRequestHandler):
         srv = self.server
         srv.served[op or "?"] = srv.served.get(op or "?", 0) + 1
         json_protocol = bool(headers.get("x-amz-target"))
+        if srv.faults.take(op or "?", ("down",)) is not None:
+            log.info("fault down on %s: connection closed, no reply", op)
+            self.close_connection = True
+            return None
         fault = srv.faults.take(op, ("throttle", "prior_request", "5xx")) if op else None
         if fault is not None:
             status, code, message, sender = FAULT_REPLY[fault.kind][(fault.used - 1) % len(FAULT_REPLY[fault.kind])]

@@ -4,7 +4,10 @@
     >>> active("http://127.0.0.1:4566")      # [{'op': ..., 'kind': 'throttle', 'count': 2, 'used': 0, ...}]
     >>> clear("http://127.0.0.1:4566")       # also releases changes held PENDING by stuck_pending
 
-Kinds: throttle, prior_request, 5xx, lost_reply, stuck_pending (see docs/lab.md).
+    >>> inject("http://127.0.0.1:4566", "*", "down", count=10_000)   # every AWS call: connection closed
+
+Kinds: throttle, prior_request, 5xx, lost_reply, stuck_pending, down (see docs/lab.md); op "*" matches every
+operation (the lab's own ``/_lab/`` endpoints never fail).
 """
 
 from __future__ import annotations

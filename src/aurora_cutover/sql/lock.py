@@ -1,10 +1,12 @@
-"""Pure SQL for the cutover package: the lock table, table lists, exact counts, row digests.
+"""Pure SQL for the cutover lock table (used when no [journal] table is configured) — no I/O.
 
-    >>> acquire("_aurora_cutover", "cutover_lock")[0]
-    'INSERT INTO `_aurora_cutover`.`cutover_lock` (name, owner, host, pid, run_id, step, acquired_utc, updated_utc) ...'
+    >>> acquire("_aurora_cutover", "cutover_lock")[0][:62]
+    'INSERT INTO `_aurora_cutover`.`cutover_lock` (name, owner, hos'
+    >>> read_lock()[:37]
+    'SELECT owner, host, pid, run_id, step'
 
-The lock lives in its own database, outside the migrated one, so readiness checks never see it and
-(in the lab, where the admin may ``SET sql_log_bin = 0``) it is never replicated.
+The lock lives in its own database, outside the migrated one, so readiness checks never see it and (where the
+admin may ``SET sql_log_bin = 0``: :data:`aurora_cutover.sql.session.NO_BINLOG`) it is never replicated.
 """
 
 from __future__ import annotations
@@ -66,16 +68,3 @@ def release(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
 
 def force_release(database: str = LOCK_DATABASE, table: str = LOCK_TABLE) -> str:
     return f"DELETE FROM {qualified(database, table)} WHERE name = %s"
-
-
-NO_BINLOG = "SET SESSION sql_log_bin = 0"
-
-
-def base_tables() -> str:
-    """args: database. Base tables only: views have no rows of their own."""
-    return ("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s "
-            "AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
-
-
-def count(database: str, table: str) -> str:
-    return f"SELECT COUNT(*) FROM {qualified(database, table)}"
