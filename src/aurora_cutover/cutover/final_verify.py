@@ -17,12 +17,12 @@ barrier. See docs/cutover.md and docs/data-parity.md.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aurora_cutover.config import Migration
-from aurora_cutover.parity import Parity
-from aurora_cutover.parity.delta_session import DeltaSession
 
 MODES = ("delta", "counts", "full", "none")
 
@@ -59,6 +59,9 @@ def configured(m: Migration) -> str:
 def verify_delta(m: Migration, reports_dir: Path) -> Proof:
     """Re-check exactly the chunks touched since the newest green readiness link. ``reason`` set = the delta
     could not run (no usable baseline, tracking broken): nothing was verified, the caller uses counts."""
+    from aurora_cutover.parity import Parity  # the heavy engine only when a proof is needed
+    from aurora_cutover.parity.delta_session import DeltaSession
+
     t0 = time.monotonic()
     with Parity(m, max_rechecks=0, throttle_budget_s=0.0) as p:  # writes are stopped: a difference is real
         d = DeltaSession.open(m, p, reports_dir, full=False, sweep=False)
@@ -77,3 +80,24 @@ def verify_delta(m: Migration, reports_dir: Path) -> Proof:
                 out.differing.append(res.summary())
     out.seconds = time.monotonic() - t0
     return out
+
+
+def fenced(m: Migration, relied_on: dict[str, Any], differ: Callable[[str], Exception]) -> dict[str, Any]:
+    """The drain's proof choice, after its barrier: ``{"mode": "delta", ...proof}`` when the delta ran green (the
+    drain then skips its counts), ``{"mode": "counts" | "full" | "none", "reason": …}`` otherwise. A delta that finds
+    a difference raises ``differ(message)`` naming the tables and keys."""
+    mode = configured(m)
+    if mode != "delta":
+        return {"mode": mode, "reason": ""}
+    if not m.cutover.fence:
+        return {"mode": "counts", "reason": "delta not possible: cutover.fence is empty (writes are not stopped)"}
+    path = str(relied_on.get("path") or "")
+    if not path:
+        return {"mode": "counts", "reason": "delta not possible: the cutover relied on no readiness evidence"}
+    proof = verify_delta(m, Path(path).parent)
+    if proof.reason:
+        return {"mode": "counts", "reason": proof.reason, "delta_attempt_s": round(proof.seconds, 3)}
+    if proof.differing:
+        raise differ("checksums differ after drain (delta of the chunks touched since "
+                     f"{proof.baseline}): " + " | ".join(proof.differing[:5]))
+    return proof.as_data()
