@@ -1,11 +1,13 @@
 """Full readiness vs delta readiness vs the fenced delta proof, on the lab, at ~1 M rows (docs/data-parity.md).
 
-    MIGRATION_CONFIG=lab.toml python bench/delta_bench.py [--rows-log2 10] [--changes 312] [--keep]
+    MIGRATION_CONFIG=lab.toml python bench/delta_bench.py [--rows-log2 10] [--changes 312] [--hot 0.01]
+                                                          [--chunk-time 0.05] [--keep]
 
 Builds ``bench_delta`` on the source by INSERT … SELECT doubling (1,000 × 2^N rows, replicated), runs the
-product's `pytest -m readiness --full` (the baseline), changes ``--changes`` random rows on the source, runs
-`pytest -m readiness` (a delta) and the fenced proof (`cutover/final_verify.verify_delta`, writes not stopped
-here: the drain's barrier is not part of the figure) against today's drain counts (COUNT(*) per table, both
+product's `pytest -m readiness --full` (the baseline), changes ``--changes`` random rows on the source (within
+the newest ``--hot`` fraction of the keys: recent rows are the hot ones), runs `pytest -m readiness` (a delta),
+changes as many rows again and runs the fenced proof (`cutover/final_verify.verify_delta`; writes not stopped
+here, the drain's barrier is not part of the figure) against today's drain counts (COUNT(*) per table, both
 sides). Every run bounded (subprocess timeout); the table is dropped at the end unless --keep. Results:
 bench/results/delta-bench-<stamp>.json.
 """
@@ -17,6 +19,7 @@ import datetime as dt
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -52,14 +55,31 @@ def readiness(cfg: str, reports: Path, *extra: str) -> dict[str, Any]:
             f"{TABLE}": {"checked": big.get("checked"), "chunks": big.get("chunks"), "seconds": big.get("seconds")}}
 
 
+def change(lab: Lab, n: int, hot: float, seed: int) -> None:
+    """n random rows of the newest ``hot`` fraction of keys updated on the source, replicated."""
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute(f"SELECT MIN(id), MAX(id) FROM {TABLE}")
+        lo, top = (int(x) for x in cur.fetchone())
+        first = max(lo, int(top - (top - lo) * hot))
+        ids = random.Random(seed).sample(range(first, top + 1), min(n, top + 1 - first))
+        cur.executemany(f"UPDATE {TABLE} SET a = a + 1 WHERE id = %s", [(i,) for i in ids])
+    lab.wait_replicated(120)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows-log2", type=int, default=10)
     ap.add_argument("--changes", type=int, default=312)
+    ap.add_argument("--hot", type=float, default=0.01)
+    ap.add_argument("--chunk-time", type=float, default=0.05)
     ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     lab = Lab(lab_config(), say=lambda _m: None)
-    cfg = str(lab.m.path)
+    src = Path(lab.m.path)  # a copy beside it (its relative paths hold) with the bench's chunk time
+    copy = src.with_name(src.stem + "-delta-bench.toml")
+    copy.write_text(re.sub(r"(?m)^checksum_chunk_time_s = .*$", f"checksum_chunk_time_s = {a.chunk_time}",
+                           src.read_text()))
+    cfg = str(copy)
     m = load(cfg)
     with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {TABLE}")
@@ -74,13 +94,9 @@ def main() -> None:
     reports.mkdir(parents=True)
     try:
         full = readiness(cfg, reports, "--full")
-        with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
-            cur.execute(f"SELECT MAX(id) FROM {TABLE}")
-            top = int(cur.fetchone()[0])
-            ids = random.Random(15).sample(range(1, top + 1), a.changes)
-            cur.executemany(f"UPDATE {TABLE} SET a = a + 1 WHERE id = %s", [(i,) for i in ids])
-        lab.wait_replicated(120)
+        change(lab, a.changes, a.hot, 15)
         delta = readiness(cfg, reports)
+        change(lab, a.changes, a.hot, 16)
         t0 = time.monotonic()
         proof = verify_delta(m, reports)
         fenced = {"seconds": round(time.monotonic() - t0, 3), **proof.as_data()}
@@ -96,10 +112,12 @@ def main() -> None:
                 conn.close()
         counts_s = round(time.monotonic() - t0, 3)
     finally:
+        copy.unlink(missing_ok=True)
         if not a.keep:
             with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
                 cur.execute(f"DROP TABLE IF EXISTS {TABLE}")
-    res = {"rows": 1000 * 2 ** a.rows_log2, "changed_rows": a.changes, "full": full, "delta": delta,
+    res = {"rows": 1000 * 2 ** a.rows_log2, "changed_rows": a.changes, "hot_fraction": a.hot,
+           "checksum_chunk_time_s": a.chunk_time, "full": full, "delta": delta,
            "fenced_delta_proof": fenced, "drain_counts_s": counts_s, "load_1m": os.getloadavg()[0]}
     out = ROOT / "bench" / "results" / f"delta-bench-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(res, indent=2, default=str))
