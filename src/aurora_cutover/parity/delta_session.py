@@ -99,6 +99,20 @@ class DeltaSession:
             return None
         return DeltaChunks(tp.chunks, tp.line(self.baseline_name), tp.total)
 
+    def untouched(self, table: str) -> bool:
+        """No binlog read shows any change to ``table`` (bare name) since the baseline — not even DDL, which the
+        binlog shows too: the fenced proof skips it without reading its definition."""
+        if self.mode != "delta":
+            return False
+        for ch in self.tracked:
+            mk = ch.tables.get(table)
+            if mk is not None and (mk.keys or mk.whole or mk.rows):
+                return False
+        return True
+
+    def baseline_chunks(self, table: str) -> int:
+        return len(self.baseline.table(table)) if self.baseline is not None else 0
+
     @property
     def baseline_name(self) -> str:
         return self.baseline_path.name if self.baseline_path is not None else ""
