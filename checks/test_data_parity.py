@@ -35,11 +35,14 @@ def parity(migration, request):
     try:
         run = ReadinessRun(migration, emit=emit,
                            stem=ev.stem if ev else None, resume=resume_of(config),
-                           prior_rates=prior_rates(ev.stem.parent) if ev else None)
+                           prior_rates=prior_rates(ev.stem.parent) if ev else None,
+                           full=bool(config.getoption("full", False)))
     except Exception as exc:
         pytest.fail(f"data parity: cannot open checker sessions: {exc}", pytrace=False)
     yield run
     run.close()
+    if ev is not None:  # full or delta, what it checked; a green pass keeps the next delta's baseline
+        ev.session_data["parity"] = run.parity_evidence(ev.json_path)
     if ev is not None and run.resume is not None:
         ev.session_data["continues"] = run.continues()
 
@@ -74,7 +77,7 @@ def test_table_checksum_matches(parity_table, request, evidence):
     data = res.as_data()
     for k in ("table", "key", "rows_source", "rows_target", "chunks", "first_pass_differing_chunks",
               "converged_on_recheck", "equal_by_value_only", "rechecks", "seconds", "throttled_s", "rows_per_s",
-              "retries", "continues", "notes"):
+              "retries", "continues", "notes", "checked", "chunks_total"):
         evidence.record(k, data[k])
     if parity.checkpoint is not None:  # every chunk verdict at its source position: the sidecar file
         evidence.record("chunk_verdicts", {"file": parity.checkpoint.path.name, "chunks": len(res.verdicts)})

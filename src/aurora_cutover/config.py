@@ -148,6 +148,7 @@ class Thresholds:
     min_binlog_retention_h: float = 24.0
     evidence_freshness_s: float = 900.0
     max_dns_ttl_s: int = 60
+    full_sweep_h: float = 24.0  # delta readiness re-reads every clean chunk at least this often (the sweep)
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,9 @@ class Cutover:
     verify_grace_s: float = 5.0
     kill_stragglers: bool = True
     final_checksum: bool = False  # drain: full data-parity pass while fenced (longer outage, strongest proof)
+    # drain: the fenced proof. "delta" (the chunks touched since the last readiness pass; counts when its
+    # preconditions fail, saying why), "counts" (COUNT(*) per table), "full" (= final_checksum), "none"
+    final_verify: str = "delta"
     # RDS/Aurora have no SUPER: read_only changes only through the DB parameter group (source) and the DB
     # cluster parameter group (Aurora target). Empty = self-managed server: SET GLOBAL read_only.
     source_parameter_group: str = ""
@@ -395,6 +399,9 @@ def _check_semantics(m: Migration) -> None:
                               "read_only fence (Aurora refuses SET GLOBAL read_only)")
     if m.cutover.read_only_apply_timeout_s <= 0:
         raise ConfigError("cutover.read_only_apply_timeout_s: must be > 0")
+    if m.cutover.final_verify not in ("delta", "counts", "full", "none"):
+        raise ConfigError(f"cutover.final_verify: must be one of delta, counts, full, none, got "
+                          f"{m.cutover.final_verify!r}")
     if m.lab.parameter_apply_delay_s < 0 or m.lab.route53_propagation_s < 0 or m.lab.dms_state_delay_s < 0:
         raise ConfigError("lab.parameter_apply_delay_s/route53_propagation_s/dms_state_delay_s: must be >= 0")
     if m.journal.lease_s < 3:

@@ -61,6 +61,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="rollback: proceed even though writes on the target cannot be carried back")
     g.addoption("--resume", action="store_true", default=False,
                 help="readiness: continue the newest interrupted run's parity checkpoint (green tables carried over)")
+    g.addoption("--full", action="store_true", default=False,
+                help="readiness: a full parity pass even when a verified baseline would allow a delta")
     g.addoption("--reports-dir", default=None, metavar="DIR",
                 help="where reports and evidence go (default: $MIGRATION_REPORTS_DIR or ./reports)")
 

@@ -96,6 +96,26 @@ def test_real_readiness_then_confirmed_cutover_lands_the_app_on_the_target(resto
     assert app_write_rows(m, "h5-cutover-landing") == 2, "app writes through the name did not land on the target"
 
 
+def test_fenced_final_proof_is_a_delta_of_the_touched_chunks_after_a_green_readiness(restored, tmp_path):
+    """cutover.final_verify = "delta" (the default): after the drain barrier only the chunks either binlog shows
+    touched since the readiness pass are re-checked — no COUNT(*) per table — and the evidence says how many."""
+    cfg = fast_config(restored, tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    rc, doc, out = run_product(["-m", "readiness"], reports, config=str(cfg), timeout_s=180)
+    assert rc == 0 and doc["parity"]["state"], f"readiness is not green on the lab: {doc and doc['reason']}"
+    m = load(cfg)
+    app_write_rows(m, "h15-after-readiness")  # a change after the baseline: its chunk is the one re-checked
+    rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
+    assert rc == 0, f"cutover failed: {failure_messages(doc) if doc else out[-800:]}"
+    drain = next(s for s in doc["cutover"]["steps"] if s["step"] == "drain")["details"]
+    fv = drain["final_verify"]
+    assert fv["mode"] == "delta" and fv["baseline"] == doc["relied_on"]["path"].rsplit("/", 1)[-1], fv
+    assert 1 <= fv["chunks_verified"] < fv["chunks_total"] and fv["differing"] == [], fv
+    assert fv["seconds"] >= 0 and "rows_verified" in fv
+    assert "final_counts" not in drain, "the delta replaces the drain's COUNT(*) per table"
+
+
 def _fast_m(lab, tmp_path, **kw):
     return load(fast_config(lab, tmp_path, **kw))
 

@@ -95,6 +95,8 @@ def test_fingerprint_changes_with_any_setting(tmp_path: Path) -> None:
     (lambda t: t.replace('user = "checker"\npassword_env = "SRC_PW"', 'user = "checker"'),
      "source.credentials.password_env: missing"),
     (lambda t: t + "\n[thresholds]\nmax_lag_s = -1\n", "thresholds.max_lag_s: must be > 0"),
+    (lambda t: t + "\n[thresholds]\nfull_sweep_h = 0\n", "thresholds.full_sweep_h: must be > 0"),
+    (lambda t: t + "\n[cutover]\nfinal_verify = \"hashes\"\n", "cutover.final_verify: must be one of delta, counts"),
     (lambda t: t + "\n[tables]\ninclude = \"*\"\n", "tables.include: must be a list"),
     (lambda t: t.replace('host = "10.0.0.2"', 'host = "10.0.0.1"'), "target.host: source and target are the same"),
     (lambda t: t + "\n[[x]\n", "not valid TOML"),

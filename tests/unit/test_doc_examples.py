@@ -61,6 +61,7 @@ NEEDS = {
     "servers (the lab's MariaDB pair: connections, rows read live)": (
         "cutover",
         "cutover.actions",
+        "cutover.final_verify",
         "cutover.context",
         "cutover.fencer",
         "cutover.flipper",
@@ -130,7 +131,9 @@ NEEDS = {
         "evidence.index",
         "evidence.render",
         "evidence.verdict",
+        "parity.chain",
         "parity.delta",
+        "parity.delta_session",
         "parity.state",
         "hooks",
         "notify",

@@ -79,6 +79,7 @@ def run_action(action: str, m: Migration, *, route53: Any, aws: Callable[[str], 
         return res, {"action": action, "relied_on": relied_on, **res.as_evidence()}
     ctx = Context.start(m, action, route53, aws=aws, accept_data_loss=accept_data_loss, hooks=hooks or {},
                         fault=fault)
+    ctx.facts["relied_on"] = relied_on  # the drain's delta proof starts from the readiness evidence relied on
     doc: dict[str, Any] = {"action": action, "run_id": ctx.run_id, "relied_on": relied_on,
                            "accept_data_loss": accept_data_loss}
     if fault is not None:

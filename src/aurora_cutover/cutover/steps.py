@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from aurora_cutover.cutover import probes
+from aurora_cutover.cutover import final_verify, probes
 from aurora_cutover.cutover.base import StepFailed
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.fencer import (
@@ -107,6 +107,10 @@ def _drain(ctx: Context) -> dict[str, Any]:
     if ctx.m.replication.method == "native":
         out["gtid_position"] = probes.gtid_drain(ctx, "source", "target",
                                                  max(0.1, limit - (time.monotonic() - t0)))
+    # cutover.final_verify (cutover/final_verify.py): a green delta of the touched chunks replaces the counts
+    out["final_verify"] = verified = final_verify.fenced(ctx.m, ctx.facts.get("relied_on") or {}, probes.DrainError)
+    if verified["mode"] in ("delta", "none"):
+        return out
     names = probes.tables(ctx, "source")
     cs, ct = probes.counts(ctx, "source", names), probes.counts(ctx, "target", sorted(set(names)))
     diffs = [[t, cs[t], ct[t]] for t in names if cs[t] != ct[t]]
@@ -119,7 +123,7 @@ def _drain(ctx: Context) -> dict[str, Any]:
         raise probes.DrainError(f"row counts differ after drain: {listed}")
     out["tables_equal"] = len(names)
     out["final_counts"] = cs
-    if ctx.m.cutover.final_checksum:  # the whole data-parity comparison while writes are fenced (costs a scan)
+    if verified["mode"] == "full":  # the whole data-parity comparison while writes are fenced (costs a scan)
         t1 = time.monotonic()
         differ = probes.parity_diffs(ctx, "source", sorted(set(names) & set(ct)))
         out["final_checksum"] = {"tables": len(names), "seconds": round(time.monotonic() - t1, 3),

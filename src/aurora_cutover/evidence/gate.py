@@ -6,6 +6,9 @@ Pure apart from reading files, so it is unit-tested with tmp files:
     >>> g.ok, g.reason
     (False, 'readiness evidence is stale: reports/20261125T120000Z-readiness.json finished 1203s ago ...')
 
+A delta (``parity.mode`` "delta") counts only when its chain of baselines (parity/chain.py) leads to a complete
+green full pass, each link untampered and of the same config.
+
 Only phase "readiness" counts (never a dry run, never another phase). A refusal names the first
 condition that is not met, in one line, so the operator knows what to do (usually: run readiness again).
 """
@@ -19,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from aurora_cutover.evidence.record import sha256_file, utc_now
+from aurora_cutover.parity import chain
 
 
 @dataclass(frozen=True)
@@ -112,8 +116,20 @@ def check(reports_dir: Path, *, fingerprint: str, freshness_s: float, now: dt.da
         return Gate(False, f"readiness evidence is tampered: sha256 of {html.name} is {actual[:12]}…, "
                            f"the evidence recorded {str(recorded)[:12]}…", name, sha, facts)
     resumed = f", continues session {cont.get('session')}" if cont else ""
-    return Gate(True, f"readiness evidence {path.name} is green, {age:.0f}s old{resumed}, same config, untampered",
-                name, sha, facts)
+    chained = ""
+    parity = chain.parity_of(doc)
+    if parity.get("mode") == "delta":
+        try:
+            links = chain.walk(path.parent, path, doc, fingerprint=fingerprint)
+        except chain.ChainError as exc:
+            return Gate(False, f"readiness evidence {path.name} is a delta whose chain does not hold: {exc}",
+                        name, sha, facts)
+        facts["chain"] = [link.path.name for link in links]
+        chained = (f"; delta of {parity.get('chunks_checked')} of {parity.get('chunks_total')} chunks chained to "
+                   f"full baseline {links[-1].path.name} over {len(links) - 1} link(s), each green, untampered, "
+                   "same config")
+    return Gate(True, f"readiness evidence {path.name} is green, {age:.0f}s old{resumed}, same config, untampered"
+                + chained, name, sha, facts)
 
 
 def check_cutover(reports_dir: Path) -> Gate:

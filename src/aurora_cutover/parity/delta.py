@@ -63,8 +63,9 @@ def _bare(table: str) -> str:
 
 def plan(b: state.Baseline, tracked: Sequence[Changes], schema_fp_now: Mapping[str, str], now: dt.datetime, *,
          full_sweep_h: float, every_s: float, exact: Mapping[str, bool] | None = None,
-         locate: Mapping[str, dirty.Locate] | None = None) -> Plan:
-    """``exact``/``locate`` per table (as the baseline names it): Python order is the server's / how to ask it."""
+         locate: Mapping[str, dirty.Locate] | None = None, sweep: bool = True) -> Plan:
+    """``exact``/``locate`` per table (as the baseline names it): Python order is the server's / how to ask it.
+    ``sweep`` False: the dirty chunks only (the fenced final proof: exactly what changed since the baseline)."""
     exact, locate = exact or {}, locate or {}
     names = sorted(set(schema_fp_now) | {v.table for v in b.verdicts})
     full_reason = ""
@@ -93,7 +94,7 @@ def plan(b: state.Baseline, tracked: Sequence[Changes], schema_fp_now: Mapping[s
                                whole=whole[0] if whole else "")
         chosen = {id(v) for v in d.chunks}
         clean = [v for v in verdicts if id(v) not in chosen]
-        swept = state.sweep(clean, now, full_sweep_h=full_sweep_h, every_s=every_s) if clean else []
+        swept = state.sweep(clean, now, full_sweep_h=full_sweep_h, every_s=every_s) if clean and sweep else []
         chosen |= {id(v) for v in swept}
         out[t] = TablePlan(t, "delta", tuple(v for v in verdicts if id(v) in chosen), len(verdicts), len(d.chunks),
                            len(swept), len(keys), d.reason)

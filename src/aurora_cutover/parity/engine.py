@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 from aurora_cutover.config import Migration
 from aurora_cutover.db import connect
 from aurora_cutover.db.flavour import Flavour
+from aurora_cutover.parity import dirty
 from aurora_cutover.parity.catalog import TableShape, table_shape, tables_in_scope
 from aurora_cutover.parity.checkpoint import Carry
 from aurora_cutover.parity.chunker import Chunker, ChunkerState, utc_stamp
@@ -48,6 +49,16 @@ BARRIER = "barrier:parity"
 
 T = TypeVar("T")
 ChunkListener = Callable[[TableResult, ChunkVerdict, int], None]  # result, verdict, next chunk size
+# delta readiness: (table "db.t", its schema fingerprint, key order exact in Python, server locator) -> the chunks
+# to re-check, or None for a full pass of the table (parity/delta.py plans it; parity/readiness.py wires it)
+Planner = Callable[[str, str, bool, "dirty.Locate | None"], "DeltaChunks | None"]
+
+
+@dataclasses.dataclass(frozen=True)
+class DeltaChunks:
+    chunks: tuple[ChunkVerdict, ...]  # the baseline's verdicts of the chunks to re-check, in chunk order
+    line: str  # what was checked, for the report: "delta: 14 of 2,048 chunks (312 changed keys since ...)"
+    total: int  # the table's chunks in the baseline
 
 
 class Parity:
@@ -230,10 +241,11 @@ class Parity:
         return self._both(lambda side: table_shape(self.conn[side], self.db[side], table, self.flavour[side]))
 
     def checksum_table(self, table: str, *, sides: set[str] | None = None,
-                       resume: Carry | None = None) -> TableResult:
+                       resume: Carry | None = None, planner: Planner | None = None) -> TableResult:
         """Compare one table. ``resume``: what an interrupted session left for it (checkpoint.py). Used only if
         the table's schema fingerprint is unchanged: a table it finished green is carried over as it was, a
-        half-done one continues after its last verified chunk."""
+        half-done one continues after its last verified chunk. ``planner``: delta readiness — re-check only the
+        chunks it names (their bounds from the baseline), or the whole table when it says None."""
         self.open()
         t0 = time.monotonic()
         res = TableResult(self.db["source"], table)
@@ -245,14 +257,14 @@ class Parity:
                 other = "target" if only == "source" else "source"
                 res.errors.append(f"table exists on the {only} only (missing on the {other})")
                 return res
-            self._checksum(table, res, resume)
+            self._checksum(table, res, resume, planner)
         except Exception as exc:
             res.errors.append(f"could not be checked: {why(exc)}")
         finally:
             res.seconds = time.monotonic() - t0
         return res
 
-    def _checksum(self, table: str, res: TableResult, resume: Carry | None) -> None:
+    def _checksum(self, table: str, res: TableResult, resume: Carry | None, planner: Planner | None) -> None:
         src_shape, tgt_shape = self.shapes(table)
         names_t = {c.name for c in tgt_shape.columns}
         names_s = {c.name for c in src_shape.columns}
@@ -343,11 +355,19 @@ class Parity:
             res.notes.append(f"resumed after {len(st.verdicts)} chunk(s) verified by session {resume.session}")
         elif resume is not None:
             res.notes.append(f"schema changed since session {resume.session}: checked again from the start")
-        # the chunk's position is read on the bound thread's source session, before the chunk is handed out
-        chunker = Chunker(self._pool, agg, bound, lambda: self.position("bounds_source" if ahead else "source"),
-                          lambda: self._throttle(res, "bounds_source", "bounds"), self.chunk_time_s, ahead=ahead)
-        chunker.run(st, lambda v: self._told(res, v, st.size))
-        verdicts = st.verdicts
+        planned = None
+        if planner is not None:
+            kcols = [c for k in key.columns for c in src_shape.columns if c.name == k]
+            planned = planner(name, res.schema, dirty.exact_order(kcols),
+                              dirty.server_locator(self.conn["bounds_source"], dirty.collations(kcols)))
+        if planned is not None:
+            verdicts = self._recheck(res, planned, agg)
+        else:
+            # the chunk's position is read on the bound thread's source session, before the chunk is handed out
+            chunker = Chunker(self._pool, agg, bound, lambda: self.position("bounds_source" if ahead else "source"),
+                              lambda: self._throttle(res, "bounds_source", "bounds"), self.chunk_time_s, ahead=ahead)
+            chunker.run(st, lambda v: self._told(res, v, st.size))
+            verdicts = st.verdicts
         differ = [i for i, v in enumerate(verdicts) if not v.equal]
         res.chunks = len(verdicts)
         res.first_pass_diffs = len(differ)
@@ -389,6 +409,22 @@ class Parity:
         chunks = [ChunkDiff(verdicts[i].lower, verdicts[i].upper, verdicts[i].source, verdicts[i].target)
                   for i in differ]
         DrillDown(self).run(table, cols, keys, res, chunks, agg, self.m.thresholds.max_row_diffs)
+
+
+    def _recheck(self, res: TableResult, planned: DeltaChunks,
+                 agg: Callable[[str, Any, Any], Agg]) -> list[ChunkVerdict]:
+        """A delta: the planned chunks hashed again on both sides at once, each at a source position read before
+        its source side; the differing ones then go through the same re-check and drill-down as a full pass."""
+        res.checked, res.chunks_total = planned.line, planned.total
+        out = []
+        for v in planned.chunks:
+            self._throttle(res)
+            at = self.position("source")
+            a_s, a_t = self._both(lambda side, lo=v.lower, hi=v.upper: agg(side, lo, hi))
+            nv = dataclasses.replace(v, source=a_s, target=a_t, at=at, checked_utc=utc_stamp())
+            out.append(nv)
+            self._told(res, nv, 0)
+        return out
 
 
 def schema_fingerprint(src: TableShape, tgt: TableShape, keys: dict[str, q.Key]) -> str:

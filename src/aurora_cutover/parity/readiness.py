@@ -22,6 +22,7 @@ from typing import Any
 
 from aurora_cutover.config import Migration
 from aurora_cutover.parity.checkpoint import SUFFIX, Checkpoint, Resumable, fresh
+from aurora_cutover.parity.delta_session import DeltaSession
 from aurora_cutover.parity.engine import Parity
 from aurora_cutover.parity.progress import Progress
 from aurora_cutover.parity.results import TableResult
@@ -33,7 +34,7 @@ from aurora_cutover.sql import checksum as q
 class ReadinessRun:
     def __init__(self, m: Migration, *, emit: Callable[[str], None], stem: Path | None,
                  resume: Resumable | None = None, prior_rates: dict[str, float] | None = None,
-                 parity_factory: Callable[..., Parity] = Parity) -> None:
+                 parity_factory: Callable[..., Parity] = Parity, full: bool = False) -> None:
         self.m = m
         self.resume = resume
         self.parallel = m.thresholds.checksum_parallel
@@ -43,13 +44,20 @@ class ReadinessRun:
         main.open()
         self.main = main
         self.throttler: Throttler = main.throttler
+        # both sides' positions before any table is read: the next delta starts there (parity/delta_session.py)
+        self.delta = DeltaSession.open(m, main, None if stem is None else stem.parent, full=full,
+                                       resumed=resume is not None)
+        emit(f"parity: delta against {self.delta.baseline_name} ({self.delta.links} link(s) down to a full pass)"
+             if self.delta.mode == "delta" else f"parity: full pass ({self.delta.reason})")
+        self.results: dict[str, TableResult] = {}
         self.tables = main.tables()
         self.estimates = self._estimates()
         self.progress = Progress({t: self.estimates.get(t, 0) for t in self.tables},
                                  interval_s=m.thresholds.progress_interval_s, emit=emit,
                                  path=None if stem is None else stem.with_name(stem.name + ".progress.json"),
                                  prior_rates=prior_rates).start()
-        self.checkpoint = None if stem is None else Checkpoint.create(
+        # a delta's chunks are not a contiguous prefix: only a full pass keeps a resumable checkpoint
+        self.checkpoint = None if stem is None or self.delta.mode == "delta" else Checkpoint.create(
             stem.with_name(stem.name + SUFFIX), m.fingerprint(), continues=resume.session if resume else "")
         self.carried: dict[str, str] = {}  # table -> its oldest verdict carried over from the interrupted session
         self._workers: list[Parity] = []
@@ -104,9 +112,20 @@ class ReadinessRun:
     def _check(self, parity: Parity, table: str, sides: set[str]) -> TableResult:
         c = self.carry(table)
         self.progress.table_started(table, c.state.rows_done if c is not None else 0)
-        res = parity.checksum_table(table, sides=sides, resume=c)
+        res = parity.checksum_table(table, sides=sides, resume=c,
+                                    planner=self.delta.planner if self.delta.mode == "delta" else None)
+        if self.delta.mode == "delta" and not res.checked:
+            res.checked = self.delta.full_note(res.name)
+        with self._lock:
+            self.results[res.name] = res
         self._finished(res)
         return res
+
+    def parity_evidence(self, evidence_json: Path | None) -> dict[str, Any]:
+        """The evidence's top-level ``parity`` object; a session with every table green keeps its verified state
+        (the baseline of the next delta) next to ``evidence_json``."""
+        names = [f"{self.m.source.database}.{t}" for t in self.tables]
+        return self.delta.finish(self.results, names, evidence_json)
 
     def checksum(self, table: str, sides: set[str]) -> TableResult:
         """This table's result (in parallel mode: waits for the worker that checks it)."""

@@ -74,6 +74,8 @@ class TableResult:
     schema: str = ""  # both sides' columns + chunking keys, hashed (a resumed table must match it)
     prior_rows_per_s: float = 0.0  # carried over: the rows/s its own session measured
     continues: str = ""  # resumed: the session whose verified chunks this result carries over
+    checked: str = ""  # delta readiness: what was checked ("delta: 14 of 2,048 chunks (...)"); "" = every chunk
+    chunks_total: int = 0  # delta readiness: the table's chunks in the baseline (``chunks`` = those re-checked)
 
     @property
     def rows_per_s(self) -> float:
@@ -100,9 +102,10 @@ class TableResult:
     def summary(self) -> str:
         """One line for the report: verdict first, then the first differing key(s)."""
         conv = f" ({self.converged} converged on re-check)" if self.converged else ""
+        checked = f" [{self.checked}]" if self.checked else ""
         if self.ok:
             return (f"{self.name}: {self.rows_source:,} rows in {self.chunks} chunk(s), all equal{conv}"
-                    + (f"; {self.equal_by_value} equal by value only" if self.equal_by_value else ""))
+                    + (f"; {self.equal_by_value} equal by value only" if self.equal_by_value else "") + checked)
         parts = list(self.errors)
         if self.diffs:
             n = self.total_row_diffs()
@@ -118,7 +121,7 @@ class TableResult:
             parts.append(f"{len(self.diffs)} chunk(s) differ after {self.rechecks} re-check(s): {ranges}"
                          f"{extra_chunks}; {count} row(s) differ: "
                          + ("; ".join(first) + more if first else "no row sample"))
-        return f"{self.name}: " + " | ".join(parts) + conv
+        return f"{self.name}: " + " | ".join(parts) + conv + checked
 
     def evidence_rows(self) -> list[list[Any]]:
         """[chunk range, key, kind, differing columns] — the readable table of a red result."""
@@ -142,6 +145,8 @@ class TableResult:
             "notes": self.notes, "seconds": round(self.seconds, 3), "throttled_s": round(self.throttled_s, 3),
             "rows_per_s": self.rows_per_s, "retries": self.retries, "row_diffs_at_least": bool(self.row_diffs_capped),
             "continues": self.continues, "resumed_rows": self.resumed_rows, "schema": self.schema,
+            "checked": self.checked or f"full: {self.chunks:,} chunks",
+            "chunks_total": self.chunks_total or self.chunks,
             "chunk_verdicts": verdicts_as_data(self.verdicts),
             "differing_chunks": [
                 {"range": c.range_text(self.key), "lower": jsonable(c.lower), "upper": jsonable(c.upper),

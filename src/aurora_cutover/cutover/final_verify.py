@@ -1,0 +1,106 @@
+"""The fenced final proof (``cutover.final_verify``), after the drain barrier, writes stopped on both sides.
+
+    >>> fv = choose(m, Path("reports"))          # "delta" only when a usable baseline and unbroken tracking exist
+    >>> fv.mode, fv.reason
+    ('counts', 'delta not possible: no usable baseline: no green readiness evidence with a verified state in reports')
+    >>> out = verify_delta(m, Path("reports"))   # exactly the chunks touched since the last readiness pass
+    >>> out.chunks, out.rows, out.seconds, out.differing
+    (3, 6000, 0.04, [])
+
+``delta`` re-checks exactly the chunks either side's binlog shows touched since the newest green readiness link
+(parity/chain.py) — counts and hashes, no sweep — so the proof costs O(rows changed), not O(database); a table
+whose definition changed since the baseline is checked whole (O(table), said by name). ``counts`` is the drain's
+COUNT(*) per table (an index scan each), ``full`` the whole data-parity pass, ``none`` nothing beyond the
+barrier. See docs/cutover.md and docs/data-parity.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aurora_cutover.config import Migration
+
+MODES = ("delta", "counts", "full", "none")
+
+
+@dataclass(frozen=True)
+class Choice:
+    mode: str  # what runs
+    reason: str = ""  # why not the configured mode ("" = as configured)
+
+
+@dataclass
+class Proof:
+    mode: str
+    baseline: str = ""
+    chunks: int = 0  # chunks re-checked
+    chunks_total: int = 0  # chunks in the baseline
+    rows: int = 0  # source rows in the re-checked chunks
+    seconds: float = 0.0
+    whole_tables: dict[str, str] = field(default_factory=dict)  # table -> why it was checked whole
+    differing: list[str] = field(default_factory=list)  # one line per differing table (its summary)
+    reason: str = ""  # why the delta could not run (then the caller falls back to counts)
+
+    def as_data(self) -> dict[str, object]:
+        return {"mode": self.mode, "baseline": self.baseline, "chunks_verified": self.chunks,
+                "chunks_total": self.chunks_total, "rows_verified": self.rows, "seconds": round(self.seconds, 3),
+                "whole_tables": self.whole_tables, "differing": self.differing, "reason": self.reason}
+
+
+def configured(m: Migration) -> str:
+    """The configured mode; the older ``cutover.final_checksum = true`` means "full"."""
+    return "full" if m.cutover.final_checksum else m.cutover.final_verify
+
+
+def verify_delta(m: Migration, reports_dir: Path) -> Proof:
+    """Re-check exactly the chunks touched since the newest green readiness link. ``reason`` set = the delta
+    could not run (no usable baseline, tracking broken): nothing was verified, the caller uses counts."""
+    from aurora_cutover.parity import Parity  # the heavy engine only when a proof is needed
+    from aurora_cutover.parity.delta_session import DeltaSession
+
+    t0 = time.monotonic()
+    with Parity(m, max_rechecks=0, throttle_budget_s=0.0) as p:  # writes are stopped: a difference is real
+        d = DeltaSession.open(m, p, reports_dir, full=False, sweep=False)
+        if d.mode != "delta":
+            return Proof("counts", reason=f"delta not possible: {d.reason}", seconds=time.monotonic() - t0)
+        out = Proof("delta", baseline=d.baseline_name)
+        for table in sorted(p.tables()):
+            if d.untouched(table) and d.baseline_chunks(f"{m.source.database}.{table}"):
+                out.chunks_total += d.baseline_chunks(f"{m.source.database}.{table}")
+                continue  # no binlog shows it changed (DDL included): nothing to read, not even its definition
+            res = p.checksum_table(table, planner=d.planner)
+            out.chunks += res.chunks
+            out.chunks_total += res.chunks_total or res.chunks
+            out.rows += res.rows_source
+            note = d.full_note(res.name)
+            if note:
+                out.whole_tables[res.name] = note
+            if not res.ok:
+                out.differing.append(res.summary())
+    out.seconds = time.monotonic() - t0
+    return out
+
+
+def fenced(m: Migration, relied_on: dict[str, Any], differ: Callable[[str], Exception]) -> dict[str, Any]:
+    """The drain's proof choice, after its barrier: ``{"mode": "delta", ...proof}`` when the delta ran green (the
+    drain then skips its counts), ``{"mode": "counts" | "full" | "none", "reason": …}`` otherwise. A delta that finds
+    a difference raises ``differ(message)`` naming the tables and keys."""
+    mode = configured(m)
+    if mode != "delta":
+        return {"mode": mode, "reason": ""}
+    if not m.cutover.fence:
+        return {"mode": "counts", "reason": "delta not possible: cutover.fence is empty (writes are not stopped)"}
+    path = str(relied_on.get("path") or "")
+    if not path:
+        return {"mode": "counts", "reason": "delta not possible: the cutover relied on no readiness evidence"}
+    proof = verify_delta(m, Path(path).parent)
+    if proof.reason:
+        return {"mode": "counts", "reason": proof.reason, "delta_attempt_s": round(proof.seconds, 3)}
+    if proof.differing:
+        raise differ("checksums differ after drain (delta of the chunks touched since "
+                     f"{proof.baseline}): " + " | ".join(proof.differing[:5]))
+    return proof.as_data()

@@ -1,0 +1,178 @@
+"""Delta readiness, wired: which baseline a readiness session stands on, what it re-checks per table, and the
+verified state (the next link) a green session leaves next to its evidence.
+
+    >>> d = DeltaSession.open(m, parity, reports_dir, full=False)      # reads both sides' positions first
+    >>> d.mode, d.reason            # ('delta', '') or ('full', 'no green readiness evidence with a verified state …')
+    >>> parity.checksum_table("users", planner=d.planner)               # None for a full session
+    >>> ev.session_data["parity"] = d.finish(results, json_path)         # writes <stamp>-readiness.verified.sqlite
+
+Positions: both sides' binlog positions are read when the session opens, before any table is read on either
+side; they are where the next delta's tracking starts. A delta then reads both sides' binlogs from its
+baseline's positions to their end (bounded): every chunk untouched in between still holds as verified, every
+touched one is re-checked at a position later than the session's start. See docs/data-parity.md.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from aurora_cutover.config import Migration
+from aurora_cutover.evidence.record import iso, utc_now
+from aurora_cutover.parity import chain, delta, dirty, state
+from aurora_cutover.parity.engine import DeltaChunks, Parity
+from aurora_cutover.parity.results import TableResult
+from aurora_cutover.parity.verdict import ChunkVerdict, Position
+from aurora_cutover.replication import binlog_stream, changes
+
+SIDES = ("source", "target")
+TRACK_MAX_S = 300.0  # one tracking read per side per session, bounded; not caught up = a full pass, said why
+TRACK_MAX_EVENTS = 20_000_000
+
+
+@dataclasses.dataclass
+class DeltaSession:
+    m: Migration
+    starts: dict[str, Position]  # read before any table: the next link's tracking starts here
+    mode: str = "full"
+    reason: str = ""  # why a full pass ("" for a delta; "--full" when asked)
+    baseline: state.Baseline | None = None
+    baseline_path: Path | None = None
+    baseline_sha256: str = ""
+    links: int = 0
+    tracked: list[changes.Changes] = dataclasses.field(default_factory=list)
+    plans: dict[str, delta.TablePlan] = dataclasses.field(default_factory=dict)
+    sweep: bool = True  # False: dirty chunks only (the fenced final proof, cutover/final_verify.py)
+
+    @classmethod
+    def open(cls, m: Migration, parity: Parity, reports_dir: Path | None, *, full: bool,
+             resumed: bool = False, sweep: bool = True) -> DeltaSession:
+        d = cls(m, {side: parity.position(side) for side in SIDES}, sweep=sweep)
+        if full:
+            d.reason = "--full asked for a full pass"
+        elif resumed:
+            d.reason = "--resume continues a full pass"
+        elif reports_dir is None:
+            d.reason = "no reports directory"
+        else:
+            d._find(reports_dir, parity)
+        return d
+
+    def _find(self, reports_dir: Path, parity: Parity) -> None:
+        try:
+            path, sha, b, links = chain.latest(reports_dir, self.m.fingerprint())
+        except chain.ChainError as exc:
+            self.reason = f"no usable baseline: {exc}"
+            return
+        self.baseline, self.baseline_path, self.baseline_sha256, self.links = b, path, sha, len(links)
+        for side in SIDES:
+            if side not in b.starts or not b.starts[side].file:
+                self.reason = f"{side}: the baseline recorded no binlog position (binary logging off?)"
+                return
+            ch = _track(self.m, parity, side, b.starts[side])
+            self.tracked.append(ch)
+            if not ch.coverage and ch.stopped_by != "end":
+                ch.coverage = (f"tracking did not reach the end of the binlog (stopped by {ch.stopped_by} after "
+                               f"{ch.events:,} events, {ch.seconds:.0f} s)")
+            if ch.coverage:
+                self.reason = f"{side}: {ch.coverage}"
+                return
+        self.mode = "delta"
+
+    # ------------------------------------------------------------------ per table
+
+    def planner(self, table: str, schema_fp: str, exact: bool, locate: dirty.Locate | None) -> DeltaChunks | None:
+        """The engine's Planner: the chunks of ``table`` to re-check, or None (a full pass, reason kept)."""
+        if self.mode != "delta" or self.baseline is None:
+            return None
+        b = self.baseline
+        one = dataclasses.replace(b, verdicts=tuple(b.table(table)),
+                                  schema_fp={table: b.schema_fp[table]} if table in b.schema_fp else {})
+        p = delta.plan(one, self.tracked, {table: schema_fp}, utc_now(), full_sweep_h=self.m.thresholds.full_sweep_h,
+                       every_s=self.m.thresholds.evidence_freshness_s, exact={table: exact},
+                       locate={table: locate} if locate is not None else None, sweep=self.sweep)
+        tp = p.tables[table]
+        self.plans[table] = tp
+        if tp.mode == "full":
+            return None
+        return DeltaChunks(tp.chunks, tp.line(self.baseline_name), tp.total)
+
+    def untouched(self, table: str) -> bool:
+        """No binlog read shows any change to ``table`` (bare name) since the baseline — not even DDL, which the
+        binlog shows too: the fenced proof skips it without reading its definition."""
+        if self.mode != "delta":
+            return False
+        for ch in self.tracked:
+            mk = ch.tables.get(table)
+            if mk is not None and (mk.keys or mk.whole or mk.rows):
+                return False
+        return True
+
+    def baseline_chunks(self, table: str) -> int:
+        return len(self.baseline.table(table)) if self.baseline is not None else 0
+
+    @property
+    def baseline_name(self) -> str:
+        return self.baseline_path.name if self.baseline_path is not None else ""
+
+    def full_note(self, table: str) -> str:
+        """Why this table had a full pass, for its report line ("" when it was a delta)."""
+        tp = self.plans.get(table)
+        if self.mode != "delta":
+            return f"full: {self.reason}"
+        return tp.line(self.baseline_name) if tp is not None and tp.mode == "full" else ""
+
+    # ------------------------------------------------------------------ the next link
+
+    def merged(self, results: Sequence[TableResult]) -> list[ChunkVerdict]:
+        """Every chunk's newest verdict: a delta table's re-checked chunks replace the baseline's, a full table's
+        verdicts are all new."""
+        out: list[ChunkVerdict] = []
+        for r in results:
+            tp = self.plans.get(r.name)
+            if self.baseline is None or tp is None or tp.mode != "delta":
+                out += r.verdicts
+                continue
+            new = {(v.lower, v.upper): v for v in r.verdicts}
+            out += [new.get((v.lower, v.upper), v) for v in self.baseline.table(r.name)]
+        return out
+
+    def finish(self, results: Mapping[str, TableResult], tables: Sequence[str], evidence_json: Path | None
+               ) -> dict[str, Any]:
+        """The evidence's ``parity`` object; a session whose every table is green also writes its verified state."""
+        got = [results[t] for t in tables if t in results]
+        doc: dict[str, Any] = {"mode": self.mode, "baseline": self.baseline_name if self.mode == "delta" else "",
+                               "chunks_checked": sum(r.chunks for r in got),
+                               "chunks_total": sum(r.chunks_total or r.chunks for r in got)}
+        if self.mode == "delta":
+            doc.update(baseline_sha256=self.baseline_sha256, links_below=self.links,
+                       tracked={c.side: {"from": str(c.start), "to": str(c.stop), "events": c.events,
+                                         "row_images": c.row_images, "seconds": round(c.seconds, 3)}
+                                for c in self.tracked})
+        else:
+            doc["reason"] = self.reason
+        doc["starts"] = {k: p.as_data() for k, p in self.starts.items()}
+        complete = len(got) == len(tables) and bool(got)
+        if evidence_json is None or not complete or not all(r.ok for r in got):
+            doc["state"] = ""
+            doc["state_note"] = ("no verified state kept: " + ("not every table was checked" if not complete
+                                                               else "a table is not green"))
+            return doc
+        path = evidence_json.with_name(evidence_json.stem + chain.STATE_SUFFIX)
+        b = state.Baseline(tuple(self.merged(got)), dict(self.starts), self.m.fingerprint(),
+                           {r.name: r.schema for r in got}, evidence_json.name, iso(utc_now()))
+        doc.update(state=path.name, state_sha256=state.save(path, b))
+        return doc
+
+
+def _track(m: Migration, parity: Parity, side: str, start: Position) -> changes.Changes:
+    try:
+        scope = changes.load_scope(parity.conn[side], m.endpoint(side).database, m.tables.in_scope,
+                                   m.replication.heartbeat_table)
+        settings = binlog_stream.settings_for(m, side)  # type: ignore[arg-type]
+    except Exception as exc:
+        return changes.Changes(side, start, start, {}, coverage=f"cannot start tracking: {exc}")
+    return changes.track(settings, side, start, scope, max_s=TRACK_MAX_S, max_events=TRACK_MAX_EVENTS)
+

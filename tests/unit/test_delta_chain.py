@@ -1,0 +1,112 @@
+"""The chain a delta stands on (parity/chain.py) and the gate on it, on tmp evidence + verified-state files: a fresh
+green delta chained to a green full baseline opens the gate in one line; a baseline missing, edited (JSON or
+state), red or of another config refuses it, naming the link. Also: the next link's verdicts (merged)."""
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import sqlite3
+
+import pytest
+
+from aurora_cutover.evidence.gate import check
+from aurora_cutover.parity import chain, delta, state
+from aurora_cutover.parity.delta_session import DeltaSession
+from aurora_cutover.parity.results import TableResult
+from aurora_cutover.parity.verdict import ChunkVerdict, Position
+
+FP = "f" * 64
+P = Position("binlog.000001", 4)
+
+
+def _v(lo, hi, agg=(10, 7, 0), when="2026-12-01T16:00:00.000000Z"):
+    return ChunkVerdict("db.t", "PRIMARY", ("id",), lo, hi, agg, agg, P, when)
+
+
+VERDICTS = (_v(None, (100,)), _v((100,), (200,)), _v((200,), None))
+
+
+def _link(d, name, *, mode="full", base=None, outcome="passed", fp=FP, age_s=10, state_fp=FP):
+    t = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age_s)
+    html = d / f"{name}.html"
+    html.write_text("<html>report</html>")
+    st = d / f"{name}{chain.STATE_SUFFIX}"
+    sha = state.save(st, state.Baseline(VERDICTS, {"source": P, "target": P}, state_fp, {"db.t": "s1"},
+                                        f"{name}.json", "2026-12-01T16:00:00Z"))
+    parity = {"mode": mode, "baseline": "", "chunks_checked": 3, "chunks_total": 3, "state": st.name,
+              "state_sha256": sha}
+    if base is not None:
+        parity.update(baseline=f"{base}.json", baseline_sha256=hashlib.sha256((d / f"{base}.json").read_bytes())
+                      .hexdigest(), chunks_checked=1)
+    doc = {"phase": "readiness", "outcome": outcome, "reason": "r", "finished_utc": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+           "config_fingerprint": fp, "html": html.name, "html_sha256": hashlib.sha256(html.read_bytes()).hexdigest(),
+           "complete": True, "partial": "", "parity": parity}
+    (d / f"{name}.json").write_text(json.dumps(doc))
+
+
+def test_fresh_green_delta_chained_to_a_full_baseline_opens_the_gate_saying_so(tmp_path):
+    _link(tmp_path, "a", age_s=3000)
+    _link(tmp_path, "b", mode="delta", base="a", age_s=1500)
+    _link(tmp_path, "c", mode="delta", base="b", age_s=5)
+    g = check(tmp_path, fingerprint=FP, freshness_s=900)
+    assert g.ok, g.reason
+    assert "delta of 1 of 3 chunks chained to full baseline a.json over 2 link(s)" in g.reason
+    assert g.facts["chain"] == ["c.json", "b.json", "a.json"]
+
+
+@pytest.mark.parametrize("fault,want", [
+    ("missing", "baseline a.json of b.json is missing"),
+    ("json edited", "baseline a.json of b.json was changed: sha256"),
+    ("state edited", "a.json: verified state a.verified.sqlite was changed"),
+    ("red", "a.json is red"),
+    ("other config", "a.json is for another config"),
+])
+def test_a_delta_whose_baseline_is_missing_edited_red_or_foreign_is_refused(tmp_path, fault, want):
+    _link(tmp_path, "a", age_s=3000, outcome="failed" if fault == "red" else "passed",
+          fp="0" * 64 if fault == "other config" else FP)
+    _link(tmp_path, "b", mode="delta", base="a", age_s=5)
+    if fault == "missing":
+        (tmp_path / "a.json").unlink()
+    elif fault == "json edited":
+        doc = json.loads((tmp_path / "a.json").read_text())
+        doc["outcome"] = "passed"
+        (tmp_path / "a.json").write_text(json.dumps(doc, indent=1))
+    elif fault == "state edited":
+        (tmp_path / "a.verified.sqlite").write_bytes((tmp_path / "a.verified.sqlite").read_bytes() + b"x")
+    g = check(tmp_path, fingerprint=FP, freshness_s=900)
+    assert not g.ok and "is a delta whose chain does not hold" in g.reason and want in g.reason, g.reason
+
+
+def test_a_state_edited_in_place_and_rehashed_into_its_evidence_is_still_refused(tmp_path):
+    _link(tmp_path, "a", age_s=3000)
+    st = tmp_path / "a.verified.sqlite"
+    con = sqlite3.connect(st)  # one verdict edited, the file's new sha256 then written into the evidence too
+    con.execute("UPDATE chunks SET target = '[10, 8, 0]' WHERE seq = 2")
+    con.commit()
+    con.close()
+    doc = json.loads((tmp_path / "a.json").read_text())
+    doc["parity"]["state_sha256"] = state.sha256_of(st)
+    (tmp_path / "a.json").write_text(json.dumps(doc))
+    _link(tmp_path, "b", mode="delta", base="a", age_s=5)
+    g = check(tmp_path, fingerprint=FP, freshness_s=900)
+    assert not g.ok and "was edited" in g.reason, g.reason
+
+
+def test_latest_usable_baseline_skips_red_and_partial_links(tmp_path):
+    _link(tmp_path, "a", age_s=3000)
+    _link(tmp_path, "b", mode="delta", base="a", age_s=20, outcome="failed")
+    path, sha, b, links = chain.latest(tmp_path, FP)
+    assert path.name == "a.json" and [lk.path.name for lk in links] == ["a.json"] and len(b.verdicts) == 3
+    assert sha == hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(chain.ChainError, match=r"b\.json is red"):  # the newest link's problem is the one said
+        chain.latest(tmp_path, "0" * 64)
+
+
+def test_the_next_link_keeps_clean_verdicts_and_replaces_the_rechecked_ones():
+    b = state.Baseline(VERDICTS, {"source": P, "target": P}, FP, {"db.t": "s1"}, "a.json", "2026-12-01T16:00:00Z")
+    d = DeltaSession(None, {"source": P, "target": P}, mode="delta", baseline=b)  # type: ignore[arg-type]
+    again = dataclasses.replace(VERDICTS[1], checked_utc="2026-12-01T17:00:00.000000Z")
+    d.plans["db.t"] = delta.TablePlan("db.t", "delta", (VERDICTS[1],), 3, dirty=1)
+    r = TableResult("db", "t", verdicts=[again], chunks=1)
+    assert d.merged([r]) == [VERDICTS[0], again, VERDICTS[2]]
