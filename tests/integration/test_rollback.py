@@ -8,7 +8,7 @@ import secrets
 from aurora_cutover.aws import client
 from aurora_cutover.cutover.actions import run_action
 from aurora_cutover.loading import load
-from tests.integration.conftest import replica_running, run_product
+from tests.integration.conftest import replica_running, run_product, wait_for
 from tests.integration.cutover_helpers import (
     app_write_rows,
     failure_messages,
@@ -88,3 +88,46 @@ def test_rollback_without_reverse_path_refuses_and_lists_the_data_at_risk(restor
         with restored.target.admin(database=restored.database) as conn, conn.cursor() as cur:
             cur.execute("SET SESSION sql_log_bin = 0")
             cur.execute("DELETE FROM activity_log WHERE event_type = %s", (marker,))
+
+
+def test_rollback_proves_the_source_holds_the_targets_writes_by_a_delta_and_names_one_it_lost(restored, tmp_path):
+    """cutover.final_verify = "delta": the rollback's fenced proof re-checks only the chunks either binlog shows
+    touched since the readiness pass (not every table); a write the target accepted that the source silently
+    lost is found there and the rollback refuses naming the table; once the source holds it, the rollback is done."""
+    cfg = fast_config(restored, tmp_path)
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    rc, doc, out = run_product(["-m", "readiness"], reports, config=str(cfg), timeout_s=180)
+    assert rc == 0 and doc["parity"]["state"], f"readiness is not green on the lab: {doc and doc['reason']}"
+    rc, doc, out = run_product(["-m", "cutover", "--confirm"], reports, config=str(cfg), timeout_s=120)
+    assert rc == 0, f"cutover failed: {failure_messages(doc) if doc else out[-800:]}"
+    m = load(cfg)
+    marker = f"h15-rollback-{secrets.token_hex(4)}"
+    try:
+        assert app_write_rows(m, marker, 3) == 2
+        assert wait_for(lambda: rows_with(restored, "source", marker) == 3, 20, 0.2), "the reverse path lags"
+        with restored.source.admin(database=restored.database) as conn, conn.cursor() as cur:
+            cur.execute("SELECT * FROM activity_log WHERE event_type = %s AND entity_id = 1", (marker,))
+            lost = cur.fetchone()
+            cur.execute("SET SESSION sql_log_bin = 0")  # the source loses one, and no binlog of its says so
+            cur.execute("DELETE FROM activity_log WHERE event_type = %s AND entity_id = 1", (marker,))
+        rc, doc, out = run_product(["-m", "rollback", "--confirm"], reports, config=str(cfg), timeout_s=120)
+        assert rc != 0, "rollback went ahead although the source lacks a write the target accepted"
+        msg = failure_messages(doc)
+        assert "does not hold every write" in msg and "activity_log" in msg and "extra on target" in msg, msg
+        assert "delta: " in msg, f"the refusal did not come from the delta proof: {msg}"
+        with restored.source.admin(database=restored.database) as conn, conn.cursor() as cur:
+            cur.execute("SET SESSION sql_log_bin = 0")
+            cur.execute(f"INSERT INTO activity_log VALUES ({', '.join(['%s'] * len(lost))})", lost)  # exactly it
+        rc, doc, out = run_product(["-m", "rollback", "--confirm"], reports, config=str(cfg), timeout_s=120)
+        assert rc == 0, f"rollback failed: {failure_messages(doc) if doc else out[-800:]}"
+        drain = next(s for s in doc["rollback"]["steps"] if s["step"] == "drain_reverse")["details"]
+        fv = drain["final_verify"]
+        assert fv["mode"] == "delta" and fv["differing"] == [] and 1 <= fv["chunks_verified"] < fv["chunks_total"], fv
+        assert "tables_compared" not in drain, "the delta replaces the full pass"
+        assert rows_with(restored, "source", marker) == 3
+    finally:  # the rows this test made differ on purpose: remove them locally on both sides
+        for side in (restored.source, restored.target):
+            with side.admin(database=restored.database) as conn, conn.cursor() as cur:
+                cur.execute("SET SESSION sql_log_bin = 0")
+                cur.execute("DELETE FROM activity_log WHERE event_type = %s", (marker,))

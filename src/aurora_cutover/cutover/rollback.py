@@ -12,10 +12,11 @@ row counts that would be lost — unless ``--accept-data-loss``, which is record
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+from aurora_cutover.cutover import final_verify, probes
 from aurora_cutover.cutover import lock as cutover_lock
-from aurora_cutover.cutover import probes
 from aurora_cutover.cutover.base import StepFailed
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.fencer import (
@@ -100,15 +101,41 @@ def _drain_reverse(ctx: Context) -> dict[str, Any]:
         out["barrier_s"] = round(probes.wait_barrier(ctx, "target", "source", name, seq, limit), 3)
         if ctx.m.replication.reverse_path == "native":
             out["gtid_position"] = probes.gtid_drain(ctx, "target", "source", max(0.1, limit - (time.monotonic() - t0)))
-    diffs = probes.compare_tables(ctx, "target", "source", digests_too=True)
-    out["tables_compared"] = len(probes.tables(ctx, "target"))
-    out["compare"] = ("every in-scope table, target vs source: the data-parity engine's canonical 64-bit row hashes "
-                      "(row counts and contents)")
-    if diffs:
+    at_risk = _delta_proof(ctx, out)
+    if at_risk is None:  # no usable delta: the whole data-parity pass, both sides fenced (O(database))
+        diffs = probes.compare_tables(ctx, "target", "source", digests_too=True)
+        out["tables_compared"] = len(probes.tables(ctx, "target"))
+        out["compare"] = ("every in-scope table, target vs source: the data-parity engine's canonical 64-bit row "
+                          "hashes (row counts and contents)")
+        at_risk = _at_risk(diffs) if diffs else ""
+    if at_risk:
         if not ctx.accept_data_loss:
-            raise DataAtRisk(f"the source does not hold every write the target accepted: {_at_risk(diffs)}")
-        out["ACCEPTED_DATA_LOSS"] = _at_risk(diffs)
+            raise DataAtRisk(f"the source does not hold every write the target accepted: {at_risk}")
+        out["ACCEPTED_DATA_LOSS"] = at_risk
     return out
+
+
+def _delta_proof(ctx: Context, out: dict[str, Any]) -> str | None:
+    """``cutover.final_verify = "delta"``: re-check exactly the chunks either side's binlog shows touched since the
+    newest green readiness link — every write the target accepted after the flip is in its binlog, every one the
+    reverse path applied in the source's — so the proof costs O(rows changed), not O(database). Returns what is
+    at risk ("" = nothing), or None when the delta cannot run (the reason is recorded; the caller does the full
+    pass). Writes outside any binlog are the delta's documented blind spot (docs/data-parity.md)."""
+    if final_verify.configured(ctx.m) != "delta":
+        return None
+    path = str((ctx.facts.get("relied_on") or {}).get("path") or "")
+    if not path:
+        out["delta_not_possible"] = "the rollback relied on no evidence file"
+        return None
+    proof = final_verify.verify_delta(ctx.m, Path(path).parent)
+    if proof.reason:
+        out["delta_not_possible"] = proof.reason
+        out["delta_attempt_s"] = round(proof.seconds, 3)
+        return None
+    out["final_verify"] = proof.as_data()
+    out["compare"] = (f"delta: the {proof.chunks} chunk(s) of {proof.chunks_total} either side's binlog shows touched "
+                      f"since {proof.baseline}, target vs source (canonical 64-bit row hashes)")
+    return " | ".join(proof.differing[:5])
 
 
 def _stop_reverse(ctx: Context) -> dict[str, Any]:
@@ -211,7 +238,8 @@ def rollback_steps(ctx: Context) -> list[Step]:
                                           "reverse_path": m.replication.reverse_path}),
         Step("fence_target", "Fence writes on the target", lambda x: fence_side(x, "target"),
              lambda x: unfence_side(x, "target"), plan=lambda _c: {"fence": list(c.fence)}),
-        Step("drain_reverse", "Drain the reverse path; prove the source holds every write (counts + digests)",
+        Step("drain_reverse", "Drain the reverse path; prove the source holds every write (row hashes of the chunks "
+             "touched since readiness, or of every table)",
              _drain_reverse, plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s}),
         Step("stop_reverse", "Stop the reverse path so nothing overwrites new source writes; note the source's "
              "position", _stop_reverse, _undo_stop_reverse),
