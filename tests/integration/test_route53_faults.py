@@ -21,6 +21,7 @@ from aurora_cutover.dns.record import current
 from aurora_cutover.lab import faults
 from aurora_cutover.lab.aws_proxy import LabAwsProxy
 from aurora_cutover.loading import load
+from tests.integration.conftest import wait_for
 from tests.integration.cutover_helpers import fast_config, read_only, record_value, reset_route53
 
 
@@ -177,4 +178,7 @@ def test_aws_api_down_after_the_fence_is_bounded_and_the_next_run_undoes(restore
                           relied_on={})
     assert res.state == "undone" and "RECOVERED" in res.message, res.message
     assert all(u["outcome"] == "undone" for u in res.undo), res.undo
-    assert read_only(restored, "source") == 0 and record_value(restored) == m.source.dns_name
+    # the undo asks read_only = 0 through the parameter group: RDS applies it a little later (bounded wait)
+    assert wait_for(lambda: read_only(restored, "source") == 0, m.lab.parameter_apply_delay_s + 10, 0.2), \
+        "the source stayed read-only after the recovery's undo"
+    assert record_value(restored) == m.source.dns_name

@@ -102,7 +102,9 @@ def scalar(rng: random.Random, col: Column, i: int) -> str | None:
         return f"{v:.{s}f}"
     if t in ("float", "double"):
         v = rng.uniform(-1e3, 1e3) if i % 7 else 0.0
-        return repr(round(v, 4) if t == "float" else v)
+        # FLOAT: at most 6 significant digits, what the server prints for one — a dump (the DMS lab's full load,
+        # like DMS's own) carries that text, so a longer value would arrive changed (readiness rightly red)
+        return f"{v:.6g}" if t == "float" else repr(v)
     if t in ("datetime", "timestamp"):
         return when(rng, col)
     if t == "date":
