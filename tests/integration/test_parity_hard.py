@@ -154,8 +154,10 @@ def test_slow_statement_is_killed_and_only_its_table_fails(m: Any, hard: Any, la
         took = time.monotonic() - t0
         assert not res.ok and took < 10, (took, res.summary())
         text = res.summary()
-        assert f"eduphoria.{DUP}" in text and "error 2013" in text and "killed on the server" in text, text
-        assert "session reopened" in text and "(KILL QUERY " in text, text
+        assert f"eduphoria.{DUP}" in text and "error 2013" in text, text
+        assert ("was killed on the server (KILL QUERY " in text
+                or "was already ended on the server (KILL QUERY " in text), text
+        assert "could not be killed" not in text and "session reopened" in text, text
         killed = [sid for name, sid in before.items() if p.session_id[name] != sid]
         assert killed, "no session was reopened"
 

@@ -65,15 +65,24 @@ class Sessions:
         try:
             k = self.connector(side)
             try:
-                for rds in (False, True):
+                tried = []
+                for rds in (False, False, True):  # the plain KILL twice (a loaded server may time out the first)
                     sql, args = q.kill_query_sql(sid, rds=rds)
+                    stmt = sql.replace("%s", str(sid))
                     try:
                         with k.cursor() as cur:
                             cur.execute(sql, args)
-                        killed = f"killed on the server ({sql.replace('%s', str(sid))})"
+                        killed = f"killed on the server ({stmt})"
                         break
                     except Exception as exc:
-                        killed = f"could not be killed on the server: {why(exc)}"
+                        if getattr(exc, "args", (None,))[0] == 1094:  # unknown thread: it ended on its own
+                            killed = f"already ended on the server ({stmt}: unknown thread)"
+                            break
+                        tried.append(f"({stmt}: {why(exc)})")
+                        killed = "could not be killed on the server: " + " ".join(tried)
+                        with contextlib.suppress(Exception):
+                            k.close()
+                        k = self.connector(side)
             finally:
                 k.close()
             self.open(name, side)
