@@ -188,6 +188,7 @@ def _recover(action: str, prev: journal.Record, ctx: Context, progress: Callable
     no flip → undo every step it did or started, from the facts it journaled."""
     m = ctx.m
     ctx.facts.update(prev.facts)
+    ctx.facts["recovering"] = prev.run_id  # undos cannot know what the dead run's unjournaled step had asked
     steps = steps_for(prev.action, ctx)
     dest = dnsrecord.normalise((m.target if prev.action == "cutover" else m.source).dns_name)
     rec = dnsrecord.current(ctx.route53, m.dns)
