@@ -430,8 +430,8 @@ class Lab:
                                             "--config", self.m.path])
         self.say("lab: heartbeat writer started (source, every 0.2 s)")
 
-    def wait_replicated(self, timeout_s: float = 30) -> None:
-        """A row written on the source must be readable on the target: prove it once."""
+    def wait_replicated(self, timeout_s: float = 30) -> float:
+        """A row written on the source must be readable on the target: prove it once; the seconds it took."""
         token = f"lab-up-{secrets.token_hex(4)}"
         sql, args = heartbeat.beat(self.database, self.heartbeat_table, token)
         with self.source.admin(database=self.database) as conn, conn.cursor() as cur:
@@ -440,10 +440,11 @@ class Lab:
         deadline, t0 = time.monotonic() + timeout_s, time.monotonic()
         while time.monotonic() < deadline:
             if self.target.query(read_sql, read_args, database=self.database):
-                self.say(f"lab: a row written on source was read on target after {time.monotonic() - t0:.2f}s")
+                took = time.monotonic() - t0
+                self.say(f"lab: a row written on source was read on target after {took:.2f}s")
                 with self.source.admin(database=self.database) as conn, conn.cursor() as cur:
                     cur.execute(f"DELETE FROM {self.heartbeat_table} WHERE name = %s", (token,))
-                return
+                return took
             time.sleep(0.05)
         raise RuntimeError(f"lab: a row written on source did not reach target within {timeout_s:.0f}s")
 

@@ -112,6 +112,10 @@ class Rehearsal:
         self.fleet = fleet.Fleet(self.config, lab, self.reports, self.stem.name, self.clients, self.load,
                                    say=self.say)
         self.fleet.prepare()
+        if self.load.calibrate:  # LOAD=high: the highest sysbench rate the replica keeps up with, found first
+            self.calibration = self.fleet.calibrate()
+            self.load = self.fleet.load = dataclasses.replace(self.load, sysbench_rate=self.calibration.rate)
+            self.say(f"rehearsal: {self.calibration.line()}")
         journal = self.reports / f"{self.stem.name}.journal.jsonl"
         duration = 900.0  # hard bound; stopped explicitly long before
         with open(f"{journal}.stderr", "w") as err:  # the child keeps its own copy of the descriptor
@@ -220,6 +224,9 @@ class Rehearsal:
         # A lab that had to revert a forbidden SET GLOBAL proves nothing about AWS.
         result["targets_met"] = (result["targets_met"] and not result["parameter_violations"]
                                  and all(c.get("targets_met") for c in result["clients"].values()))
+        cal = getattr(self, "calibration", None)
+        result["load"] = {**dataclasses.asdict(self.load), **({"calibration": cal.line(), "calibration_steps":
+                                                              list(cal.steps)} if cal else {})}
         result["records"] = len(records)
         self._records = records
         return result
@@ -255,6 +262,8 @@ class Rehearsal:
         say(f"  writes: {doc['writes_acknowledged']} acknowledged / {doc['writes_attempted']} attempted, "
             f"{doc['failed_writes']} failed; final primary: {doc['final_primary']}")
         say(f"  lost writes: {doc['lost_writes']}   split-brain writes: {doc['split_brain_writes']}")
+        if doc.get("load", {}).get("calibration"):
+            say(f"  {doc['load']['calibration']}")
         for name, a in doc["switches"].items():
             lat = a["latency"]
             say(f"  {name}: max write gap {a['max_write_gap_s']}s (target ≤ {a['target_max_write_gap_s']}s), "
@@ -358,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"off-the-shelf clients beside the workload, comma-separated from {','.join(fleet.ALL)}, "
                         "or 'none'")
     p.add_argument("--load", choices=("light", "high"), default=os.environ.get("LOAD") or "light",
-                   help="high: sysbench as fast as 4 threads go (no --rate)")
+                   help="high: sysbench (4 threads) at the highest rate the replica keeps up with (bursts first)")
     p.add_argument("--no-rollback", action="store_true", help="stop after the cutover (final primary = target)")
     p.add_argument("--keep-lab", action="store_true", help="do not reset the lab first")
     p.add_argument("--skip-readiness", action="store_true",
@@ -388,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     r = Rehearsal(config=str(Path(a.config).resolve()), reports=Path(a.reports_dir).resolve(), rows=a.rows,
                   rate=a.rate, on_target_s=a.on_target, on_source_s=a.on_source, rollback=not a.no_rollback,
                   fresh=not a.keep_lab, readiness=not a.skip_readiness, clients=names,
-                  load=fleet.Load(sysbench_threads=4, sysbench_rate=0) if a.load == "high" else fleet.Load())
+                  load=fleet.Load(sysbench_threads=4, calibrate=True) if a.load == "high" else fleet.Load())
     return r.run()
 
 

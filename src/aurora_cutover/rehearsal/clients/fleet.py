@@ -51,6 +51,40 @@ class Load:
     sysbench_rate: int = 20  # inserts/s over all threads; 0 = as fast as it goes
     app_rate: float = 12.0
     jvm_rate: float = 8.0
+    calibrate: bool = False  # LOAD=high: sysbench_rate is found by Fleet.calibrate before the clients start
+
+
+CALIBRATE_RATES = (100, 200, 400, 800, 1600, 3200, 6400)  # sysbench inserts/s tried, in order (LOAD=high)
+CALIBRATE_S = 10
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """LOAD=high's rate: the highest tried that sysbench reached (≥ 90 %) while the replica caught up within
+    half of ``max_lag_s`` after the burst; every step is kept for the report."""
+    rate: int
+    steps: tuple[dict[str, float], ...]
+    max_lag_s: float
+
+    def line(self) -> str:
+        tried = ", ".join(f"{int(s['asked'])}/s → {s['got']:.0f}/s, replica +{s['catch_up_s']:.2f} s"
+                          for s in self.steps)
+        return (f"LOAD=high: sysbench at {self.rate} inserts/s, the highest rate this machine sustained with the "
+                f"replica within {self.max_lag_s / 2:g} s (max_lag_s / 2) after {CALIBRATE_S} s bursts ({tried})")
+
+
+def sustained(steps: list[dict[str, float]], max_lag_s: float) -> int:
+    """The highest asked rate of consecutive good steps from the first (0 = even the first failed).
+
+    >>> sustained([{"asked": 100, "got": 99, "catch_up_s": 0.1}, {"asked": 200, "got": 150, "catch_up_s": 0.2}], 2)
+    100
+    """
+    best = 0
+    for s in steps:
+        if s["got"] < 0.9 * s["asked"] or s["catch_up_s"] > max_lag_s / 2:
+            break
+        best = int(s["asked"])
+    return best
 
 
 @dataclass
@@ -113,6 +147,45 @@ class Fleet:
                 cur.execute(f"DROP TABLE IF EXISTS sbtest{n}")
                 cur.execute(sb_table(n))
         self.lab.wait_replicated()
+
+    def calibrate(self) -> Calibration:
+        """Find LOAD=high's rate: sysbench bursts at rising rates through the name, each followed by the replica's
+        catch-up time; stops at the first step that falls short. Bounded by the rates tried and a timeout each.
+        The tables are emptied again afterwards (prepare), so the rehearsal's judgement starts clean."""
+        login = load(self.config).application.login
+        if login is None:
+            raise RuntimeError("application.credentials: the clients log in as the application")
+        resolv = osdns.write_resolv_conf(self.workdir / f"{self.stem}.calibrate.resolv.conf", osdns.address(self.m))
+        opts = self.workdir / f"{self.stem}.calibrate.conf"
+        opts.touch(mode=0o600)
+        opts.write_text(f"mysql-password={login.password.reveal()}\n")
+        steps: list[dict[str, float]] = []
+        try:
+            for rate in CALIBRATE_RATES:
+                argv = ["sysbench", "--config-file=" + str(opts), str(HERE / "sb_insert.lua"), "--db-driver=mysql",
+                        f"--mysql-host={self.m.dns.record_name}", f"--mysql-port={self.m.source.port}",
+                        f"--mysql-user={login.user}", f"--mysql-db={self.m.source.database}",
+                        f"--tables={SB_TABLES}", "--table-size=100000", f"--threads={self.load.sysbench_threads}",
+                        f"--rate={rate}", f"--time={CALIBRATE_S}", "--report-interval=1", "--db-ps-mode=disable",
+                        "run"]
+                out = subprocess.run(osdns.namespaced(argv, resolv), capture_output=True, text=True,
+                                     timeout=CALIBRATE_S + 30, env={**os.environ, "SB_STOP_FILE": ""})
+                report = [json.loads(line[3:]) for line in out.stdout.splitlines() if line.startswith("SB {")]
+                got = sum(int(x["writes"]) for x in report) / CALIBRATE_S
+                catch_up = self.lab.wait_replicated(timeout_s=120)
+                steps.append({"asked": rate, "got": round(got, 1), "catch_up_s": round(catch_up, 3)})
+                self.say(f"rehearsal: calibrating LOAD=high: {rate}/s asked, {got:.0f}/s done, replica caught up "
+                         f"{catch_up:.2f} s after")
+                if sustained(steps, self.m.thresholds.max_lag_s) != rate:
+                    break
+        finally:
+            opts.unlink(missing_ok=True)
+            resolv.unlink(missing_ok=True)
+        best = sustained(steps, self.m.thresholds.max_lag_s)
+        if not best:
+            raise RuntimeError(f"LOAD=high: even {CALIBRATE_RATES[0]} inserts/s was not sustained: {steps}")
+        self.prepare()
+        return Calibration(best, tuple(steps), self.m.thresholds.max_lag_s)
 
     def start(self) -> None:
         m = load(self.config)  # the app's login, from the lab's Secrets Manager as the app would get it
