@@ -110,3 +110,49 @@ def test_the_next_link_keeps_clean_verdicts_and_replaces_the_rechecked_ones():
     d.plans["db.t"] = delta.TablePlan("db.t", "delta", (VERDICTS[1],), 3, dirty=1)
     r = TableResult("db", "t", verdicts=[again], chunks=1)
     assert d.merged([r]) == [VERDICTS[0], again, VERDICTS[2]]
+
+
+def test_a_delta_count_is_the_links_verified_chunks_plus_the_recounted_ones_naming_a_differing_chunk():
+    c = delta.count("db.t", VERDICTS, {})
+    assert (c.source, c.target, c.verified, c.recounted) == (30, 30, 3, 0)
+    assert c.line() == "exact: 30 = 3 verified chunks + 0 re-counted (delta)"
+    c = delta.count("db.t", VERDICTS, {((100,), (200,)): (12, 12), ((200,), None): (11, 10)})
+    assert (c.source, c.target, c.verified, c.recounted) == (33, 32, 1, 2)
+    assert c.differing == ("(id) in (200, +∞]: source 11, target 10",)
+    assert c.line() == "exact: source 33, target 32 = 1 verified chunks + 2 re-counted (delta)"
+
+
+def test_a_resumed_delta_on_the_same_link_keeps_the_killed_sessions_starts_and_carries_its_fresh_verdicts():
+    from pathlib import Path
+
+    from aurora_cutover.config import parse
+    from aurora_cutover.parity.checkpoint import DeltaCarry, DeltaStart, Resumable, bounds_key
+    from aurora_cutover.parity.chunker import utc_stamp
+    from aurora_cutover.replication.changes import Changes, TableMarks
+
+    m = parse(Path("migration.toml").read_text(), path="migration.toml")
+    b = state.Baseline(VERDICTS, {"source": P, "target": P}, FP, {"db.t": "s1"}, "a.json", "2026-12-01T16:00:00Z")
+    killed = {"source": Position("binlog.000003", 99), "target": Position("binlog.000007", 5)}
+    v1 = dataclasses.replace(VERDICTS[1], at=killed["source"], checked_utc=utc_stamp())
+    stale = dataclasses.replace(VERDICTS[2], checked_utc="2026-01-01T00:00:00.000000Z")
+    carry = DeltaCarry(DeltaStart("a.json", "s" * 64, killed),
+                       {"db.t": {bounds_key(v1): ("s1", v1), bounds_key(stale): ("s1", stale)}})
+    touched = [Changes("source", P, P, {"t": TableMarks(keys={(150,), (250,)})})]  # chunks 1 and 2 dirty
+
+    def session(link: str) -> DeltaSession:
+        d = DeltaSession(m, {"source": P, "target": P}, mode="delta", baseline=b, baseline_path=Path(link),
+                         baseline_sha256="s" * 64, tracked=touched)
+        d._continue(Resumable(Path("k.parity.jsonl"), "killed", "h", {}, carry))
+        return d
+
+    d = session("a.json")
+    assert d.starts == killed and "continues the delta of session killed against a.json" in d.resume_note
+    dc = d.planner("db.t", "s1", True, None)
+    assert dc is not None and dc.carried_from == "killed"
+    carried = {v.upper: c for v, c in zip(dc.chunks, dc.carried, strict=True)}
+    assert carried[(200,)] == v1  # carried: not read again
+    assert carried[None] is None  # older than evidence_freshness_s: read again
+    assert DeltaSession(m, {}, mode="delta", baseline=b).planner("db.t", "s2", True, None) is None  # DDL: whole
+    d = session("b.json")  # the newest usable link is another one: a new delta, nothing carried
+    assert d.starts == {"source": P, "target": P} and d.carry is None and "a new delta" in d.resume_note
+    assert d.planner("db.t", "s1", True, None).carried == ()  # type: ignore[union-attr]

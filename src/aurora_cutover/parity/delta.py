@@ -57,6 +57,53 @@ class Plan:
                 "chunks_total": sum(t.total for t in self.tables.values())}
 
 
+Bounds = tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]  # a chunk's (lower, upper), as its verdict has them
+
+
+@dataclass(frozen=True)
+class DeltaCount:
+    """A delta table's exact row counts: the link's verified chunks (no binlog shows them touched since) plus the
+    chunks this session counted again."""
+
+    table: str
+    source: int
+    target: int
+    verified: int  # chunks whose counts come from the link
+    recounted: int  # chunks counted again in this session
+    differing: tuple[str, ...] = ()  # re-counted chunks whose counts differ: "(id) in (100, 200]: source 101, …"
+
+    def line(self) -> str:
+        rows = f"{self.source:,}" if self.source == self.target else f"source {self.source:,}, target {self.target:,}"
+        return f"exact: {rows} = {self.verified:,} verified chunks + {self.recounted:,} re-counted (delta)"
+
+
+def count(table: str, verdicts: Sequence[ChunkVerdict], fresh: Mapping[Bounds, tuple[int, int]]) -> DeltaCount:
+    """``verdicts``: the baseline's chunks of one table (a contiguous cover); ``fresh``: (source, target) counts of the
+    chunks counted again in this session, by their bounds. Every other chunk counts as the link verified it.
+
+    >>> from aurora_cutover.parity.verdict import Position
+    >>> p = Position("binlog.000001", 4)
+    >>> def ch(lo, hi, n): return ChunkVerdict("db.t", "PRIMARY", ("id",), lo, hi, (n, 7, 0), (n, 7, 0), p, "")
+    >>> chunks = [ch(None, (100,), 100), ch((100,), (200,), 100), ch((200,), None, 50)]
+    >>> c = count("db.t", chunks, {((100,), (200,)): (101, 100)})
+    >>> print(c.line()); c.differing
+    exact: source 251, target 250 = 2 verified chunks + 1 re-counted (delta)
+    ('(id) in (100, 200]: source 101, target 100',)
+    """
+    source = target = verified = 0
+    differing = []
+    for v in verdicts:
+        got = fresh.get((v.lower, v.upper))
+        if got is None:
+            verified += 1
+            source, target = source + v.source[0], target + v.target[0]
+            continue
+        source, target = source + got[0], target + got[1]
+        if got[0] != got[1]:
+            differing.append(f"{v.range_text()}: source {got[0]:,}, target {got[1]:,}")
+    return DeltaCount(table, source, target, verified, len(verdicts) - verified, tuple(differing))
+
+
 def _bare(table: str) -> str:
     return table.split(".", 1)[1] if "." in table else table
 
