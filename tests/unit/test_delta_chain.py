@@ -156,3 +156,13 @@ def test_a_resumed_delta_on_the_same_link_keeps_the_killed_sessions_starts_and_c
     d = session("b.json")  # the newest usable link is another one: a new delta, nothing carried
     assert d.starts == {"source": P, "target": P} and d.carry is None and "a new delta" in d.resume_note
     assert d.planner("db.t", "s1", True, None).carried == ()  # type: ignore[union-attr]
+
+
+def test_the_plan_keeps_the_touched_chunks_apart_from_the_sweep():
+    from aurora_cutover.replication.changes import Changes, TableMarks
+
+    b = state.Baseline(VERDICTS, {"source": P, "target": P}, FP, {"db.t": "s1"}, "a.json", "2026-12-01T16:00:00Z")
+    touched = [Changes("source", P, P, {"t": TableMarks(keys={(250,)})})]
+    tp = delta.plan(b, touched, {"db.t": "s1"}, dt.datetime.now(dt.UTC), full_sweep_h=24, every_s=900,
+                    exact={"db.t": True}).tables["db.t"]
+    assert tp.dirty_chunks == (VERDICTS[2],) and tp.chunks == (VERDICTS[0], VERDICTS[2]) and tp.swept == 1

@@ -35,6 +35,7 @@ class TablePlan:
     swept: int = 0
     changed_keys: int = 0
     reason: str = ""  # why a full pass, or why every chunk is dirty
+    dirty_chunks: tuple[ChunkVerdict, ...] = ()  # delta: the chunks a binlog shows touched (``chunks`` less the sweep)
 
     def line(self, baseline: str) -> str:
         if self.mode == "full":
@@ -144,5 +145,5 @@ def plan(b: state.Baseline, tracked: Sequence[Changes], schema_fp_now: Mapping[s
         swept = state.sweep(clean, now, full_sweep_h=full_sweep_h, every_s=every_s) if clean and sweep else []
         chosen |= {id(v) for v in swept}
         out[t] = TablePlan(t, "delta", tuple(v for v in verdicts if id(v) in chosen), len(verdicts), len(d.chunks),
-                           len(swept), len(keys), d.reason)
+                           len(swept), len(keys), d.reason, tuple(d.chunks))
     return Plan("delta", b.evidence, out)

@@ -124,7 +124,8 @@ class DeltaSession:
         tp = p.tables[table]
         self.plans[table] = tp
         out = None if tp.mode == "full" else DeltaChunks(tp.chunks, tp.line(self.baseline_name), tp.total,
-                                                         self._carried(tp.chunks, schema_fp), self.carried_from)
+                                                         self._carried(tp.chunks, schema_fp), self.carried_from,
+                                                         tp.dirty_chunks)
         self._planned[table] = ((schema_fp, exact), out)
         return out
 

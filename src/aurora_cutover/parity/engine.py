@@ -63,6 +63,7 @@ class DeltaChunks:
     # session's name
     carried: tuple[ChunkVerdict | None, ...] = ()
     carried_from: str = ""
+    dirty: tuple[ChunkVerdict, ...] = ()  # those of ``chunks`` a binlog shows touched (the rest: the sweep)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -259,16 +260,17 @@ class Parity:
         return res
 
     def count_planned(self, table: str, planner: Planner) -> list[tuple[ChunkVerdict, CountResult]] | None:
-        """A delta's counts without a whole-table scan: COUNT(*) of each chunk ``planner`` names for ``table``
-        (both sides at once, a difference re-counted in settle rounds like ``count_rows``), with the baseline
-        verdict each belongs to; None when the planner wants the whole table (a full pass: count it whole)."""
+        """A delta's counts without a whole-table scan: COUNT(*) of each chunk ``planner`` shows touched for
+        ``table`` (both sides at once, a difference re-counted in settle rounds like ``count_rows``), with the
+        baseline verdict each belongs to; None when the planner wants the whole table (count it whole). The
+        sweep's chunks are not counted: no binlog shows them touched, and the checksum re-reads them."""
         self.open()
         lay = self.layout(table)
         planned = self._plan(lay, planner)
         if planned is None:
             return None
         out = []
-        for v in planned.chunks:
+        for v in planned.dirty:
             def count(side: str, lo: Any = v.lower, hi: Any = v.upper) -> int:
                 sql, args = q.chunk_count_sql(self.db[side], table, lay.keys[side], lo, hi)
                 return int(self._retrying(None, lambda: self._query(side, sql, args, one=True))[0])

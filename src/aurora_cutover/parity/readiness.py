@@ -126,8 +126,9 @@ class ReadinessRun:
 
     def count_rows(self, table: str) -> CountResult:
         """``table``'s exact row counts. A delta table of a delta session: the link's verified chunks plus the
-        chunks this session re-checks, counted again — or taken from this session's checksum of the table when it
-        already ran — so no whole-table scan. Otherwise COUNT(*) on both sides, ``how`` saying why."""
+        chunks a binlog shows touched, counted again — or, when this session's checksum of the table already ran,
+        the chunks it re-checked — so no whole-table scan; a table no binlog shows touched at all needs no
+        statement. Otherwise COUNT(*) on both sides, ``how`` saying why."""
         name = f"{self.m.source.database}.{table}"
         if self.delta.mode == "delta":
             res = self._delta_count(table, name)
@@ -145,6 +146,8 @@ class ReadinessRun:
                 and len(done.verdicts) == len(tp.chunks):  # this session's checksum re-read them: its counts
             fresh = {(v.lower, v.upper): (v.source[0], v.target[0]) for v in done.verdicts}
             rechecks = done.rechecks
+        elif self.delta.untouched(table) and self.delta.baseline_chunks(name):  # not even DDL: the link's counts
+            fresh, rechecks = {}, 0
         else:
             try:
                 got = self.main.count_planned(table, self.delta.planner)
