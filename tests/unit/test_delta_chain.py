@@ -166,3 +166,37 @@ def test_the_plan_keeps_the_touched_chunks_apart_from_the_sweep():
     tp = delta.plan(b, touched, {"db.t": "s1"}, dt.datetime.now(dt.UTC), full_sweep_h=24, every_s=900,
                     exact={"db.t": True}).tables["db.t"]
     assert tp.dirty_chunks == (VERDICTS[2],) and tp.chunks == (VERDICTS[0], VERDICTS[2]) and tp.swept == 1
+
+
+def test_a_delta_count_takes_the_sessions_checksum_verdicts_when_it_ran_first_else_counts_the_touched_chunks():
+    import threading
+
+    from aurora_cutover.parity.readiness import ReadinessRun
+    from aurora_cutover.parity.results import CountResult
+    from aurora_cutover.replication.changes import Changes, TableMarks
+
+    b = state.Baseline(VERDICTS, {"source": P, "target": P}, FP, {"db.t": "s1"}, "a.json", "2026-12-01T16:00:00Z")
+    d = DeltaSession(None, {"source": P, "target": P}, mode="delta", baseline=b,  # type: ignore[arg-type]
+                     tracked=[Changes("source", P, P, {"t": TableMarks(keys={(250,)})})])
+    asked: list[str] = []
+
+    class Main:  # the engine's side: COUNT(*) of the touched chunks only
+        def count_planned(self, table, planner):
+            asked.append(table)
+            return [(VERDICTS[2], CountResult("db.t (id) in (200, +∞]", 9, 8))]
+
+    run = object.__new__(ReadinessRun)
+    run.m, run.delta, run.main, run.results, run._lock = None, d, Main(), {}, threading.Lock()
+    got = run._delta_count("t", "db.t")
+    assert asked == ["t"] and (got.source, got.target) == (29, 28) and got.differing == [
+        "(id) in (200, +∞]: source 9, target 8"]
+    d.plans["db.t"] = delta.TablePlan("db.t", "delta", (VERDICTS[0], VERDICTS[2]), 3, dirty=1, swept=1)
+    rechecked = [dataclasses.replace(VERDICTS[0], source=(11, 7, 0), target=(11, 7, 0)), VERDICTS[2]]
+    run.results["db.t"] = TableResult("db", "t", verdicts=rechecked, chunks=2, rechecks=1)
+    got = run._delta_count("t", "db.t")  # the checksum ran first: its re-checked verdicts, nothing counted again
+    assert asked == ["t"] and (got.source, got.target, got.rechecks) == (31, 31, 1)
+    assert got.how == "exact: 31 = 1 verified chunks + 2 re-counted (delta)"
+    del run.results["db.t"]
+    d.tracked = []  # no binlog shows the table touched: the link's counts, no statement at all
+    got = run._delta_count("t", "db.t")
+    assert asked == ["t"] and got.how == "exact: 30 = 3 verified chunks + 0 re-counted (delta)"
