@@ -6,7 +6,7 @@ See docs/runbook-cutover.md.
 
 import pytest
 
-from aurora_cutover.cutover.actions import plan, run_action, show_plan, show_result
+from aurora_cutover.cutover.actions import plan, reports_dir, run_action, show_plan, show_result
 from aurora_cutover.dns import record as dns_record
 
 pytestmark = pytest.mark.cutover
@@ -22,7 +22,7 @@ def test_readiness_evidence_is_green_fresh_and_untampered(readiness_gate, eviden
 def test_cut_over_to_the_target(migration, aws, readiness_gate, confirmed, checkpoint, step_hooks, dry_run_shows,
                                 evidence):
     before = None if confirmed else dns_record.current(aws("route53"), migration.dns)  # a dry run changes nothing
-    head, rows = plan(migration, "cutover", aws("route53"))
+    head, rows = plan(migration, "cutover", aws("route53"), reports_dir(readiness_gate))
     show_plan(evidence, head, rows)
     if not confirmed:
         problems = dry_run_shows("cutover", head, rows, before)

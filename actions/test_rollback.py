@@ -6,7 +6,7 @@ carried back, unless --accept-data-loss. See docs/runbook-rollback.md.
 
 import pytest
 
-from aurora_cutover.cutover.actions import plan, run_action, show_plan, show_result
+from aurora_cutover.cutover.actions import plan, reports_dir, run_action, show_plan, show_result
 from aurora_cutover.dns import record as dns_record
 
 pytestmark = pytest.mark.rollback
@@ -21,7 +21,7 @@ def test_cutover_evidence_shows_the_flip(cutover_gate, evidence):
 def test_roll_back_to_the_source(migration, aws, cutover_gate, confirmed, checkpoint, step_hooks, dry_run_shows,
                                  evidence, pytestconfig):
     before = None if confirmed else dns_record.current(aws("route53"), migration.dns)  # a dry run changes nothing
-    head, rows = plan(migration, "rollback", aws("route53"))
+    head, rows = plan(migration, "rollback", aws("route53"), reports_dir(cutover_gate))
     show_plan(evidence, head, rows)
     if not confirmed:
         problems = dry_run_shows("rollback", head, rows, before)

@@ -200,3 +200,25 @@ def test_a_delta_count_takes_the_sessions_checksum_verdicts_when_it_ran_first_el
     d.tracked = []  # no binlog shows the table touched: the link's counts, no statement at all
     got = run._delta_count("t", "db.t")
     assert asked == ["t"] and got.how == "exact: 30 = 3 verified chunks + 0 re-counted (delta)"
+
+
+def test_the_plan_names_the_tables_a_fenced_delta_would_re_read_whole(tmp_path, monkeypatch):
+    """Shown before the cutover starts: a table with no key to chunk by is one chunk, O(table) in the fence."""
+    import types
+
+    from aurora_cutover.cutover import final_verify
+    m = types.SimpleNamespace(fingerprint=lambda: FP,
+                              cutover=types.SimpleNamespace(final_checksum=False, final_verify="delta"))
+    _link(tmp_path, "20261201T160000Z-readiness")
+    line = final_verify.plan_line(m, tmp_path)
+    assert line.startswith("delta from 20261201T160000Z-readiness.json") and "WHOLE" not in line, line
+    keyless = ChunkVerdict("db.log", "", (), None, None, (1_234_567, 5, 0), (1_234_567, 5, 0), P, "2026-12-01")
+    monkeypatch.setitem(globals(), "VERDICTS", (*VERDICTS, keyless))
+    later = tmp_path / "later"
+    later.mkdir()
+    _link(later, "20261201T170000Z-readiness")
+    assert "re-read WHOLE if changed at all" in final_verify.plan_line(m, later)
+    assert "db.log (1,234,567 rows)" in final_verify.plan_line(m, later)
+    assert final_verify.plan_line(m, tmp_path / "none").startswith("delta not possible, counts instead: ")
+    m.cutover.final_verify = "counts"
+    assert "O(database)" in final_verify.plan_line(m, later)

@@ -32,6 +32,7 @@ RUN = (
     "parity.errors",
     "parity.results",
     "parity.verdict",
+    "rehearsal.clients.judge",
     "secrets",
     "sql.binlog",
     "sql.changes",

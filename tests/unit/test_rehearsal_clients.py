@@ -66,6 +66,17 @@ def test_a_gap_over_target_fails_a_pooled_client_but_a_dns_caching_client_only_r
     assert jvm["gap_target_s"] is None and jvm["targets_met"] and jvm["longest_gap_s"] == pytest.approx(32.0)
 
 
+def test_a_dns_caching_clients_gap_is_explained_by_its_cache_up_to_the_switch_plus_cache_time_not_beyond() -> None:
+    ok = run([w(1, "insert", 1, 8.0), w(2, "insert", 2, 40.0, sid=2, conn=2, opened=39.9)], {1: "tok1", 2: "tok2"},
+             caches=30.0)["gap_explained"]["cutover"]
+    assert ok["explained"] and ok["floor_s"] == 5.0 and ok["bound_s"] == 35.5 and "30 s DNS cache" in ok["why"]
+    late = run([w(1, "insert", 1, 8.0), w(2, "insert", 2, 50.0, sid=2, conn=2, opened=49.9)], {1: "tok1", 2: "tok2"},
+               caches=30.0)
+    assert not late["gap_explained"]["cutover"]["explained"] and "not explained" in \
+        late["gap_explained"]["cutover"]["why"]
+    assert not late["targets_met"]
+
+
 def test_a_client_that_ends_on_the_old_primary_misses_its_target() -> None:
     out = run([w(1, "insert", 1, 8.0)], {1: "tok1"})
     assert out["final_server_id"] == 1 and not out["ends_on_final_primary"] and not out["targets_met"]

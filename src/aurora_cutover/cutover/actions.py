@@ -12,10 +12,11 @@ past the flip or an incomplete undo, so a re-run refuses with the holder, age an
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from aurora_cutover.config import Migration
-from aurora_cutover.cutover import faultpoint, journal
+from aurora_cutover.cutover import faultpoint, final_verify, journal
 from aurora_cutover.cutover.context import Context
 from aurora_cutover.cutover.lock import Lock, LockHeld, describe, holder, journal_name
 from aurora_cutover.cutover.rollback import rollback_steps
@@ -47,8 +48,15 @@ def after_flip_help(m: Migration, action: str) -> str:
             "`python -m aurora_cutover.cutover unlock --side target --name rollback`.")
 
 
-def plan(m: Migration, action: str, route53: Any) -> tuple[dict[str, Any], list[list[Any]]]:
-    """The exact plan, from the config and the record as it is now; reads only."""
+def reports_dir(gate: Any) -> Path | None:
+    """Where the evidence a gate relied on (or rejected) lives: the fenced proof starts from its readiness chain."""
+    return Path(gate.path).parent if getattr(gate, "path", "") else None
+
+
+def plan(m: Migration, action: str, route53: Any, reports_dir: Path | None = None
+         ) -> tuple[dict[str, Any], list[list[Any]]]:
+    """The exact plan, from the config and the record as it is now; reads only. ``reports_dir``: where the
+    readiness evidence is, for what the fenced proof will cost (cutover/final_verify.plan_line)."""
     ctx = Context.start(m, action, route53)
     try:
         rec = dnsrecord.current(route53, m.dns)
@@ -61,7 +69,8 @@ def plan(m: Migration, action: str, route53: Any) -> tuple[dict[str, Any], list[
             "timeout_s": m.cutover.timeout_s, "drain_timeout_s": m.cutover.drain_timeout_s,
             "dns_sync_timeout_s": m.cutover.dns_sync_timeout_s, "verify_grace_s": m.cutover.verify_grace_s,
             "reverse_path": m.replication.reverse_path if m.replication.reverse_path != "none" else NO_REVERSE,
-            "lock": f"row {action!r} in _aurora_cutover.cutover_lock on the {LOCK_SIDE[action]}"}
+            "lock": f"row {action!r} in _aurora_cutover.cutover_lock on the {LOCK_SIDE[action]}",
+            "fenced_proof": final_verify.plan_line(m, reports_dir)}
     rows = [[i + 1, s.name, s.title, ", ".join(f"{k}={v}" for k, v in s.plan(ctx).items()),
              "undo" if s.undo else ("POINT OF NO RETURN" if s.point_of_no_return else "-")]
             for i, s in enumerate(steps_for(action, ctx))]
@@ -188,6 +197,7 @@ def _recover(action: str, prev: journal.Record, ctx: Context, progress: Callable
     no flip → undo every step it did or started, from the facts it journaled."""
     m = ctx.m
     ctx.facts.update(prev.facts)
+    ctx.facts["recovering"] = prev.run_id  # undos cannot know what the dead run's unjournaled step had asked
     steps = steps_for(prev.action, ctx)
     dest = dnsrecord.normalise((m.target if prev.action == "cutover" else m.source).dns_name)
     rec = dnsrecord.current(ctx.route53, m.dns)

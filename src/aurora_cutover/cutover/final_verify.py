@@ -85,6 +85,32 @@ def verify_delta(m: Migration, reports_dir: Path) -> Proof:
     return out
 
 
+def plan_line(m: Migration, reports_dir: Path | None) -> str:
+    """What the fenced proof will cost, for the plan shown before the cutover starts: the mode, and the tables a
+    delta must re-read whole if they change at all (a keyless table is one chunk: O(table) inside the fence)."""
+    mode = configured(m)
+    if mode != "delta":
+        return {"counts": "counts: COUNT(*) of every in-scope table on both sides (O(database) inside the fence)",
+                "full": "full: the whole data-parity pass inside the fence (O(database))",
+                "none": "none: the drain barrier only, no data proof"}[mode]
+    from aurora_cutover.parity import chain  # the chain reader only when a plan asks
+    try:
+        path, _sha, b, _links = chain.latest(reports_dir, m.fingerprint()) if reports_dir else (None, "", None, [])
+    except chain.ChainError as exc:
+        return f"delta not possible, counts instead: {exc}"
+    if b is None:
+        return "delta not possible, counts instead: no reports directory"
+    whole: dict[str, int] = {}
+    for v in b.verdicts:
+        if not v.index:
+            whole[v.table] = whole.get(v.table, 0) + int(v.source[0])
+    line = f"delta from {path.name if path else '?'}: the chunks either binlog shows touched since then"
+    if whole:
+        line += ("; re-read WHOLE if changed at all (no key to chunk by, O(table) inside the fence): "
+                 + ", ".join(f"{t} ({n:,} rows)" for t, n in sorted(whole.items(), key=lambda x: -x[1])[:10]))
+    return line
+
+
 def fenced(m: Migration, relied_on: dict[str, Any], differ: Callable[[str], Exception]) -> dict[str, Any]:
     """The drain's proof choice, after its barrier: ``{"mode": "delta", ...proof}`` when the delta ran green (the
     drain then skips its counts), ``{"mode": "counts" | "full" | "none", "reason": …}`` otherwise. A delta that finds

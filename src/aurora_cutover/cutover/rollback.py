@@ -45,6 +45,7 @@ from aurora_cutover.cutover.verifier import verify_on
 from aurora_cutover.dns import record as dnsrecord
 from aurora_cutover.replication import dms
 from aurora_cutover.sql import replication as q_replication
+from aurora_cutover.sql import status as q_status
 
 
 class DataAtRisk(Exception):
@@ -77,6 +78,7 @@ def _preflight(ctx: Context) -> dict[str, Any]:
                          "or someone changed it — nothing was done")
     running = _reverse_running(ctx)
     ctx.facts["reverse_running"] = running
+    ctx.facts["source_was_read_only"] = int(ctx.one("source", q_status.READ_ONLY_STATE)) == 1
     out: dict[str, Any] = {"record": f"{rec.name} CNAME {rec.value} TTL {rec.ttl}",
                            "reverse_path": ctx.m.replication.reverse_path, "reverse_running": running}
     if not running:
@@ -101,6 +103,7 @@ def _drain_reverse(ctx: Context) -> dict[str, Any]:
         out["barrier_s"] = round(probes.wait_barrier(ctx, "target", "source", name, seq, limit), 3)
         if ctx.m.replication.reverse_path == "native":
             out["gtid_position"] = probes.gtid_drain(ctx, "target", "source", max(0.1, limit - (time.monotonic() - t0)))
+    _ask_source_writable(ctx, out)
     at_risk = _delta_proof(ctx, out)
     if at_risk is None:  # no usable delta: the whole data-parity pass, both sides fenced (O(database))
         diffs = probes.compare_tables(ctx, "target", "source", digests_too=True)
@@ -113,6 +116,39 @@ def _drain_reverse(ctx: Context) -> dict[str, Any]:
             raise DataAtRisk(f"the source does not hold every write the target accepted: {at_risk}")
         out["ACCEPTED_DATA_LOSS"] = at_risk
     return out
+
+
+def _ask_source_writable(ctx: Context, out: dict[str, Any]) -> None:
+    """The source holds everything the target accepted (the barrier arrived) and the target takes no write: ask
+    for the source's read_only = 0 now, so RDS applies it while the proof runs, not after it (the seal waits for
+    it, before the flip). Only when the app accounts are locked too — they stay locked until read_only is off
+    (the seal unlocks them), so the application still cannot write on the source meanwhile."""
+    fence = ctx.m.cutover.fence
+    if ctx.facts.get("source_was_read_only") and "read_only" in fence and "lock_accounts" in fence:
+        ctx.facts["read_only_lift:source"] = "asking"  # for the undo, before the request leaves
+        out["source"] = unfence_side(ctx, "source", wait=False)
+
+
+def _source_read_only_again(ctx: Context) -> str:
+    """Undo of the early read_only = 0 request and of unfence_source (whichever undo runs first does it). A
+    recovery asks whenever the source was read_only at the start: the dead run may have asked without
+    journaling it."""
+    if ctx.facts.get("source_read_only_restored"):
+        return "source: fenced again already"
+    if not ctx.facts.get("source_was_read_only"):  # a DMS reverse path runs with it off (accounts locked)
+        return "nothing to undo: the source's read_only was already off before the rollback"
+    if not ctx.facts.get("read_only_lift:source") and not ctx.facts.get("recovering"):
+        return "nothing to undo: read_only = 0 was not asked"
+    done = refence_side(ctx, "source")
+    ctx.facts["source_read_only_restored"] = True
+    ctx.facts.pop("read_only_lift:source", None)
+    return done
+
+
+def _unfence_source(ctx: Context) -> dict[str, Any]:
+    if ctx.facts.get("read_only_lift:source"):  # asked during the drain
+        return {"source": f"read_only = 0 asked during the drain ({ctx.facts['read_only_lift:source']})"}
+    return {"source": unfence_side(ctx, "source", wait=False)}
 
 
 def _delta_proof(ctx: Context, out: dict[str, Any]) -> str | None:
@@ -238,9 +274,9 @@ def rollback_steps(ctx: Context) -> list[Step]:
                                           "reverse_path": m.replication.reverse_path}),
         Step("fence_target", "Fence writes on the target", lambda x: fence_side(x, "target"),
              lambda x: unfence_side(x, "target"), plan=lambda _c: {"fence": list(c.fence)}),
-        Step("drain_reverse", "Drain the reverse path; prove the source holds every write (row hashes of the chunks "
-             "touched since readiness, or of every table)",
-             _drain_reverse, plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s}),
+        Step("drain_reverse", "Drain the reverse path; ask for the source's read_only = 0; prove the source holds "
+             "every write (row hashes of the chunks touched since readiness, or of every table)",
+             _drain_reverse, _source_read_only_again, plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s}),
         Step("stop_reverse", "Stop the reverse path so nothing overwrites new source writes; note the source's "
              "position", _stop_reverse, _undo_stop_reverse),
         *([Step("triggers", "Create the target's triggers on the source again: the reverse DMS task has stopped, "
@@ -248,7 +284,7 @@ def rollback_steps(ctx: Context) -> list[Step]:
                 lambda x: {"source": triggers_on(x, "target", "source")},
                 lambda x: undo_triggers_on(x, "source", "target"))] if m.replication.reverse_path == "dms" else []),
         Step("unfence_source", "Make the source writable again (read_only asked through its parameter group)",
-             lambda x: {"source": unfence_side(x, "source", wait=False)}, lambda x: refence_side(x, "source")),
+             _unfence_source, _source_read_only_again),
         Step("seal", "Seal: read_only in effect on the target, no in-scope write after its fence in its binlog; "
              "source writable", _seal),
         Step("flip_back", "Compare-and-swap the CNAME back to the source; wait for INSYNC",

@@ -107,6 +107,13 @@ def _drain(ctx: Context) -> dict[str, Any]:
     if ctx.m.replication.method == "native":
         out["gtid_position"] = probes.gtid_drain(ctx, "source", "target",
                                                  max(0.1, limit - (time.monotonic() - t0)))
+    # The target holds every write the source accepted, and the source takes none: ask for the target's
+    # read_only = 0 now, so RDS applies it while the final proof runs instead of after it (the seal waits for it,
+    # before the flip). The app accounts stay locked on the target until stop_forward; a write there meanwhile
+    # is in the target's binlog, which the delta proof reads.
+    if ctx.facts.get("target_was_read_only"):
+        ctx.facts["read_only_lift:target"] = "asking"  # for the undo, before the request leaves
+        ctx.facts["read_only_lift:target"] = out["target_read_only"] = submit_read_only(ctx, "target", False)
     # cutover.final_verify (cutover/final_verify.py): a green delta of the touched chunks replaces the counts
     out["final_verify"] = verified = final_verify.fenced(ctx.m, ctx.facts.get("relied_on") or {}, probes.DrainError)
     if verified["mode"] in ("delta", "none"):
@@ -142,7 +149,7 @@ def _stop_forward(ctx: Context) -> dict[str, Any]:
         out["forward"] = f"target: {q_replication.stop_replica(fl, rds=ctx.rds('target'))}"
     else:
         out["forward"] = dms_call(ctx, lambda d: dms.stop_task(d, ctx.m.replication.dms_task_arn, ctx.bound(60.0)))
-    if ctx.facts.get("target_was_read_only"):  # applied while the seal waits for the source's read_only
+    if ctx.facts.get("target_was_read_only") and not ctx.facts.get("read_only_lift:target"):  # a resumed run
         ctx.facts["read_only_lift:target"] = out["target_read_only"] = submit_read_only(ctx, "target", False)
     if "lock_accounts" in ctx.m.cutover.fence:  # an ACCOUNT LOCK replicated from the source must not stick
         out["target_accounts_unlocked"] = set_accounts_locked(ctx, "target", False)
@@ -157,10 +164,24 @@ def _seal(ctx: Context) -> dict[str, Any]:
     return out
 
 
+def _target_read_only_again(ctx: Context) -> list[str]:
+    """Undo of the drain's and stop_forward's read_only = 0 request (whichever undo runs first does it). A
+    recovery asks whenever the target was read_only before: the dead run may have asked without journaling it."""
+    asked = ctx.facts.get("read_only_lift:target") or ctx.facts.get("recovering")
+    if not ctx.facts.get("target_was_read_only") or not asked or ctx.facts.get("target_read_only_restored"):
+        return []
+    done = set_read_only(ctx, "target", True, undo=True)
+    ctx.facts["target_read_only_restored"] = True
+    ctx.facts.pop("read_only_lift:target", None)
+    return [done]
+
+
+def _undo_drain(ctx: Context) -> str:
+    return "; ".join(_target_read_only_again(ctx)) or "nothing to undo (the target was not read_only)"
+
+
 def _undo_stop_forward(ctx: Context) -> str:
-    done = []
-    if ctx.facts.get("target_was_read_only"):
-        done.append(set_read_only(ctx, "target", True, undo=True))
+    done = _target_read_only_again(ctx)
     if ctx.m.replication.method == "native":
         fl = ctx.flavour("target")
         ctx.query("target", q_replication.start_replica(fl, rds=ctx.rds("target")))
@@ -230,7 +251,8 @@ def cutover_steps(ctx: Context) -> list[Step]:
                               "exempt_accounts": list(c.exempt_accounts),
                               "read_only_via": (f"parameter group {c.source_parameter_group}"
                                                 if c.source_parameter_group else "the global read_only variable")}),
-        Step("drain", "Drain: barrier + GTID wait, then exact row counts equal on both sides", _drain,
+        Step("drain", "Drain: barrier + GTID wait, ask for the target's read_only = 0, then the final proof "
+             "(cutover.final_verify)", _drain, _undo_drain,
              plan=lambda _c: {"drain_timeout_s": c.drain_timeout_s, "method": m.replication.method}),
         Step("stop_forward", "Stop replication into the target; make the target writable", _stop_forward,
              _undo_stop_forward, plan=lambda _c: {"method": m.replication.method}),

@@ -77,6 +77,8 @@ def timeline_png(records: list[dict[str, Any]], switches: list[Switch],
 def _client_row(name: str, c: dict[str, Any]) -> list[Any]:
     gaps = ", ".join(f"{k} {a['max_write_gap_s']}" for k, a in c.get("switches", {}).items())
     target = c.get("gap_target_s") or (f"none (caches DNS {c['caches_dns_s']:g} s)" if c.get("caches_dns_s") else "")
+    if c.get("gap_explained"):
+        target += "; " + "; ".join(f"{k} {x['why']}" for k, x in c["gap_explained"].items())
     ends = f"server_id {c.get('final_server_id')}" + ("" if c.get("ends_on_final_primary") else " (not final)")
     return [name, c.get("attempts"), c.get("acknowledged"), c.get("errors"), c.get("reconnects"),
             c.get("longest_gap_s"), gaps, target, c.get("lost_writes"), c.get("split_brain_writes"), ends,

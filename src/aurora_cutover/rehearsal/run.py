@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -267,16 +268,26 @@ class Rehearsal:
                 continue
             gaps = ", ".join(f"{k} {a['max_write_gap_s']}s" for k, a in c["switches"].items())
             say(f"  client {name:<22} {c['acknowledged']}/{c['attempts']} ok, {c['errors']} errors, "
-                f"{c['reconnects']} reconnects, lost {c['lost_writes']}, split-brain {c['split_brain_writes']}, "
+                f"{c['reconnects']} reconnects"
+                + (f" ({c['restarts']} restarts: {_exits(c.get('exit_codes', []))})" if c.get("restarts") else "")
+                + f", lost {c['lost_writes']}, split-brain {c['split_brain_writes']}, "
                 f"max gap {gaps} (target {c['gap_target_s'] or 'none: caches DNS ' + str(c['caches_dns_s']) + 's'}), "
                 f"ends on server_id {c['final_server_id']}"
                 f"{'' if c['ends_on_final_primary'] else ' (NOT the final primary)'}"
                 f"{'' if c['targets_met'] else '  MISSED'}")
             if c.get("stale_connection_verdict"):
                 say(f"    pool: {c['stale_connection_verdict']}")
+            for sw, x in c.get("gap_explained", {}).items():
+                say(f"    {sw} gap {x['why']}")
         for f in doc.get("phase_failures", []):
             say(f"  MISSED: {f}")
         say(f"  report: {html_path}")
+
+
+def _exits(codes: list[int]) -> str:
+    """sysbench exits once per connection it cannot open (rc 1: the fence's locked account) and Debian's 1.0.20
+    sometimes in libmariadb's reconnect (139: SIGSEGV); the supervisor restarts it either way."""
+    return ", ".join(f"{n}× rc {rc}" + (" (SIGSEGV)" if rc == 139 else "") for rc, n in sorted(Counter(codes).items()))
 
 
 def verify_target(result: dict[str, Any]) -> float:
