@@ -112,6 +112,96 @@ def test_the_next_link_keeps_clean_verdicts_and_replaces_the_rechecked_ones():
     assert d.merged([r]) == [VERDICTS[0], again, VERDICTS[2]]
 
 
+def test_a_delta_count_is_the_links_verified_chunks_plus_the_recounted_ones_naming_a_differing_chunk():
+    c = delta.count("db.t", VERDICTS, {})
+    assert (c.source, c.target, c.verified, c.recounted) == (30, 30, 3, 0)
+    assert c.line() == "exact: 30 = 3 verified chunks + 0 re-counted (delta)"
+    c = delta.count("db.t", VERDICTS, {((100,), (200,)): (12, 12), ((200,), None): (11, 10)})
+    assert (c.source, c.target, c.verified, c.recounted) == (33, 32, 1, 2)
+    assert c.differing == ("(id) in (200, +∞]: source 11, target 10",)
+    assert c.line() == "exact: source 33, target 32 = 1 verified chunks + 2 re-counted (delta)"
+
+
+def test_a_resumed_delta_on_the_same_link_keeps_the_killed_sessions_starts_and_carries_its_fresh_verdicts():
+    from pathlib import Path
+
+    from aurora_cutover.config import parse
+    from aurora_cutover.parity.checkpoint import DeltaCarry, DeltaStart, Resumable, bounds_key
+    from aurora_cutover.parity.chunker import utc_stamp
+    from aurora_cutover.replication.changes import Changes, TableMarks
+
+    m = parse(Path("migration.toml").read_text(), path="migration.toml")
+    b = state.Baseline(VERDICTS, {"source": P, "target": P}, FP, {"db.t": "s1"}, "a.json", "2026-12-01T16:00:00Z")
+    killed = {"source": Position("binlog.000003", 99), "target": Position("binlog.000007", 5)}
+    v1 = dataclasses.replace(VERDICTS[1], at=killed["source"], checked_utc=utc_stamp())
+    stale = dataclasses.replace(VERDICTS[2], checked_utc="2026-01-01T00:00:00.000000Z")
+    carry = DeltaCarry(DeltaStart("a.json", "s" * 64, killed),
+                       {"db.t": {bounds_key(v1): ("s1", v1), bounds_key(stale): ("s1", stale)}})
+    touched = [Changes("source", P, P, {"t": TableMarks(keys={(150,), (250,)})})]  # chunks 1 and 2 dirty
+
+    def session(link: str) -> DeltaSession:
+        d = DeltaSession(m, {"source": P, "target": P}, mode="delta", baseline=b, baseline_path=Path(link),
+                         baseline_sha256="s" * 64, tracked=touched)
+        d._continue(Resumable(Path("k.parity.jsonl"), "killed", "h", {}, carry))
+        return d
+
+    d = session("a.json")
+    assert d.starts == killed and "continues the delta of session killed against a.json" in d.resume_note
+    dc = d.planner("db.t", "s1", True, None)
+    assert dc is not None and dc.carried_from == "killed"
+    carried = {v.upper: c for v, c in zip(dc.chunks, dc.carried, strict=True)}
+    assert carried[(200,)] == v1  # carried: not read again
+    assert carried[None] is None  # older than evidence_freshness_s: read again
+    assert DeltaSession(m, {}, mode="delta", baseline=b).planner("db.t", "s2", True, None) is None  # DDL: whole
+    d = session("b.json")  # the newest usable link is another one: a new delta, nothing carried
+    assert d.starts == {"source": P, "target": P} and d.carry is None and "a new delta" in d.resume_note
+    assert d.planner("db.t", "s1", True, None).carried == ()  # type: ignore[union-attr]
+
+
+def test_the_plan_keeps_the_touched_chunks_apart_from_the_sweep():
+    from aurora_cutover.replication.changes import Changes, TableMarks
+
+    b = state.Baseline(VERDICTS, {"source": P, "target": P}, FP, {"db.t": "s1"}, "a.json", "2026-12-01T16:00:00Z")
+    touched = [Changes("source", P, P, {"t": TableMarks(keys={(250,)})})]
+    tp = delta.plan(b, touched, {"db.t": "s1"}, dt.datetime.now(dt.UTC), full_sweep_h=24, every_s=900,
+                    exact={"db.t": True}).tables["db.t"]
+    assert tp.dirty_chunks == (VERDICTS[2],) and tp.chunks == (VERDICTS[0], VERDICTS[2]) and tp.swept == 1
+
+
+def test_a_delta_count_takes_the_sessions_checksum_verdicts_when_it_ran_first_else_counts_the_touched_chunks():
+    import threading
+
+    from aurora_cutover.parity.readiness import ReadinessRun
+    from aurora_cutover.parity.results import CountResult
+    from aurora_cutover.replication.changes import Changes, TableMarks
+
+    b = state.Baseline(VERDICTS, {"source": P, "target": P}, FP, {"db.t": "s1"}, "a.json", "2026-12-01T16:00:00Z")
+    d = DeltaSession(None, {"source": P, "target": P}, mode="delta", baseline=b,  # type: ignore[arg-type]
+                     tracked=[Changes("source", P, P, {"t": TableMarks(keys={(250,)})})])
+    asked: list[str] = []
+
+    class Main:  # the engine's side: COUNT(*) of the touched chunks only
+        def count_planned(self, table, planner):
+            asked.append(table)
+            return [(VERDICTS[2], CountResult("db.t (id) in (200, +∞]", 9, 8))]
+
+    run = object.__new__(ReadinessRun)
+    run.m, run.delta, run.main, run.results, run._lock = None, d, Main(), {}, threading.Lock()
+    got = run._delta_count("t", "db.t")
+    assert asked == ["t"] and (got.source, got.target) == (29, 28) and got.differing == [
+        "(id) in (200, +∞]: source 9, target 8"]
+    d.plans["db.t"] = delta.TablePlan("db.t", "delta", (VERDICTS[0], VERDICTS[2]), 3, dirty=1, swept=1)
+    rechecked = [dataclasses.replace(VERDICTS[0], source=(11, 7, 0), target=(11, 7, 0)), VERDICTS[2]]
+    run.results["db.t"] = TableResult("db", "t", verdicts=rechecked, chunks=2, rechecks=1)
+    got = run._delta_count("t", "db.t")  # the checksum ran first: its re-checked verdicts, nothing counted again
+    assert asked == ["t"] and (got.source, got.target, got.rechecks) == (31, 31, 1)
+    assert got.how == "exact: 31 = 1 verified chunks + 2 re-counted (delta)"
+    del run.results["db.t"]
+    d.tracked = []  # no binlog shows the table touched: the link's counts, no statement at all
+    got = run._delta_count("t", "db.t")
+    assert asked == ["t"] and got.how == "exact: 30 = 3 verified chunks + 0 re-counted (delta)"
+
+
 def test_the_plan_names_the_tables_a_fenced_delta_would_re_read_whole(tmp_path, monkeypatch):
     """Shown before the cutover starts: a table with no key to chunk by is one chunk, O(table) in the fence."""
     import types

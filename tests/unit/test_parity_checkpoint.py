@@ -114,3 +114,30 @@ def test_progress_never_passes_100_nor_goes_backwards_and_marks_estimates(tmp_pa
     tot = pr.snapshot()["total"]
     assert tot["pct"] == 100.0 and not tot["estimated"] and tot["rows_total"] == 3400
     assert (tmp_path / "p.progress.json").is_file() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_a_killed_delta_leaves_its_link_positions_and_equal_verdicts_keyed_by_bounds(tmp_path: Path) -> None:
+    from aurora_cutover.parity.checkpoint import DeltaStart, bounds_key
+
+    start = DeltaStart("a-readiness.json", "ab" * 32, {"source": Position("b.000002", 4), "target": Position("t", 9)})
+    cp = Checkpoint.create(tmp_path / f"20261201T170000Z-readiness{SUFFIX}", FP, delta=start)
+    a, b, c = _v(100, 200), _v(500, 600, equal=False), _v(900, None)
+    cp.chunk("t", "s1", a, size=0)
+    cp.chunk("t", "s1", b, size=0)  # differed when read ...
+    converged = ChunkVerdict(b.table, b.index, b.columns, b.lower, b.upper, (10, 7, 0), (10, 7, 0), b.at, b.checked_utc)
+    cp.table("t", "s1", {}, ok=True, rechecked=[(1, converged)])  # ... and converged on re-check
+    cp.chunk("u", "s2", _v(None, 5, equal=False), size=0)  # killed here: u's red chunk is not carried
+    cp.chunk("u", "s2", c, size=0)
+    cp.close()
+    r = resumable(tmp_path, FP)
+    assert r.tables == {} and r.delta is not None and r.delta.start == start
+    assert r.delta.get(a, "s1") == a and r.delta.get(b, "s1") == converged and r.delta.get(c, "s2") == c
+    assert r.delta.get(a, "other schema") is None and r.delta.get(_v(None, 5), "s2") is None
+    # a bound typed as the verified state has it (Decimal, date) matches the text JSON gives back
+    import datetime as dt
+    from decimal import Decimal
+    typed = ChunkVerdict("db.t", "k", ("d", "x"), (Decimal("1.50"), dt.date(2026, 1, 2)), None, (1, 1, 0),
+                         (1, 1, 0), Position("b", 1), "")
+    texted = ChunkVerdict("db.t", "k", ("d", "x"), ("1.50", "2026-01-02"), None, (1, 1, 0), (1, 1, 0),
+                          Position("b", 1), "")
+    assert bounds_key(typed) == bounds_key(texted)

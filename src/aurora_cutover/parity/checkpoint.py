@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from aurora_cutover.parity.chunker import ChunkerState, utc_stamp
-from aurora_cutover.parity.verdict import ChunkVerdict, verdicts_as_data, verdicts_from_data
+from aurora_cutover.parity.verdict import ChunkVerdict, Position, verdicts_as_data, verdicts_from_data
 
 SUFFIX = ".parity.jsonl"
 
@@ -46,11 +46,17 @@ class Checkpoint:
         self._lock = threading.Lock()
 
     @classmethod
-    def create(cls, path: Path, fingerprint: str, continues: str = "") -> Checkpoint:
+    def create(cls, path: Path, fingerprint: str, continues: str = "",
+               delta: DeltaStart | None = None) -> Checkpoint:
+        """``delta``: the session is a delta — the link it stands on and its start positions (a resumed delta
+        continues only on the same link, from the same positions)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         cp = cls(path, path.open("a", encoding="utf-8"), "")
-        cp._write({"kind": "session", "session": path.name[: -len(SUFFIX)], "config_fingerprint": fingerprint,
-                   "started_utc": utc_stamp(), "continues": continues})
+        body = {"kind": "session", "session": path.name[: -len(SUFFIX)], "config_fingerprint": fingerprint,
+                "started_utc": utc_stamp(), "continues": continues}
+        if delta is not None:
+            body["delta"] = delta.as_data()
+        cp._write(body)
         return cp
 
     def _write(self, body: dict[str, Any]) -> None:
@@ -93,12 +99,50 @@ class Carry:
         return min((v.checked_utc for v in self.state.verdicts), default=self.finished_utc)
 
 
+@dataclass(frozen=True)
+class DeltaStart:
+    """What a delta session stands on: its baseline link (evidence file and sha256) and its start positions."""
+
+    baseline: str
+    baseline_sha256: str
+    starts: dict[str, Position]
+
+    def as_data(self) -> dict[str, Any]:
+        return {"baseline": self.baseline, "baseline_sha256": self.baseline_sha256,
+                "starts": {k: p.as_data() for k, p in sorted(self.starts.items())}}
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> DeltaStart:
+        return cls(str(d["baseline"]), str(d["baseline_sha256"]),
+                   {k: Position.from_data(p) for k, p in dict(d["starts"]).items()})
+
+
+@dataclass
+class DeltaCarry:
+    """What an interrupted delta session leaves: its start, and per table ("db.t") the equal chunk verdicts it
+    reached (final ones for chunks that converged on re-check), keyed by ``bounds_key``, with their schema."""
+
+    start: DeltaStart
+    verdicts: dict[str, dict[str, tuple[str, ChunkVerdict]]] = field(default_factory=dict)
+
+    def get(self, v: ChunkVerdict, schema: str) -> ChunkVerdict | None:
+        """The interrupted session's equal verdict of the chunk ``v`` (same bounds, same schema), or None."""
+        got = self.verdicts.get(v.table, {}).get(bounds_key(v))
+        return got[1] if got is not None and got[0] == schema else None
+
+
+def bounds_key(v: ChunkVerdict) -> str:
+    """A chunk's bounds as text, equal for a bound typed from the verified state and one read back from JSON."""
+    return json.dumps(verdicts_as_data([v])["rows"][0][:2])
+
+
 @dataclass
 class Resumable:
     path: Path
     session: str
     sha256: str
     tables: dict[str, Carry] = field(default_factory=dict)
+    delta: DeltaCarry | None = None  # the interrupted session was a delta (then ``tables`` is empty)
 
 
 def _parse_utc(s: str) -> dt.datetime:
@@ -119,6 +163,7 @@ def load(path: Path, fingerprint: str) -> Resumable:
     lines = [ln for ln in lines if ln]
     prev, session = "", ""
     tables: dict[str, Carry] = {}
+    delta: _DeltaLines | None = None
     for i, line in enumerate(lines, 1):
         try:
             d = json.loads(line)
@@ -139,6 +184,11 @@ def load(path: Path, fingerprint: str) -> Resumable:
                                         f"{str(d.get('config_fingerprint'))[:12]}…, this config is "
                                         f"{fingerprint[:12]}…): not resumed")
             session = str(d["session"])
+            if d.get("delta"):
+                delta = _DeltaLines(DeltaCarry(DeltaStart.from_data(d["delta"])))
+            continue
+        if delta is not None:
+            delta.line(d)
             continue
         t = str(d.get("table"))
         if d["kind"] == "chunk":
@@ -165,13 +215,50 @@ def load(path: Path, fingerprint: str) -> Resumable:
                 tables.pop(t, None)
     if not session:
         raise CheckpointRefused(f"checkpoint {path.name} is empty")
-    return Resumable(path, session, hashlib.sha256(raw).hexdigest(), tables)
+    return Resumable(path, session, hashlib.sha256(raw).hexdigest(), tables,
+                     delta.carry() if delta is not None else None)
+
+
+class _DeltaLines:
+    """A delta checkpoint's lines: a table's chunk lines in the order its session checked them, then its table
+    line (whose ``rechecked`` entries replace the chunks that converged on re-check, by that order)."""
+
+    def __init__(self, carry: DeltaCarry) -> None:
+        self.c = carry
+        self.open: dict[str, list[tuple[str, ChunkVerdict]]] = {}  # table -> its chunks so far, in order
+        self.done: list[tuple[str, list[tuple[str, ChunkVerdict]]]] = []
+
+    def line(self, d: dict[str, Any]) -> None:
+        t = str(d.get("table"))
+        if d["kind"] == "chunk":
+            v = verdicts_from_data({"table": d["name"], "index": d["index"], "columns": d["columns"],
+                                    "rows": [d["row"]]})[0]
+            self.open.setdefault(t, []).append((str(d["schema"]), v))
+        elif d["kind"] == "table" and t in self.open:
+            got = self.open.pop(t)
+            for i, row in d.get("rechecked") or []:
+                if 0 <= int(i) < len(got):
+                    schema, v = got[int(i)]
+                    got[int(i)] = (schema, verdicts_from_data({"table": v.table, "index": v.index,
+                                                               "columns": v.columns, "rows": [row]})[0])
+            self.done.append((t, got))
+
+    def carry(self) -> DeltaCarry:
+        for _t, got in [*self.done, *self.open.items()]:  # a table cut short by the kill: the chunks it reached
+            for schema, v in got:
+                if v.equal:
+                    self.c.verdicts.setdefault(v.table, {})[bounds_key(v)] = (schema, v)
+        return self.c
 
 
 def fresh(c: Carry, freshness_s: float, now: dt.datetime | None = None) -> bool:
     """Every verdict carried over must be younger than the evidence freshness (the gate's own limit)."""
+    return fresh_utc(c.oldest_utc, freshness_s, now)
+
+
+def fresh_utc(stamp: str, freshness_s: float, now: dt.datetime | None = None) -> bool:
     now = now or dt.datetime.now(dt.UTC)
-    return bool(c.oldest_utc) and (now - _parse_utc(c.oldest_utc)).total_seconds() <= freshness_s
+    return bool(stamp) and (now - _parse_utc(stamp)).total_seconds() <= freshness_s
 
 
 def resumable(reports_dir: Path, fingerprint: str) -> Resumable:

@@ -35,6 +35,7 @@ class TablePlan:
     swept: int = 0
     changed_keys: int = 0
     reason: str = ""  # why a full pass, or why every chunk is dirty
+    dirty_chunks: tuple[ChunkVerdict, ...] = ()  # delta: the chunks a binlog shows touched (``chunks`` less the sweep)
 
     def line(self, baseline: str) -> str:
         if self.mode == "full":
@@ -55,6 +56,53 @@ class Plan:
         return {"mode": self.mode, "baseline": self.baseline,
                 "chunks_checked": sum(len(t.chunks) for t in self.tables.values()),
                 "chunks_total": sum(t.total for t in self.tables.values())}
+
+
+Bounds = tuple[tuple[Any, ...] | None, tuple[Any, ...] | None]  # a chunk's (lower, upper), as its verdict has them
+
+
+@dataclass(frozen=True)
+class DeltaCount:
+    """A delta table's exact row counts: the link's verified chunks (no binlog shows them touched since) plus the
+    chunks this session counted again."""
+
+    table: str
+    source: int
+    target: int
+    verified: int  # chunks whose counts come from the link
+    recounted: int  # chunks counted again in this session
+    differing: tuple[str, ...] = ()  # re-counted chunks whose counts differ: "(id) in (100, 200]: source 101, …"
+
+    def line(self) -> str:
+        rows = f"{self.source:,}" if self.source == self.target else f"source {self.source:,}, target {self.target:,}"
+        return f"exact: {rows} = {self.verified:,} verified chunks + {self.recounted:,} re-counted (delta)"
+
+
+def count(table: str, verdicts: Sequence[ChunkVerdict], fresh: Mapping[Bounds, tuple[int, int]]) -> DeltaCount:
+    """``verdicts``: the baseline's chunks of one table (a contiguous cover); ``fresh``: (source, target) counts of the
+    chunks counted again in this session, by their bounds. Every other chunk counts as the link verified it.
+
+    >>> from aurora_cutover.parity.verdict import Position
+    >>> p = Position("binlog.000001", 4)
+    >>> def ch(lo, hi, n): return ChunkVerdict("db.t", "PRIMARY", ("id",), lo, hi, (n, 7, 0), (n, 7, 0), p, "")
+    >>> chunks = [ch(None, (100,), 100), ch((100,), (200,), 100), ch((200,), None, 50)]
+    >>> c = count("db.t", chunks, {((100,), (200,)): (101, 100)})
+    >>> print(c.line()); c.differing
+    exact: source 251, target 250 = 2 verified chunks + 1 re-counted (delta)
+    ('(id) in (100, 200]: source 101, target 100',)
+    """
+    source = target = verified = 0
+    differing = []
+    for v in verdicts:
+        got = fresh.get((v.lower, v.upper))
+        if got is None:
+            verified += 1
+            source, target = source + v.source[0], target + v.target[0]
+            continue
+        source, target = source + got[0], target + got[1]
+        if got[0] != got[1]:
+            differing.append(f"{v.range_text()}: source {got[0]:,}, target {got[1]:,}")
+    return DeltaCount(table, source, target, verified, len(verdicts) - verified, tuple(differing))
 
 
 def _bare(table: str) -> str:
@@ -97,5 +145,5 @@ def plan(b: state.Baseline, tracked: Sequence[Changes], schema_fp_now: Mapping[s
         swept = state.sweep(clean, now, full_sweep_h=full_sweep_h, every_s=every_s) if clean and sweep else []
         chosen |= {id(v) for v in swept}
         out[t] = TablePlan(t, "delta", tuple(v for v in verdicts if id(v) in chosen), len(verdicts), len(d.chunks),
-                           len(swept), len(keys), d.reason)
+                           len(swept), len(keys), d.reason, tuple(d.chunks))
     return Plan("delta", b.evidence, out)

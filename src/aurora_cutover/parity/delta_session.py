@@ -22,6 +22,7 @@ from typing import Any
 from aurora_cutover.config import Migration
 from aurora_cutover.evidence.record import iso, utc_now
 from aurora_cutover.parity import chain, delta, dirty, state
+from aurora_cutover.parity.checkpoint import DeltaCarry, Resumable, fresh_utc
 from aurora_cutover.parity.engine import DeltaChunks, Parity
 from aurora_cutover.parity.results import TableResult
 from aurora_cutover.parity.verdict import ChunkVerdict, Position
@@ -45,20 +46,43 @@ class DeltaSession:
     tracked: list[changes.Changes] = dataclasses.field(default_factory=list)
     plans: dict[str, delta.TablePlan] = dataclasses.field(default_factory=dict)
     sweep: bool = True  # False: dirty chunks only (the fenced final proof, cutover/final_verify.py)
+    _planned: dict[str, tuple[tuple[str, bool], DeltaChunks | None]] = dataclasses.field(default_factory=dict)
+    carry: DeltaCarry | None = None  # --resume of a delta on the same link: what the killed session verified
+    carried_from: str = ""
+    resume_note: str = ""  # what --resume did with an interrupted delta ("" = no delta to resume)
 
     @classmethod
     def open(cls, m: Migration, parity: Parity, reports_dir: Path | None, *, full: bool,
-             resumed: bool = False, sweep: bool = True) -> DeltaSession:
+             sweep: bool = True, resume: Resumable | None = None) -> DeltaSession:
+        """``resume``: the interrupted session's checkpoint (``--resume``): a full one continues as a full pass, a
+        delta one on the same link from the same positions (another link now: a new delta, ``resume_note`` why)."""
         d = cls(m, {side: parity.position(side) for side in SIDES}, sweep=sweep)
         if full:
             d.reason = "--full asked for a full pass"
-        elif resumed:
+        elif resume is not None and resume.delta is None:
             d.reason = "--resume continues a full pass"
         elif reports_dir is None:
             d.reason = "no reports directory"
         else:
             d._find(reports_dir, parity)
+            if resume is not None:
+                d._continue(resume)
         return d
+
+    def _continue(self, resume: Resumable) -> None:
+        """A killed delta continues only on the link it stood on: then its start positions stay this session's
+        (its carried verdicts were read after them) and its equal verdicts are not read again."""
+        assert resume.delta is not None
+        was = resume.delta.start
+        if self.mode != "delta":
+            self.resume_note = f"--resume: the interrupted delta stood on {was.baseline}; now a full pass"
+        elif (self.baseline_name, self.baseline_sha256) != (was.baseline, was.baseline_sha256):
+            self.resume_note = (f"--resume: the interrupted delta stood on {was.baseline}, the newest usable link "
+                                f"is {self.baseline_name}: a new delta, nothing carried over")
+        else:
+            self.starts, self.carry, self.carried_from = dict(was.starts), resume.delta, resume.session
+            self.resume_note = (f"--resume continues the delta of session {resume.session} against "
+                                f"{was.baseline} from its start positions")
 
     def _find(self, reports_dir: Path, parity: Parity) -> None:
         try:
@@ -84,9 +108,13 @@ class DeltaSession:
     # ------------------------------------------------------------------ per table
 
     def planner(self, table: str, schema_fp: str, exact: bool, locate: dirty.Locate | None) -> DeltaChunks | None:
-        """The engine's Planner: the chunks of ``table`` to re-check, or None (a full pass, reason kept)."""
+        """The engine's Planner: the chunks of ``table`` to re-check, or None (a full pass, reason kept). Planned
+        once per table and definition: the count test and the checksum test of a table re-read the same chunks."""
         if self.mode != "delta" or self.baseline is None:
             return None
+        known = self._planned.get(table)
+        if known is not None and known[0] == (schema_fp, exact):
+            return known[1]
         b = self.baseline
         one = dataclasses.replace(b, verdicts=tuple(b.table(table)),
                                   schema_fp={table: b.schema_fp[table]} if table in b.schema_fp else {})
@@ -95,9 +123,27 @@ class DeltaSession:
                        locate={table: locate} if locate is not None else None, sweep=self.sweep)
         tp = p.tables[table]
         self.plans[table] = tp
-        if tp.mode == "full":
-            return None
-        return DeltaChunks(tp.chunks, tp.line(self.baseline_name), tp.total)
+        out = None if tp.mode == "full" else DeltaChunks(tp.chunks, tp.line(self.baseline_name), tp.total,
+                                                         self._carried(tp.chunks, schema_fp), self.carried_from,
+                                                         tp.dirty_chunks)
+        self._planned[table] = ((schema_fp, exact), out)
+        return out
+
+    def _carried(self, chunks: Sequence[ChunkVerdict], schema_fp: str) -> tuple[ChunkVerdict | None, ...]:
+        """Per planned chunk, the killed session's equal, fresh verdict of it (bounds as the baseline types them)."""
+        if self.carry is None:
+            return ()
+        out: list[ChunkVerdict | None] = []
+        for v in chunks:
+            c = self.carry.get(v, schema_fp)
+            ok = c is not None and fresh_utc(c.checked_utc, self.m.thresholds.evidence_freshness_s)
+            out.append(dataclasses.replace(c, lower=v.lower, upper=v.upper) if ok and c is not None else None)
+        return tuple(out)
+
+    def count(self, table: str, fresh: Mapping[delta.Bounds, tuple[int, int]]) -> delta.DeltaCount:
+        """``table``'s exact counts: the baseline's verified chunks plus ``fresh`` (the chunks counted again)."""
+        assert self.baseline is not None
+        return delta.count(table, self.baseline.table(table), fresh)
 
     def untouched(self, table: str) -> bool:
         """No binlog read shows any change to ``table`` (bare name) since the baseline — not even DDL, which the
@@ -154,6 +200,8 @@ class DeltaSession:
         else:
             doc["reason"] = self.reason
         doc["starts"] = {k: p.as_data() for k, p in self.starts.items()}
+        if self.resume_note:
+            doc["resume"] = self.resume_note
         complete = len(got) == len(tables) and bool(got)
         if evidence_json is None or not complete or not all(r.ok for r in got):
             doc["state"] = ""

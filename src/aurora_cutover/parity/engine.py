@@ -59,6 +59,28 @@ class DeltaChunks:
     chunks: tuple[ChunkVerdict, ...]  # the baseline's verdicts of the chunks to re-check, in chunk order
     line: str  # what was checked, for the report: "delta: 14 of 2,048 chunks (312 changed keys since ...)"
     total: int  # the table's chunks in the baseline
+    # --resume of a delta: per chunk, the interrupted session's equal verdict of it (None: re-check it), and that
+    # session's name
+    carried: tuple[ChunkVerdict | None, ...] = ()
+    carried_from: str = ""
+    dirty: tuple[ChunkVerdict, ...] = ()  # those of ``chunks`` a binlog shows touched (the rest: the sweep)
+
+
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """How one table is compared (``Parity.layout``): what both sides hash and the key the chunks follow."""
+
+    name: str  # "db.table" as the source names it
+    cols: dict[str, list[q.Column]]  # side -> the columns hashed, in one structure for both sides
+    keys: dict[str, q.Key]  # side -> the chunking key (the target's may compare under the source's collation)
+    schema: str  # schema_fingerprint: both sides' columns and keys
+    key_columns: tuple[q.Column, ...]  # the key's columns on the source, in key order (delta: how to place keys)
+    errors: tuple[str, ...] = ()  # columns missing on one side
+    notes: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> q.Key:
+        return self.keys["source"]
 
 
 class Parity:
@@ -208,12 +230,15 @@ class Parity:
         """Exact COUNT(*) on both sides at once; a difference is re-counted in settle rounds (bounded): equal
         once the target's count is one the source held after a barrier (see settle.py)."""
         self.open()
-        res = CountResult(table, None, None)
 
         def count(side: str) -> int:
             return int(self._retrying(None, lambda: self._query(side, q.count_sql(self.db[side], table),
                                                                 one=True))[0])
 
+        return self._counted(CountResult(table, None, None), count)
+
+    def _counted(self, res: CountResult, count: Callable[[str], int]) -> CountResult:
+        """``count(side)`` on both sides at once, a difference re-counted in settle rounds (bounded)."""
         try:
             res.source, res.target = self._both(count)
         except Exception as exc:
@@ -233,6 +258,25 @@ class Parity:
             res.rechecks = attempt
             res.source, res.target = (t, t) if equal else (s, t)
         return res
+
+    def count_planned(self, table: str, planner: Planner) -> list[tuple[ChunkVerdict, CountResult]] | None:
+        """A delta's counts without a whole-table scan: COUNT(*) of each chunk ``planner`` shows touched for
+        ``table`` (both sides at once, a difference re-counted in settle rounds like ``count_rows``), with the
+        baseline verdict each belongs to; None when the planner wants the whole table (count it whole). The
+        sweep's chunks are not counted: no binlog shows them touched, and the checksum re-reads them."""
+        self.open()
+        lay = self.layout(table)
+        planned = self._plan(lay, planner)
+        if planned is None:
+            return None
+        out = []
+        for v in planned.dirty:
+            def count(side: str, lo: Any = v.lower, hi: Any = v.upper) -> int:
+                sql, args = q.chunk_count_sql(self.db[side], table, lay.keys[side], lo, hi)
+                return int(self._retrying(None, lambda: self._query(side, sql, args, one=True))[0])
+
+            out.append((v, self._counted(CountResult(f"{lay.name} {v.range_text()}", None, None), count)))
+        return out
 
     # ----------------------------------------------------------------- checksums
 
@@ -264,20 +308,21 @@ class Parity:
             res.seconds = time.monotonic() - t0
         return res
 
-    def _checksum(self, table: str, res: TableResult, resume: Carry | None, planner: Planner | None) -> None:
+    def layout(self, table: str) -> Layout:
+        """How ``table`` is compared: both sides' shapes, the columns to hash, the chunking key per side (the
+        target's under the source's collation where they differ) and the schema fingerprint."""
         src_shape, tgt_shape = self.shapes(table)
+        errors, notes = [], []
         names_t = {c.name for c in tgt_shape.columns}
         names_s = {c.name for c in src_shape.columns}
         for missing, side in ((names_s - names_t, "target"), (names_t - names_s, "source")):
             if missing:
-                res.errors.append(f"column(s) missing on the {side}: {', '.join(sorted(missing))}")
+                errors.append(f"column(s) missing on the {side}: {', '.join(sorted(missing))}")
         merged = q.merge_columns(src_shape.columns, tgt_shape.columns)
-        cols = {"source": merged[0], "target": merged[1]}
         other = [f"{c.name} ({c.data_type})" for c in merged[0] if c.kind == "other"]
         if other:
-            res.notes.append("hashed by the text the server prints for them: " + ", ".join(other))
+            notes.append("hashed by the text the server prints for them: " + ", ".join(other))
         key = src_shape.key
-        res.key = key
         # the target's index of that name serves the ranges only if it has the same columns in the same order
         same = _index_columns(self.conn["target"], self.db["target"], table).get(key.name) == key.columns
         tkey = key if same else q.Key(
@@ -287,12 +332,28 @@ class Parity:
             # the target's index orders these strings differently: it cannot serve the source's ranges, so no
             # FORCE INDEX there, and bounds are read on the source
             tkey = dataclasses.replace(collated, name="")
-            res.notes.append("key collation differs (" + ", ".join(
+            notes.append("key collation differs (" + ", ".join(
                 f"{k}: {c[1]}" for k, c in zip(key.columns, tkey.collate, strict=True) if c)
                 + "): the target's chunks compare under the source's collation")
         if not key.usable:
-            res.notes.append("no primary key or NOT NULL index: verified as one whole-table chunk")
+            notes.append("no primary key or NOT NULL index: verified as one whole-table chunk")
         keys = {"source": key, "target": tkey}
+        kcols = [c for k in key.columns for c in src_shape.columns if c.name == k]
+        return Layout(f"{self.db['source']}.{table}", {"source": merged[0], "target": merged[1]}, keys,
+                      schema_fingerprint(src_shape, tgt_shape, keys), tuple(kcols), tuple(errors), tuple(notes))
+
+    def _plan(self, lay: Layout, planner: Planner) -> DeltaChunks | None:
+        """Ask a delta's planner which chunks of the table to re-check (None: the whole table)."""
+        self.sessions.open("bounds_source", "source")
+        return planner(lay.name, lay.schema, dirty.exact_order(lay.key_columns),
+                       dirty.server_locator(self.conn["bounds_source"], dirty.collations(lay.key_columns)))
+
+    def _checksum(self, table: str, res: TableResult, resume: Carry | None, planner: Planner | None) -> None:
+        lay = self.layout(table)
+        res.errors += lay.errors
+        res.notes += lay.notes
+        cols, keys, key = lay.cols, lay.keys, lay.key
+        res.key = key
         fl = self.flavour
 
         def agg(side: str, lo: Any, hi: Any) -> Agg:
@@ -330,7 +391,7 @@ class Parity:
         def bound(lo: tuple[Any, ...] | None, n: int) -> tuple[Any, ...] | None:
             if not key.usable:
                 return None
-            if tkey.name == key.name:
+            if keys["target"].name == key.name:
                 row = read_bound("bounds", lo, n)
                 if row is not None:
                     return tuple(row)
@@ -339,9 +400,8 @@ class Parity:
 
         self.sessions.open("bounds_source", "source")
         ahead = self.position_ahead
-        name = f"{self.db['source']}.{table}"
-        st = ChunkerState(name, key.name if key.usable else "", tuple(key.columns) if key.usable else ())
-        res.schema = schema_fingerprint(src_shape, tgt_shape, keys)
+        st = ChunkerState(lay.name, key.name if key.usable else "", tuple(key.columns) if key.usable else ())
+        res.schema = lay.schema
         if resume is not None and resume.schema == res.schema and (
                 resume.state.table, resume.state.index, resume.state.columns) == (st.table, st.index, st.columns):
             res.continues = resume.session
@@ -355,11 +415,7 @@ class Parity:
             res.notes.append(f"resumed after {len(st.verdicts)} chunk(s) verified by session {resume.session}")
         elif resume is not None:
             res.notes.append(f"schema changed since session {resume.session}: checked again from the start")
-        planned = None
-        if planner is not None:
-            kcols = [c for k in key.columns for c in src_shape.columns if c.name == k]
-            planned = planner(name, res.schema, dirty.exact_order(kcols),
-                              dirty.server_locator(self.conn["bounds_source"], dirty.collations(kcols)))
+        planned = self._plan(lay, planner) if planner is not None else None
         if planned is not None:
             verdicts = self._recheck(res, planned, agg)
         else:
@@ -417,7 +473,17 @@ class Parity:
         its source side; the differing ones then go through the same re-check and drill-down as a full pass."""
         res.checked, res.chunks_total = planned.line, planned.total
         out = []
-        for v in planned.chunks:
+        carried = [c for c in planned.carried if c is not None]
+        if carried:
+            res.continues, res.resumed_rows = planned.carried_from, sum(c.source[0] for c in carried)
+            res.notes.append(f"resumed: {len(carried):,} of {len(planned.chunks):,} chunk(s) verified by session "
+                             f"{planned.carried_from} carried over")
+        for i, v in enumerate(planned.chunks):
+            c = planned.carried[i] if i < len(planned.carried) else None
+            if c is not None:  # the new session's checkpoint holds it too (resumable again)
+                out.append(c)
+                self._told(res, c, 0)
+                continue
             self._throttle(res)
             at = self.position("source")
             a_s, a_t = self._both(lambda side, lo=v.lower, hi=v.upper: agg(side, lo, hi))

@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from aurora_cutover.config import Migration
-from aurora_cutover.parity.checkpoint import SUFFIX, Checkpoint, Resumable, fresh
+from aurora_cutover.parity.checkpoint import SUFFIX, Checkpoint, DeltaStart, Resumable, fresh
 from aurora_cutover.parity.delta_session import DeltaSession
 from aurora_cutover.parity.engine import Parity
+from aurora_cutover.parity.errors import why
 from aurora_cutover.parity.progress import Progress
-from aurora_cutover.parity.results import TableResult
+from aurora_cutover.parity.results import CountResult, TableResult
 from aurora_cutover.parity.throttler import Throttler
 from aurora_cutover.parity.verdict import ChunkVerdict
 from aurora_cutover.sql import checksum as q
@@ -45,10 +46,10 @@ class ReadinessRun:
         self.main = main
         self.throttler: Throttler = main.throttler
         # both sides' positions before any table is read: the next delta starts there (parity/delta_session.py)
-        self.delta = DeltaSession.open(m, main, None if stem is None else stem.parent, full=full,
-                                       resumed=resume is not None)
-        emit(f"parity: delta against {self.delta.baseline_name} ({self.delta.links} link(s) down to a full pass)"
-             if self.delta.mode == "delta" else f"parity: full pass ({self.delta.reason})")
+        self.delta = DeltaSession.open(m, main, None if stem is None else stem.parent, full=full, resume=resume)
+        emit((f"parity: delta against {self.delta.baseline_name} ({self.delta.links} link(s) down to a full pass)"
+              if self.delta.mode == "delta" else f"parity: full pass ({self.delta.reason})")
+             + (f"; {self.delta.resume_note}" if self.delta.resume_note else ""))
         self.results: dict[str, TableResult] = {}
         self.tables = main.tables()
         self.estimates = self._estimates()
@@ -56,9 +57,11 @@ class ReadinessRun:
                                  interval_s=m.thresholds.progress_interval_s, emit=emit,
                                  path=None if stem is None else stem.with_name(stem.name + ".progress.json"),
                                  prior_rates=prior_rates).start()
-        # a delta's chunks are not a contiguous prefix: only a full pass keeps a resumable checkpoint
-        self.checkpoint = None if stem is None or self.delta.mode == "delta" else Checkpoint.create(
-            stem.with_name(stem.name + SUFFIX), m.fingerprint(), continues=resume.session if resume else "")
+        # a delta's checkpoint names its link and start positions: --resume continues it only on that link
+        d = self.delta
+        self.checkpoint = None if stem is None else Checkpoint.create(
+            stem.with_name(stem.name + SUFFIX), m.fingerprint(), continues=resume.session if resume else "",
+            delta=DeltaStart(d.baseline_name, d.baseline_sha256, dict(d.starts)) if d.mode == "delta" else None)
         self.carried: dict[str, str] = {}  # table -> its oldest verdict carried over from the interrupted session
         self._workers: list[Parity] = []
         self._futures: dict[str, Future[TableResult]] = {}
@@ -120,6 +123,45 @@ class ReadinessRun:
             self.results[res.name] = res
         self._finished(res)
         return res
+
+    def count_rows(self, table: str) -> CountResult:
+        """``table``'s exact row counts. A delta table of a delta session: the link's verified chunks plus the
+        chunks a binlog shows touched, counted again — or, when this session's checksum of the table already ran,
+        the chunks it re-checked — so no whole-table scan; a table no binlog shows touched at all needs no
+        statement. Otherwise COUNT(*) on both sides, ``how`` saying why."""
+        name = f"{self.m.source.database}.{table}"
+        if self.delta.mode == "delta":
+            res = self._delta_count(table, name)
+            if res is not None:
+                return res
+        res = self.main.count_rows(table)
+        res.how = f"COUNT(*) on both sides ({self.delta.full_note(name)})"
+        return res
+
+    def _delta_count(self, table: str, name: str) -> CountResult | None:
+        with self._lock:
+            done = self.results.get(name)
+        tp = self.delta.plans.get(name)
+        if done is not None and not done.errors and tp is not None and tp.mode == "delta" \
+                and len(done.verdicts) == len(tp.chunks):  # this session's checksum re-read them: its counts
+            fresh = {(v.lower, v.upper): (v.source[0], v.target[0]) for v in done.verdicts}
+            rechecks = done.rechecks
+        elif self.delta.untouched(table) and self.delta.baseline_chunks(name):  # not even DDL: the link's counts
+            fresh, rechecks = {}, 0
+        else:
+            try:
+                got = self.main.count_planned(table, self.delta.planner)
+            except Exception as exc:
+                return CountResult(table, None, None, error=f"could not count: {why(exc)}")
+            if got is None:  # the whole table (DDL, new table): COUNT(*)
+                return None
+            bad = next((c for _v, c in got if c.error), None)
+            if bad is not None:
+                return CountResult(table, None, None, bad.rechecks, error=f"{bad.table}: {bad.error}")
+            fresh = {(v.lower, v.upper): (int(c.source or 0), int(c.target or 0)) for v, c in got}
+            rechecks = max((c.rechecks for _v, c in got), default=0)
+        dc = self.delta.count(name, fresh)
+        return CountResult(table, dc.source, dc.target, rechecks, how=dc.line(), differing=list(dc.differing))
 
     def parity_evidence(self, evidence_json: Path | None) -> dict[str, Any]:
         """The evidence's top-level ``parity`` object; a session with every table green keeps its verified state

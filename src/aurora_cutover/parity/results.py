@@ -164,6 +164,8 @@ class CountResult:
     target: int | None
     rechecks: int = 0
     error: str = ""
+    how: str = ""  # how the counts were taken: "exact: 1,234 = 40 verified chunks + 2 re-counted (delta)"
+    differing: list[str] = field(default_factory=list)  # delta: the re-counted chunks whose counts differ
 
     @property
     def ok(self) -> bool:

@@ -431,6 +431,20 @@ def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key
     return f"SELECT COUNT(*), {sums}{_from(database, table, key)}{where}", args
 
 
+def chunk_count_sql(database: str, table: str, key: Key, lower: Sequence[Any] | None,
+                    upper: Sequence[Any] | None) -> tuple[str, list[Any]]:
+    """COUNT(*) of the chunk (lower, upper] only: a delta's row count re-reads the chunks it re-checks, not the
+    table.
+
+    >>> sql, args = chunk_count_sql("eduphoria", "users", Key("PRIMARY", ("id",)), (100,), (200,))
+    >>> print(sql); args
+    SELECT COUNT(*) FROM `eduphoria`.`users` FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s)) AND ((`id` <= %s))
+    [100, 200]
+    """
+    where, args = range_where(key, lower, upper)
+    return f"SELECT COUNT(*){_from(database, table, key)}{where}", args
+
+
 def row_hashes_sql(database: str, table: str, columns: Sequence[Column], key: Key,
                    lower: Sequence[Any] | None, upper: Sequence[Any] | None,
                    flavour: Flavour, fn: str = "crc32x2", max_row_bytes: int | None = None,
