@@ -106,8 +106,14 @@ def steps_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def action(r: Rehearsal, name: str, proof_step: str) -> dict[str, Any]:
-    """cutover/rollback --confirm; the proof step's figures (drain / drain_reverse) read by key."""
+    """cutover/rollback --confirm and its proof figures."""
     _ph, doc, fig = session(r, name, ["-m", name, "--confirm"])
+    return {**fig, **proof_figures(doc, proof_step)}
+
+
+def proof_figures(doc: dict[str, Any], proof_step: str) -> dict[str, Any]:
+    """From action evidence, by key (other steps, new keys and another step order are fine): the proof step's
+    (drain / drain_reverse) seconds, its proof's mode and seconds, every step's seconds."""
     steps = steps_of(doc)
     step = next((s for s in steps if s.get("step") == proof_step), {})
     det = step.get("details") or {}
@@ -117,14 +123,13 @@ def action(r: Rehearsal, name: str, proof_step: str) -> dict[str, Any]:
     if proof_s is None and step.get("duration_s") is not None:  # counts / full pass: not timed on its own
         proof_s = round(float(step["duration_s"]) - float(det.get("barrier_s") or 0), 3)
     verified = next((s.get("details") or {} for s in steps if s.get("step") == "verify"), {})
-    fig.update(proof_step=proof_step, proof_step_s=step.get("duration_s"), proof_mode=mode, proof_s=proof_s,
-               proof_s_is="final_verify.seconds" if fv.get("seconds") is not None else "step seconds - barrier_s",
-               barrier_s=det.get("barrier_s"), final_verify=fv,
-               not_delta_because=fv.get("reason") or det.get("delta_not_possible") or "",
-               tables_compared=det.get("tables_compared"),
-               steps_s={str(s.get("step")): s.get("duration_s") for s in steps},
-               write_unavailability_s=verified.get("write_unavailability_s"))
-    return fig
+    return {"proof_step": proof_step, "proof_step_s": step.get("duration_s"), "proof_mode": mode, "proof_s": proof_s,
+            "proof_s_is": "final_verify.seconds" if fv.get("seconds") is not None else "step seconds - barrier_s",
+            "barrier_s": det.get("barrier_s"), "final_verify": fv,
+            "not_delta_because": fv.get("reason") or det.get("delta_not_possible") or "",
+            "tables_compared": det.get("tables_compared"),
+            "steps_s": {str(s.get("step")): s.get("duration_s") for s in steps},
+            "write_unavailability_s": verified.get("write_unavailability_s")}
 
 
 def switch_round(r: Rehearsal, lab: Lab, label: str, rollback_proof: str) -> dict[str, Any]:
