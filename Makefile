@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-crash test-dms test-unit test-integration lint bench bench-binlog bench-scale test-scale rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-crash test-dms test-unit test-integration lint bench bench-binlog bench-scale bench-gaps test-scale rehearsal readiness
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -80,6 +80,9 @@ bench-binlog: $(VENV)        ## change-tracker throughput: row events/s into dir
 
 bench-scale: $(VENV)         ## readiness at size: a fresh lab of ROWS rows (default 6000000); results under reports/
 	$(PY) bench/scale_bench.py --rows $(or $(ROWS),6000000)
+
+bench-gaps: $(VENV)          ## write gaps at size: full/delta readiness, cutover + rollback fenced by the delta vs counts/full pass, under the workload, on the running lab (never resets; ROWS=N loads an empty lab, CONFIG=path); results under bench/results/
+	$(PY) bench/gap_bench.py $(ROWS_ARG) $(if $(CONFIG),--config $(CONFIG))
 
 REPLICATION ?= native
 LOAD ?= light

@@ -105,17 +105,32 @@ def limit_scans(lab: Lab, in_scope: Any, heartbeat: str) -> dict[str, float]:
     return out
 
 
+def with_setting(config: Path, section: str, key: str, value: str, tag: str) -> Path:
+    """The config with ``[section] key = value`` (value as TOML text), written to ``.<stem>-<tag>.toml`` beside it
+    (same dir: relative paths keep their meaning); the original is never changed. Section-local: a same-named key
+    of another section is left alone."""
+    lines, out_lines, here, done = config.read_text().splitlines(), [], False, False
+    for line in lines:
+        head = re.match(r"^\[([^\]]+)\]\s*(#.*)?$", line)
+        if head:
+            here = head.group(1).strip() == section
+            out_lines.append(line)
+            if here:
+                out_lines.append(f"{key} = {value}")
+                done = True
+            continue
+        if not (here and re.match(rf"^{re.escape(key)}\s*=", line)):
+            out_lines.append(line)
+    if not done:
+        out_lines += ["", f"[{section}]", f"{key} = {value}"]
+    out = config.parent / f".{config.stem}-{tag}.toml"
+    out.write_text("\n".join(out_lines) + "\n")
+    return out
+
+
 def with_parallel(config: Path, n: int) -> Path:
     """The config with thresholds.checksum_parallel = n (a copy; the original is never changed)."""
-    text = config.read_text()
-    text = re.sub(r"(?m)^checksum_parallel\s*=.*\n", "", text)
-    if re.search(r"(?m)^\[thresholds\]\s*$", text):
-        text = re.sub(r"(?m)^\[thresholds\]\s*$", f"[thresholds]\nchecksum_parallel = {n}", text, count=1)
-    else:
-        text += f"\n[thresholds]\nchecksum_parallel = {n}\n"
-    out = config.parent / f".{config.stem}-parallel{n}.toml"  # same dir: relative paths keep their meaning
-    out.write_text(text)
-    return out
+    return with_setting(config, "thresholds", "checksum_parallel", str(n), f"parallel{n}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,7 +13,6 @@ import hashlib
 import json
 import re
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -125,13 +124,8 @@ def _wait_applied(lab: Lab, dst: str, src: str, timeout_s: float = 10) -> None:
 
 
 def reset_route53(lab: Lab) -> None:
-    """Fresh emulated AWS, seeded as by `lab up` (record -> source). Needed because moto refuses a CREATE
-    identical to any earlier CREATE in the zone's journal while the name exists, even when the same
-    batch DELETEs it first (Route 53 accepts that): without a reset, a second flip to the same value fails."""
-    req = urllib.request.Request(f"{lab.m.aws.endpoint_url}/moto-api/reset", method="POST")
-    with urllib.request.urlopen(req, timeout=10):
-        pass
-    lab.seed_aws()
+    """Fresh emulated AWS, seeded as by `lab up` (record -> source): see Lab.reset_aws."""
+    lab.reset_aws()
 
 
 def restore_lab(lab: Lab) -> None:

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -395,6 +396,15 @@ class Lab:
         # Groups first: the instance and the cluster are created attached to them, as Terraform does.
         groups = self.aws.seed_parameter_groups(self.source.read_only, self.target_read_only)
         return self.aws.seed(self.secret_values()) + groups
+
+    def reset_aws(self) -> list[str]:
+        """Fresh emulated AWS, seeded from the servers' state (record -> source). moto refuses a CREATE identical to
+        an earlier one in the zone's journal while the name exists, even when the same batch DELETEs it first (Route
+        53 accepts that): without a reset, a second flip to the same value fails."""
+        req = urllib.request.Request(f"{self.m.aws.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(req, timeout=10):
+            pass
+        return self.seed_aws()
 
     @property
     def target_read_only(self) -> bool:

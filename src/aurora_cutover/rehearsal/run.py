@@ -117,11 +117,7 @@ class Rehearsal:
             self.load = self.fleet.load = dataclasses.replace(self.load, sysbench_rate=self.calibration.rate)
             self.say(f"rehearsal: {self.calibration.line()}")
         journal = self.reports / f"{self.stem.name}.journal.jsonl"
-        duration = 900.0  # hard bound; stopped explicitly long before
-        with open(f"{journal}.stderr", "w") as err:  # the child keeps its own copy of the descriptor
-            wl = subprocess.Popen([sys.executable, "-m", "aurora_cutover.rehearsal.workload", "--config",
-                                   self.config, "--journal", str(journal), "--rate", str(self.rate),
-                                   "--duration", str(duration)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+        wl = self.start_workload(journal, 900.0)  # hard bound; stopped explicitly long before
         summary: dict[str, Any] = {}
         try:
             self.fleet.start()
@@ -143,16 +139,22 @@ class Rehearsal:
                         time.sleep(self.on_source_s or 0)
         finally:
             self.fleet.stop()
-            wl.send_signal(signal.SIGTERM)
-            try:
-                wl.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                wl.kill()
+            stop_workload(wl)
         summary = self.judge(lab, journal)
         if any(p.name == "rollback" and p.outcome == "passed" for p in self.phases):
             # After the rollback the target is a replica of the source again: both must hold the same rows.
             self.product("final-data-checks", ["-m", "readiness", "checks/test_data_parity.py"])
         return self.write(started, summary)
+
+    def start_workload(self, journal: Path, duration_s: float) -> subprocess.Popen[bytes]:
+        """The journaled application workload (rehearsal/workload.py) at this rehearsal's rate, by the switch name;
+        bounded by ``duration_s`` and by as many operations as that rate allows in it."""
+        with open(f"{journal}.stderr", "w") as err:  # the child keeps its own copy of the descriptor
+            return subprocess.Popen([sys.executable, "-m", "aurora_cutover.rehearsal.workload", "--config",
+                                     self.config, "--journal", str(journal), "--rate", str(self.rate),
+                                     "--duration", str(duration_s),
+                                     "--max-ops", str(max(1, int(self.rate * duration_s) + 1))],
+                                    cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
 
     def _wait_cdc_latency_settled(self, lab: Lab, timeout_s: float = 150.0) -> None:
         """What an operator does after a bulk load under DMS: wait until CloudWatch's newest 1-minute CDC
@@ -195,13 +197,7 @@ class Rehearsal:
         return out
 
     def judge(self, lab: Lab, journal: Path) -> dict[str, Any]:
-        records, base = [], None
-        for line in journal.read_text().splitlines():
-            r = json.loads(line)
-            if "base_id" in r:
-                base = r["base_id"]
-            elif "seq" in r:
-                records.append(r)
+        records, base = read_journal(journal)
         if base is None:
             return {"error": "the workload journal is empty: the workload never started (see journal.stderr)"}
         rolled_back = any(p.name == "rollback" and p.outcome == "passed" for p in self.phases)
@@ -297,6 +293,27 @@ def _exits(codes: list[int]) -> str:
     """sysbench exits once per connection it cannot open (rc 1: the fence's locked account) and Debian's 1.0.20
     sometimes in libmariadb's reconnect (139: SIGSEGV); the supervisor restarts it either way."""
     return ", ".join(f"{n}× rc {rc}" + (" (SIGSEGV)" if rc == 139 else "") for rc, n in sorted(Counter(codes).items()))
+
+
+def stop_workload(wl: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (the workload journals its end and exits), killed after 30 s."""
+    wl.send_signal(signal.SIGTERM)
+    try:
+        wl.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        wl.kill()
+
+
+def read_journal(journal: Path) -> tuple[list[dict[str, Any]], int | None]:
+    """The workload journal's write records and its run's base id (None: the workload never started)."""
+    records, base = [], None
+    for line in journal.read_text().splitlines():
+        r = json.loads(line)
+        if "base_id" in r:
+            base = r["base_id"]
+        elif "seq" in r:
+            records.append(r)
+    return records, base
 
 
 def verify_target(result: dict[str, Any]) -> float:
