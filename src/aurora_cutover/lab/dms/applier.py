@@ -24,6 +24,7 @@ import pymysql
 from aurora_cutover.lab.dms.model import Mappings, Position
 from aurora_cutover.replication import binlog_stream
 from aurora_cutover.sql import dms_apply
+from aurora_cutover.sql.ident import quote_ident
 
 READ_TIMEOUT_S = 10.0  # the binlog socket read bound; heartbeats arrive every HEARTBEAT_S
 HEARTBEAT_S = binlog_stream.HEARTBEAT_S
@@ -271,7 +272,7 @@ class Applier:
     def _apply_ddl(self, tgt: Any, ddl: dms_apply.Ddl, statement: str) -> None:
         try:
             with tgt.cursor() as cur:
-                cur.execute(f"USE {dms_apply.quote_ident(ddl.schema)}")
+                cur.execute(f"USE {quote_ident(ddl.schema)}")
                 cur.execute(statement)
         except pymysql.MySQLError as exc:
             raise ApplyError(f"table {ddl.schema}.{ddl.table}: DDL {ddl.verb} failed on the target: "

@@ -43,11 +43,12 @@ def resource_id(arn: str, key: str) -> str:
 
 
 def grants(database: str) -> list[str]:
-    """The dms login on both servers: reads the binlog (a task's source) and writes data (a task's target);
-    no SUPER / READ ONLY ADMIN — read_only stops it like any application login."""
+    """The dms login on both servers: reads the binlog (a task's source), writes data and applies the mapped
+    tables' DDL (a task's target: CREATE / DROP / ALTER TABLE, as AWS documents for a MySQL target endpoint and
+    infra/terraform/README.md grants); no SUPER / READ ONLY ADMIN — read_only stops it like any application login."""
     db = quote_ident(database)
     return ["GRANT REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'dms'@'%'",
-            f"GRANT SELECT, INSERT, UPDATE, DELETE ON {db}.* TO 'dms'@'%'"]
+            f"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX ON {db}.* TO 'dms'@'%'"]
 
 
 def snapshot_position(dump: Path) -> str:
