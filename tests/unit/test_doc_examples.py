@@ -52,6 +52,7 @@ RUN = (
     "sql.status",
     "sql.tables",
     "sql.triggers",
+    "sql.tracking",
     "sql.verified_state",
 )
 
@@ -135,6 +136,7 @@ NEEDS = {
         "parity.delta",
         "parity.delta_session",
         "parity.state",
+        "parity.tracking",
         "hooks",
         "notify",
     ),

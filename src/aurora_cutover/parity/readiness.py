@@ -47,8 +47,9 @@ class ReadinessRun:
         # both sides' positions before any table is read: the next delta starts there (parity/delta_session.py)
         self.delta = DeltaSession.open(m, main, None if stem is None else stem.parent, full=full,
                                        resumed=resume is not None)
-        emit(f"parity: delta against {self.delta.baseline_name} ({self.delta.links} link(s) down to a full pass)"
-             if self.delta.mode == "delta" else f"parity: full pass ({self.delta.reason})")
+        d = self.delta
+        emit(f"parity: delta against {d.baseline_name} ({d.links} link(s) down to a full pass; {d.tracked_line()})"
+             if d.mode == "delta" else f"parity: full pass ({d.reason})")
         self.results: dict[str, TableResult] = {}
         self.tables = main.tables()
         self.estimates = self._estimates()
