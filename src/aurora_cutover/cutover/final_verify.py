@@ -74,7 +74,7 @@ def verify_delta(m: Migration, reports_dir: Path) -> Proof:
         if d.mode != "delta":
             return Proof("counts", reason=f"delta not possible: {d.reason}", seconds=time.monotonic() - t0)
         out = Proof("delta", baseline=d.baseline_name, tracked=d.tracked_facts("events_in_fence"),
-                    tracking=d.tracked_line())
+                    tracking=d.tracked_line("in the fence"))
         for table in sorted(p.tables()):
             if d.untouched(table) and d.baseline_chunks(f"{m.source.database}.{table}"):
                 out.chunks_total += d.baseline_chunks(f"{m.source.database}.{table}")

@@ -126,12 +126,12 @@ class DeltaSession:
                            "row_images": c.row_images, "seconds": round(tail.seconds, 3)}
         return out
 
-    def tracked_line(self) -> str:
+    def tracked_line(self, here: str = "in this session") -> str:
         """One line for the report: how much the tracker had read beforehand vs this session, per side."""
         if not self.before:
             return f"tracker: none ({self.tracking_note})" if self.tracking_note else ""
         parts = [f"{c.side} {self.before[c.side].events:,} events read by the tracker beforehand "
-                 f"({c.start} → {self.before[c.side].stop}), {self.tails[c.side].events:,} here (→ {c.stop})"
+                 f"({c.start} → {self.before[c.side].stop}), {self.tails[c.side].events:,} {here} (→ {c.stop})"
                  for c in self.tracked if c.side in self.before]
         return "tracker: " + "; ".join(parts)
 
