@@ -118,6 +118,7 @@ class Rehearsal:
                                    self.config, "--journal", str(journal), "--rate", str(self.rate),
                                    "--duration", str(duration)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
         summary: dict[str, Any] = {}
+        tracker: subprocess.Popen[bytes] | None = None
         try:
             self.fleet.start()
             time.sleep(self.warmup_s)
@@ -129,6 +130,8 @@ class Rehearsal:
             ready = self.product("readiness", ["-m", "readiness"]) if self.readiness else self.skipped(
                 "readiness", "not run (--skip-readiness): the cutover's gate judged the evidence already in the "
                 "reports dir")
+            if ready.outcome == "passed":  # tracks both binlogs beside the new link: the fences read only the tail
+                tracker = self._start_tracker()
             if ready.outcome in ("passed", "skipped"):
                 cut = self.product("cutover", ["-m", "cutover", "--confirm"])
                 if cut.outcome == "passed":
@@ -137,6 +140,8 @@ class Rehearsal:
                         self.product("rollback", ["-m", "rollback", "--confirm"])
                         time.sleep(self.on_source_s or 0)
         finally:
+            if tracker is not None:
+                _stop(tracker, "tracker", self.say)
             self.fleet.stop()
             wl.send_signal(signal.SIGTERM)
             try:
@@ -148,6 +153,21 @@ class Rehearsal:
             # After the rollback the target is a replica of the source again: both must hold the same rows.
             self.product("final-data-checks", ["-m", "readiness", "checks/test_data_parity.py"])
         return self.write(started, summary)
+
+    def _start_tracker(self) -> subprocess.Popen[bytes]:
+        """parity/tracker.py beside the readiness link (docs/change-tracking.md, "The tracker"); its status lines
+        go to <stem>-tracker.log."""
+        path = self.reports / f"{self.stem.name}-tracker.log"
+        with open(path, "w") as log:  # the child keeps its own copy
+            p = subprocess.Popen([sys.executable, "-m", "aurora_cutover.parity.tracker", "--config", self.config,
+                                  "--reports", str(self.reports), "--interval", "1", "--max-hours", "1"],
+                                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60  # bounded: until both sides caught up once (else the fence reads more)
+        while time.monotonic() < deadline and p.poll() is None and not _caught_up(path.read_text()):
+            time.sleep(0.5)
+        self.say(f"rehearsal: tracker started ({'caught up' if _caught_up(path.read_text()) else 'not caught up'}"
+                 f", {path.name})")
+        return p
 
     def _wait_cdc_latency_settled(self, lab: Lab, timeout_s: float = 150.0) -> None:
         """What an operator does after a bulk load under DMS: wait until CloudWatch's newest 1-minute CDC
@@ -323,6 +343,23 @@ def undo_started(doc: dict[str, Any], step: str) -> float | None:
 
 def _epoch(stamp: str) -> float:
     return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
+
+
+def _caught_up(log: str) -> bool:
+    """A tracker status line where both sides have caught up with their binlog's end (parity/tracker.py)."""
+    return any(" ev/s " in line and "not yet" not in line for line in log.splitlines())
+
+
+def _stop(p: subprocess.Popen[bytes], name: str, say: Any, wait_s: float = 30.0) -> None:
+    """SIGTERM, a bounded wait, then SIGKILL."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=10)
+    say(f"rehearsal: {name} stopped (exit {p.returncode})")
 
 
 def first_error(text: str) -> str:
