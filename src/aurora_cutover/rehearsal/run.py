@@ -58,6 +58,7 @@ class Rehearsal:
     rollback: bool = True
     fresh: bool = True
     readiness: bool = True  # False: the cutover relies on the readiness evidence already in the reports dir
+    tracker: bool = True  # the change tracker beside the readiness link (parity/tracker.py) through cutover+rollback
     clients: tuple[str, ...] = fleet.ALL  # off-the-shelf clients beside the workload (rehearsal/clients/)
     load: fleet.Load = field(default_factory=fleet.Load)
     say: Any = print
@@ -130,7 +131,7 @@ class Rehearsal:
             ready = self.product("readiness", ["-m", "readiness"]) if self.readiness else self.skipped(
                 "readiness", "not run (--skip-readiness): the cutover's gate judged the evidence already in the "
                 "reports dir")
-            if ready.outcome == "passed":  # tracks both binlogs beside the new link: the fences read only the tail
+            if ready.outcome == "passed" and self.tracker:  # both binlogs tracked: the fences read only the tail
                 tracker = self._start_tracker()
             if ready.outcome in ("passed", "skipped"):
                 cut = self.product("cutover", ["-m", "cutover", "--confirm"])
@@ -387,6 +388,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="high: sysbench as fast as 4 threads go (no --rate)")
     p.add_argument("--no-rollback", action="store_true", help="stop after the cutover (final primary = target)")
     p.add_argument("--keep-lab", action="store_true", help="do not reset the lab first")
+    p.add_argument("--no-tracker", action="store_true",
+                   help="no change tracker beside the readiness link (the fenced proofs read every binlog event "
+                        "since readiness)")
     p.add_argument("--skip-readiness", action="store_true",
                    help="do not run readiness; the cutover's gate judges the evidence already in --reports-dir "
                         "(to show what a configuration readiness refuses would do; the rehearsal then fails)")
@@ -413,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     r = Rehearsal(config=str(Path(a.config).resolve()), reports=Path(a.reports_dir).resolve(), rows=a.rows,
                   rate=a.rate, on_target_s=a.on_target, on_source_s=a.on_source, rollback=not a.no_rollback,
-                  fresh=not a.keep_lab, readiness=not a.skip_readiness, clients=names,
+                  fresh=not a.keep_lab, readiness=not a.skip_readiness, tracker=not a.no_tracker, clients=names,
                   load=fleet.Load(sysbench_threads=4, sysbench_rate=0) if a.load == "high" else fleet.Load())
     return r.run()
 
