@@ -5,12 +5,13 @@ tail of the binlogs.
     python -m aurora_cutover.parity.tracker --config migration.toml [--reports reports] [--interval 1]
                                             [--max-hours 12]          (make track)
 
-Every ``--interval`` seconds: the newest usable readiness link (``chain.latest``, the rules of delta readiness); per
-side one bounded read (``changes.track``, at most ``--interval`` s, stopped at a transaction boundary) from where
-the link's tracking file stops; the segment committed (parity/tracking.py, one transaction). A newer green link
-→ a new file for it. One status line per interval per side: events/s, lag behind the binlog's end in bytes, how
-long ago it was last caught up. Stops after ``--max-hours`` (exit 0), on SIGTERM/SIGINT between segments (exit 0),
-or on a coverage problem (recorded in the file, which is then not used; exit 3). Bad input: one line, exit 2.
+Every ``--interval`` seconds: the newest usable readiness link (``chain.latest``, the rules of delta readiness);
+per side (both at once, a thread each) one bounded read (``changes.track``, at most ``--interval`` s, stopped at a
+transaction boundary) from where the link's tracking file stops; each segment committed (parity/tracking.py, one
+transaction). A newer green link → a new file for it. One status line per interval: per side events/s, lag
+behind the binlog's end in bytes, how long ago it was last caught up. Stops after ``--max-hours`` (exit 0), on
+SIGTERM/SIGINT between segments (exit 0), or on a coverage problem (recorded in the file, which is then not used;
+exit 3). Bad input: one line, exit 2.
 See docs/change-tracking.md, "The tracker".
 """
 
@@ -24,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +88,7 @@ class Tracker:
             from aurora_cutover.db import connect as db_connect
             connect = lambda m_, side: db_connect(m_, side, read_timeout_s=30)  # type: ignore[arg-type]  # noqa: E731
         self._connect = connect
+        self._pool = ThreadPoolExecutor(max_workers=len(SIDES), thread_name_prefix="tracker")
 
     # ------------------------------------------------------------------ which link
 
@@ -156,10 +159,14 @@ class Tracker:
         if f is None:
             return "waiting"
         caught_up, lines = True, []
+        # both sides read at once (their servers' sends and TLS overlap); committed here, one segment each
+        running = {side: self._pool.submit(changes.track, f.sides[side].settings, side, f.store.stop(side),
+                                           f.sides[side].scope, max_s=self.interval_s,
+                                           max_events=MAX_EVENTS_PER_SEGMENT, server_id=f.sides[side].server_id)
+                   for side in SIDES}
         for side in SIDES:
             s = f.sides[side]
-            seg = changes.track(s.settings, side, f.store.stop(side), s.scope, max_s=self.interval_s,
-                                max_events=MAX_EVENTS_PER_SEGMENT, server_id=s.server_id)
+            seg = running[side].result()
             if seg.coverage:
                 f.store.problem(side, seg.coverage)
                 self.say(f"tracker: {side}: {seg.coverage} — recorded in {f.store.path.name}; the consumer reads "
@@ -219,6 +226,7 @@ class Tracker:
             return 0
         finally:
             self._drop()
+            self._pool.shutdown(wait=True)
 
 
 def main(argv: list[str] | None = None) -> int:

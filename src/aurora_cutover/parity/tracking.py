@@ -83,17 +83,21 @@ def _unpos(s: str) -> Position:
 
 def _segment_digest(prev: str, head: tuple[Any, ...], counts: list[tuple[Any, ...]], whole: list[tuple[Any, ...]],
                     keys: list[tuple[Any, ...]]) -> str:
+    """sha256 over the previous segment's digest, this one's positions, counts, whole reasons and new keys (each
+    part in the order the store reads it back), one update per part: keys are many."""
     h = hashlib.sha256(prev.encode())
     h.update(json.dumps(list(head)).encode() + b"\n")
-    for r in counts:
-        h.update(json.dumps(list(r)).encode() + b"\n")
-    h.update(b"whole\n")
-    for r in whole:
-        h.update(json.dumps(list(r)).encode() + b"\n")
-    h.update(b"keys\n")
-    for r in keys:
-        h.update(json.dumps(list(r)).encode() + b"\n")
+    for part in (counts, whole, keys):
+        h.update("\n".join("\x1f".join(str(x) for x in r) for r in part).encode() + b"\n\x1e\n")
     return h.hexdigest()
+
+
+def _decode_keys(texts: list[str]) -> list[tuple[Any, ...]]:
+    """Typed JSON keys (state.encode_value per column) back to tuples; one JSON parse for all of them, integers
+    (the common key) without a call per value."""
+    parsed = json.loads("[" + ",".join(texts) + "]")
+    dec = state.decode_value
+    return [tuple(int(v) if t == "i" else dec([t, v]) for t, v in key) for key in parsed]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -252,8 +256,11 @@ def _rebuild(path: Path, ident: Identity, segs: list[Any], counts: list[Any], wh
         if prev != digest:
             raise TrackingError(f"tracking file {path.name} was edited: segment {seq} ({side}) does not match its "
                                 "digest")
+        by_table: dict[str, list[str]] = {}
         for t, k in seg_keys:
-            ch.tables.setdefault(t, TableMarks()).keys.add(tuple(state.decode_value(x) for x in json.loads(k)))
+            by_table.setdefault(t, []).append(k)
+        for t, texts in by_table.items():
+            ch.tables.setdefault(t, TableMarks()).keys.update(_decode_keys(texts))
         for t, r in seg_whole:
             ch.tables.setdefault(t, TableMarks()).whole.append(r)
         for t, rows, ins, upd, dels in c_by.get(seq, []):
