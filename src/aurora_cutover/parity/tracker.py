@@ -6,12 +6,12 @@ tail of the binlogs.
                                             [--max-hours 12]          (make track)
 
 Every ``--interval`` seconds: the newest usable readiness link (``chain.latest``, the rules of delta readiness);
-per side (both at once, a thread each) one bounded read (``changes.track``, at most ``--interval`` s, stopped at a
-transaction boundary) from where the link's tracking file stops; each segment committed (parity/tracking.py, one
-transaction). A newer green link → a new file for it. One status line per interval: per side events/s, lag
-behind the binlog's end in bytes, how long ago it was last caught up. Stops after ``--max-hours`` (exit 0), on
-SIGTERM/SIGINT between segments (exit 0), or on a coverage problem (recorded in the file, which is then not used;
-exit 3). Bad input: one line, exit 2.
+per side (both at once, a thread each) one bounded read (``changes.track``, at most ``--interval`` s — doubled up
+to 30 s while it is behind, since every read also connects — stopped at a transaction boundary) from where the
+link's tracking file stops; each segment committed (parity/tracking.py, one transaction). A newer green link → a
+new file for it. One status line per round: per side events/s, lag behind the binlog's end in bytes, how long ago
+it was last caught up. Stops after ``--max-hours`` (exit 0), on SIGTERM/SIGINT between segments (exit 0), or on
+a coverage problem (recorded in the file, which is then not used; exit 3). Bad input: one line, exit 2.
 See docs/change-tracking.md, "The tracker".
 """
 
@@ -39,6 +39,7 @@ from aurora_cutover.sql import binlog
 SIDES = tracking.SIDES
 SERVER_ID = changes.TRACKER_SERVER_ID + 95_000  # + side index: outside the one-shot reads' range
 MAX_EVENTS_PER_SEGMENT = 2_000_000
+MAX_SEGMENT_S = 30.0  # the longest read while behind (a status line at least this often)
 COVERAGE_PROBLEM = 3
 
 
@@ -48,6 +49,7 @@ class SideState:
     scope: changes.Scope
     conn: Any  # the checker session: SHOW BINARY LOGS for the lag
     server_id: int
+    segment_s: float = 1.0  # this side's next read bound: the interval, doubled while behind (connects cost too)
     events: int = 0
     seconds: float = 0.0
     caught_up_at: float = 0.0
@@ -135,7 +137,7 @@ class Tracker:
                 scope = changes.load_scope(conn, self.m.endpoint(side).database, self.m.tables.in_scope,
                                            self.m.replication.heartbeat_table)
                 f.sides[side] = SideState(binlog_stream.settings_for(self.m, side), scope, conn,  # type: ignore[arg-type]
-                                          SERVER_ID + i)
+                                          SERVER_ID + i, self.interval_s)
         except BaseException:
             self._drop()  # closes the store and whatever session was opened
             raise
@@ -161,7 +163,7 @@ class Tracker:
         caught_up, lines = True, []
         # both sides read at once (their servers' sends and TLS overlap); committed here, one segment each
         running = {side: self._pool.submit(changes.track, f.sides[side].settings, side, f.store.stop(side),
-                                           f.sides[side].scope, max_s=self.interval_s,
+                                           f.sides[side].scope, max_s=f.sides[side].segment_s,
                                            max_events=MAX_EVENTS_PER_SEGMENT, server_id=f.sides[side].server_id)
                    for side in SIDES}
         for side in SIDES:
@@ -178,9 +180,9 @@ class Tracker:
             s.seconds += seg.seconds
             now = time.monotonic()
             if seg.stopped_by == "end":
-                s.caught_up_at = now
-            else:
-                caught_up = False
+                s.caught_up_at, s.segment_s = now, self.interval_s
+            else:  # behind: a longer read next time, so connecting (slow on a loaded host) is not all it does
+                caught_up, s.segment_s = False, min(MAX_SEGMENT_S, max(self.interval_s, s.segment_s * 2))
             lines.append(f"{side} {seg.events / max(seg.seconds, 1e-3):,.0f} ev/s ({s.events:,} events, "
                          f"lag {self._lag(s, seg.stop)}, caught up "
                          + (f"{now - s.caught_up_at:.1f} s ago)" if s.caught_up_at else "not yet)"))
