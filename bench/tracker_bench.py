@@ -63,7 +63,9 @@ def proof(m: Any, reports: Path) -> dict[str, Any]:
     assert p.mode == "delta" and not p.differing, p.as_data()
     return {"seconds": round(p.seconds, 3), "chunks": p.chunks, "chunks_total": p.chunks_total,
             "events_before": {s: v["events_before"] for s, v in p.tracked.items()},
-            "events_in_fence": {s: v["events_in_fence"] for s, v in p.tracked.items()}}
+            "events_in_fence": {s: v["events_in_fence"] for s, v in p.tracked.items()},
+            "tail_read_s": {s: v["seconds"] for s, v in p.tracked.items()},
+            "tracker_file_s": p.tracked["source"]["tracker_file_s"]}
 
 
 def main() -> int:

@@ -19,6 +19,7 @@ touched one is re-checked at a position later than the session's start. See docs
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ class DeltaSession:
     before: dict[str, changes.Changes] = dataclasses.field(default_factory=dict)  # side -> the tracker's persisted
     tails: dict[str, changes.Changes] = dataclasses.field(default_factory=dict)  # side -> what this session read
     tracking_note: str = ""  # the tracking file used, or why none was
+    tracking_load_s: float = 0.0  # reading and checking that file
 
     @classmethod
     def open(cls, m: Migration, parity: Parity, reports_dir: Path | None, *, full: bool,
@@ -106,11 +108,14 @@ class DeltaSession:
         if not file.exists():
             self.tracking_note = f"no tracking file {file.name}: the binlogs were read from the link's starts"
             return {}
+        t0 = time.monotonic()
         try:
             got = tracking.load(file, tracking.identity(path, sha, b, self.m.fingerprint()))
         except (tracking.TrackingError, OSError, ValueError) as exc:
             self.tracking_note = f"ignored: {exc}"
             return {}
+        finally:
+            self.tracking_load_s = time.monotonic() - t0
         self.tracking_note = f"used {file.name}"
         return got
 
@@ -123,7 +128,8 @@ class DeltaSession:
             out[c.side] = {"from": str(c.start), "tracker_to": str(pre.stop) if pre is not None else "",
                            "to": str(c.stop), "events": c.events,
                            "events_before": pre.events if pre is not None else 0, inside: tail.events,
-                           "row_images": c.row_images, "seconds": round(tail.seconds, 3)}
+                           "row_images": c.row_images, "seconds": round(tail.seconds, 3),
+                           "tracker_file_s": round(self.tracking_load_s, 3)}
         return out
 
     def tracked_line(self, here: str = "in this session") -> str:
