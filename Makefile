@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY    := .venv/bin/python
 VENV  := .venv/.installed
 
-.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-crash test-dms test-unit test-integration lint bench bench-binlog bench-scale bench-gaps test-scale rehearsal readiness
+.PHONY: venv tools lab-up lab-down lab-status lab-reset test test-slow test-crash test-dms test-unit test-integration lint bench bench-binlog bench-scale bench-gaps test-scale rehearsal readiness track bench-tracker
 
 venv: $(VENV)        ## .venv with the project and its dev/lab dependencies (re-made when pyproject changes)
 
@@ -34,6 +34,9 @@ lab-reset: $(VENV)           ## stop and delete all lab data; the next lab-up st
 
 readiness: $(VENV)
 	$(PY) -m pytest -m readiness
+
+track: $(VENV)               ## during the CDC window: track both binlogs beside the newest green readiness link (SIGTERM/Ctrl-C stops it)
+	$(PY) -m aurora_cutover.parity.tracker $(if $(REPORTS),--reports $(REPORTS))
 
 test: $(VENV) tools lint           ## the project's own tests: unit, then integration against the running lab
 	$(PY) -m aurora_cutover.lab up
@@ -77,6 +80,10 @@ bench: $(VENV)               ## checksum benchmark on 1 M rows vs pt-table-check
 bench-binlog: $(VENV)        ## change-tracker throughput: row events/s into dirty chunks on the lab; results under reports/
 	$(PY) -m aurora_cutover.lab up
 	$(PY) bench/binlog_tracker_bench.py
+
+bench-tracker: $(VENV)       ## the fenced proof with and without the tracker after MINUTES (default 3) of writes; results under bench/results/
+	$(PY) -m aurora_cutover.lab up
+	$(PY) bench/tracker_bench.py --minutes $(or $(MINUTES),3)
 
 bench-scale: $(VENV)         ## readiness at size: a fresh lab of ROWS rows (default 6000000); results under reports/
 	$(PY) bench/scale_bench.py --rows $(or $(ROWS),6000000)

@@ -54,6 +54,7 @@ RUN = (
     "sql.status",
     "sql.tables",
     "sql.triggers",
+    "sql.tracking",
     "sql.verified_state",
 )
 
@@ -137,6 +138,7 @@ NEEDS = {
         "parity.delta",
         "parity.delta_session",
         "parity.state",
+        "parity.tracking",
         "hooks",
         "notify",
     ),

@@ -9,9 +9,11 @@
 
 ``delta`` re-checks exactly the chunks either side's binlog shows touched since the newest green readiness link
 (parity/chain.py) — counts and hashes, no sweep — so the proof costs O(rows changed), not O(database); a table
-whose definition changed since the baseline is checked whole (O(table), said by name). ``counts`` is the drain's
-COUNT(*) per table (an index scan each), ``full`` the whole data-parity pass, ``none`` nothing beyond the
-barrier. See docs/cutover.md and docs/data-parity.md.
+whose definition changed since the baseline is checked whole (O(table), said by name). When the tracker
+(parity/tracker.py) kept the link's tracking file, only the binlogs' tail after its last segment is read inside
+the fence (``tracked``: events read before vs in the fence). ``counts`` is the drain's COUNT(*) per table (an
+index scan each), ``full`` the whole data-parity pass, ``none`` nothing beyond the barrier. See docs/cutover.md
+and docs/data-parity.md.
 """
 
 from __future__ import annotations
@@ -44,11 +46,15 @@ class Proof:
     whole_tables: dict[str, str] = field(default_factory=dict)  # table -> why it was checked whole
     differing: list[str] = field(default_factory=list)  # one line per differing table (its summary)
     reason: str = ""  # why the delta could not run (then the caller falls back to counts)
+    tracked: dict[str, dict[str, Any]] = field(default_factory=dict)  # side -> events the tracker read before / here
+    tracking: str = ""  # the report line: what the tracker had read beforehand vs inside the fence
+
 
     def as_data(self) -> dict[str, object]:
         return {"mode": self.mode, "baseline": self.baseline, "chunks_verified": self.chunks,
                 "chunks_total": self.chunks_total, "rows_verified": self.rows, "seconds": round(self.seconds, 3),
-                "whole_tables": self.whole_tables, "differing": self.differing, "reason": self.reason}
+                "whole_tables": self.whole_tables, "differing": self.differing, "reason": self.reason,
+                "tracked": self.tracked, "tracking": self.tracking}
 
 
 def configured(m: Migration) -> str:
@@ -67,7 +73,8 @@ def verify_delta(m: Migration, reports_dir: Path) -> Proof:
         d = DeltaSession.open(m, p, reports_dir, full=False, sweep=False)
         if d.mode != "delta":
             return Proof("counts", reason=f"delta not possible: {d.reason}", seconds=time.monotonic() - t0)
-        out = Proof("delta", baseline=d.baseline_name)
+        out = Proof("delta", baseline=d.baseline_name, tracked=d.tracked_facts("events_in_fence"),
+                    tracking=d.tracked_line("in the fence"))
         for table in sorted(p.tables()):
             if d.untouched(table) and d.baseline_chunks(f"{m.source.database}.{table}"):
                 out.chunks_total += d.baseline_chunks(f"{m.source.database}.{table}")

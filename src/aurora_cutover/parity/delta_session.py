@@ -6,6 +6,10 @@ verified state (the next link) a green session leaves next to its evidence.
     >>> parity.checksum_table("users", planner=d.planner)               # None for a full session
     >>> ev.session_data["parity"] = d.finish(results, json_path)         # writes <stamp>-readiness.verified.sqlite
 
+Tracking file: when the tracker (parity/tracker.py) kept a valid ``<link>.tracking.sqlite`` for the link, its
+persisted marks are used and the binlogs are read only from where it stopped (``before``/``tails``; the evidence's
+``tracked`` says how many events each read); an unusable file is ignored with the reason (``tracking_note``).
+
 Positions: both sides' binlog positions are read when the session opens, before any table is read on either
 side; they are where the next delta's tracking starts. A delta then reads both sides' binlogs from its
 baseline's positions to their end (bounded): every chunk untouched in between still holds as verified, every
@@ -15,13 +19,14 @@ touched one is re-checked at a position later than the session's start. See docs
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from aurora_cutover.config import Migration
 from aurora_cutover.evidence.record import iso, utc_now
-from aurora_cutover.parity import chain, delta, dirty, state
+from aurora_cutover.parity import chain, delta, dirty, state, tracking
 from aurora_cutover.parity.checkpoint import DeltaCarry, Resumable, fresh_utc
 from aurora_cutover.parity.engine import DeltaChunks, Parity
 from aurora_cutover.parity.results import TableResult
@@ -50,6 +55,10 @@ class DeltaSession:
     carry: DeltaCarry | None = None  # --resume of a delta on the same link: what the killed session verified
     carried_from: str = ""
     resume_note: str = ""  # what --resume did with an interrupted delta ("" = no delta to resume)
+    before: dict[str, changes.Changes] = dataclasses.field(default_factory=dict)  # side -> the tracker's persisted
+    tails: dict[str, changes.Changes] = dataclasses.field(default_factory=dict)  # side -> what this session read
+    tracking_note: str = ""  # the tracking file used, or why none was
+    tracking_load_s: float = 0.0  # reading and checking that file
 
     @classmethod
     def open(cls, m: Migration, parity: Parity, reports_dir: Path | None, *, full: bool,
@@ -95,7 +104,18 @@ class DeltaSession:
             if side not in b.starts or not b.starts[side].file:
                 self.reason = f"{side}: the baseline recorded no binlog position (binary logging off?)"
                 return
-            ch = _track(self.m, parity, side, b.starts[side])
+        persisted = self._persisted(path, sha, b)
+        for side in SIDES:
+            pre = persisted.get(side)
+            ch = _track(self.m, parity, side, pre.stop if pre is not None else b.starts[side])
+            if pre is not None and ch.coverage:  # never fatal: read from the link's own start, as without it
+                self.tracking_note = f"ignored for {side}: the tail from {pre.stop} could not be read ({ch.coverage})"
+                pre = None
+                ch = _track(self.m, parity, side, b.starts[side])
+            self.tails[side] = ch
+            if pre is not None:
+                ch = tracking.merge(pre, ch)
+                self.before[side] = pre
             self.tracked.append(ch)
             if not ch.coverage and ch.stopped_by != "end":
                 ch.coverage = (f"tracking did not reach the end of the binlog (stopped by {ch.stopped_by} after "
@@ -104,6 +124,46 @@ class DeltaSession:
                 self.reason = f"{side}: {ch.coverage}"
                 return
         self.mode = "delta"
+
+    def _persisted(self, path: Path, sha: str, b: state.Baseline) -> dict[str, changes.Changes]:
+        """What the tracker (parity/tracker.py) committed for this link; {} with the reason in ``tracking_note``
+        when there is no usable file (then both binlogs are read from the link's own starts)."""
+        file = tracking.path_for(path)
+        if not file.exists():
+            self.tracking_note = f"no tracking file {file.name}: the binlogs were read from the link's starts"
+            return {}
+        t0 = time.monotonic()
+        try:
+            got = tracking.load(file, tracking.identity(path, sha, b, self.m.fingerprint()))
+        except (tracking.TrackingError, OSError, ValueError) as exc:
+            self.tracking_note = f"ignored: {exc}"
+            return {}
+        finally:
+            self.tracking_load_s = time.monotonic() - t0
+        self.tracking_note = f"used {file.name}"
+        return got
+
+    def tracked_facts(self, inside: str = "events_in_session") -> dict[str, dict[str, Any]]:
+        """Per side: from where, how far the tracker had read beforehand, how far this session read, and how
+        many events each read (``inside`` names this session's count: "events_in_fence" for the final proof)."""
+        out: dict[str, dict[str, Any]] = {}
+        for c in self.tracked:
+            pre, tail = self.before.get(c.side), self.tails.get(c.side, c)
+            out[c.side] = {"from": str(c.start), "tracker_to": str(pre.stop) if pre is not None else "",
+                           "to": str(c.stop), "events": c.events,
+                           "events_before": pre.events if pre is not None else 0, inside: tail.events,
+                           "row_images": c.row_images, "seconds": round(tail.seconds, 3),
+                           "tracker_file_s": round(self.tracking_load_s, 3)}
+        return out
+
+    def tracked_line(self, here: str = "in this session") -> str:
+        """One line for the report: how much the tracker had read beforehand vs this session, per side."""
+        if not self.before:
+            return f"tracker: none ({self.tracking_note})" if self.tracking_note else ""
+        parts = [f"{c.side} {self.before[c.side].events:,} events read by the tracker beforehand "
+                 f"({c.start} → {self.before[c.side].stop}), {self.tails[c.side].events:,} {here} (→ {c.stop})"
+                 for c in self.tracked if c.side in self.before]
+        return "tracker: " + "; ".join(parts)
 
     # ------------------------------------------------------------------ per table
 
@@ -193,10 +253,8 @@ class DeltaSession:
                                "chunks_checked": sum(r.chunks for r in got),
                                "chunks_total": sum(r.chunks_total or r.chunks for r in got)}
         if self.mode == "delta":
-            doc.update(baseline_sha256=self.baseline_sha256, links_below=self.links,
-                       tracked={c.side: {"from": str(c.start), "to": str(c.stop), "events": c.events,
-                                         "row_images": c.row_images, "seconds": round(c.seconds, 3)}
-                                for c in self.tracked})
+            doc.update(baseline_sha256=self.baseline_sha256, links_below=self.links, tracked=self.tracked_facts(),
+                       tracking=self.tracking_note)
         else:
             doc["reason"] = self.reason
         doc["starts"] = {k: p.as_data() for k, p in self.starts.items()}

@@ -47,9 +47,10 @@ class ReadinessRun:
         self.throttler: Throttler = main.throttler
         # both sides' positions before any table is read: the next delta starts there (parity/delta_session.py)
         self.delta = DeltaSession.open(m, main, None if stem is None else stem.parent, full=full, resume=resume)
-        emit((f"parity: delta against {self.delta.baseline_name} ({self.delta.links} link(s) down to a full pass)"
-              if self.delta.mode == "delta" else f"parity: full pass ({self.delta.reason})")
-             + (f"; {self.delta.resume_note}" if self.delta.resume_note else ""))
+        d = self.delta
+        emit((f"parity: delta against {d.baseline_name} ({d.links} link(s) down to a full pass; {d.tracked_line()})"
+              if d.mode == "delta" else f"parity: full pass ({d.reason})")
+             + (f"; {d.resume_note}" if d.resume_note else ""))
         self.results: dict[str, TableResult] = {}
         self.tables = main.tables()
         self.estimates = self._estimates()

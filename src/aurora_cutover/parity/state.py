@@ -92,6 +92,9 @@ def _dec(x: Any) -> Any:
             "da": lambda: dt.date.fromisoformat(v), "td": lambda: dt.timedelta(v[0], v[1], v[2])}[kind]()
 
 
+encode_value, decode_value = _enc, _dec  # a key value to / from its typed JSON form (also parity/tracking.py)
+
+
 def _bound(b: tuple[Any, ...] | None) -> str:
     return json.dumps(None if b is None else [_enc(x) for x in b])
 

@@ -59,6 +59,7 @@ class Rehearsal:
     rollback: bool = True
     fresh: bool = True
     readiness: bool = True  # False: the cutover relies on the readiness evidence already in the reports dir
+    tracker: bool = True  # the change tracker beside the readiness link (parity/tracker.py) through cutover+rollback
     clients: tuple[str, ...] = fleet.ALL  # off-the-shelf clients beside the workload (rehearsal/clients/)
     load: fleet.Load = field(default_factory=fleet.Load)
     say: Any = print
@@ -119,6 +120,7 @@ class Rehearsal:
         journal = self.reports / f"{self.stem.name}.journal.jsonl"
         wl = self.start_workload(journal, 900.0)  # hard bound; stopped explicitly long before
         summary: dict[str, Any] = {}
+        tracker: subprocess.Popen[bytes] | None = None
         try:
             self.fleet.start()
             time.sleep(self.warmup_s)
@@ -130,6 +132,8 @@ class Rehearsal:
             ready = self.product("readiness", ["-m", "readiness"]) if self.readiness else self.skipped(
                 "readiness", "not run (--skip-readiness): the cutover's gate judged the evidence already in the "
                 "reports dir")
+            if ready.outcome == "passed" and self.tracker:  # both binlogs tracked: the fences read only the tail
+                tracker = self._start_tracker()
             if ready.outcome in ("passed", "skipped"):
                 cut = self.product("cutover", ["-m", "cutover", "--confirm"])
                 if cut.outcome == "passed":
@@ -138,6 +142,8 @@ class Rehearsal:
                         self.product("rollback", ["-m", "rollback", "--confirm"])
                         time.sleep(self.on_source_s or 0)
         finally:
+            if tracker is not None:
+                _stop(tracker, "tracker", self.say)
             self.fleet.stop()
             stop_workload(wl)
         summary = self.judge(lab, journal)
@@ -155,6 +161,21 @@ class Rehearsal:
                                      "--duration", str(duration_s),
                                      "--max-ops", str(max(1, int(self.rate * duration_s) + 1))],
                                     cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err)
+
+    def _start_tracker(self) -> subprocess.Popen[bytes]:
+        """parity/tracker.py beside the readiness link (docs/change-tracking.md, "The tracker"); its status lines
+        go to <stem>-tracker.log."""
+        path = self.reports / f"{self.stem.name}-tracker.log"
+        with open(path, "w") as log:  # the child keeps its own copy
+            p = subprocess.Popen([sys.executable, "-m", "aurora_cutover.parity.tracker", "--config", self.config,
+                                  "--reports", str(self.reports), "--interval", "1", "--max-hours", "1"],
+                                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60  # bounded: until both sides caught up once (else the fence reads more)
+        while time.monotonic() < deadline and p.poll() is None and not _caught_up(path.read_text()):
+            time.sleep(0.5)
+        self.say(f"rehearsal: tracker started ({'caught up' if _caught_up(path.read_text()) else 'not caught up'}"
+                 f", {path.name})")
+        return p
 
     def _wait_cdc_latency_settled(self, lab: Lab, timeout_s: float = 150.0) -> None:
         """What an operator does after a bulk load under DMS: wait until CloudWatch's newest 1-minute CDC
@@ -362,6 +383,23 @@ def _epoch(stamp: str) -> float:
     return dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC).timestamp()
 
 
+def _caught_up(log: str) -> bool:
+    """A tracker status line where both sides have caught up with their binlog's end (parity/tracker.py)."""
+    return any(" ev/s " in line and "not yet" not in line for line in log.splitlines())
+
+
+def _stop(p: subprocess.Popen[bytes], name: str, say: Any, wait_s: float = 30.0) -> None:
+    """SIGTERM, a bounded wait, then SIGKILL."""
+    if p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait(timeout=10)
+    say(f"rehearsal: {name} stopped (exit {p.returncode})")
+
+
 def first_error(text: str) -> str:
     for line in text.splitlines():
         if line.startswith(("ERROR", "E ")):
@@ -387,6 +425,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="high: sysbench (4 threads) at the highest rate the replica keeps up with (bursts first)")
     p.add_argument("--no-rollback", action="store_true", help="stop after the cutover (final primary = target)")
     p.add_argument("--keep-lab", action="store_true", help="do not reset the lab first")
+    p.add_argument("--no-tracker", action="store_true",
+                   help="no change tracker beside the readiness link (the fenced proofs read every binlog event "
+                        "since readiness)")
     p.add_argument("--skip-readiness", action="store_true",
                    help="do not run readiness; the cutover's gate judges the evidence already in --reports-dir "
                         "(to show what a configuration readiness refuses would do; the rehearsal then fails)")
@@ -413,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     r = Rehearsal(config=str(Path(a.config).resolve()), reports=Path(a.reports_dir).resolve(), rows=a.rows,
                   rate=a.rate, on_target_s=a.on_target, on_source_s=a.on_source, rollback=not a.no_rollback,
-                  fresh=not a.keep_lab, readiness=not a.skip_readiness, clients=names,
+                  fresh=not a.keep_lab, readiness=not a.skip_readiness, tracker=not a.no_tracker, clients=names,
                   load=fleet.Load(sysbench_threads=4, calibrate=True) if a.load == "high" else fleet.Load())
     return r.run()
 

@@ -277,8 +277,8 @@ def track(settings: dict[str, Any], side: str, start: Position, scope: Scope, *,
         return out
     out.facts["binlog_row_metadata"] = "FULL" if st.row_metadata_full else "not FULL (columns from the catalog)"
     marker = Marker(scope)
-    try:
-        _read(st, out, marker, scope, settings, until, t0 + max_s, max_events, lean)
+    try:  # max_s bounds the reading, from here: on a loaded host connecting alone can take a second
+        _read(st, out, marker, scope, settings, until, time.monotonic() + max_s, max_events, lean)
     except Exception as exc:  # a stream or decode failure: what was read stays marked; the rest is unknown
         out.coverage = f"binlog read failed after {out.stop}: {type(exc).__name__}: {str(exc)[:200]}"
     finally:
