@@ -57,6 +57,13 @@ class Proof:
                 "tracked": self.tracked, "tracking": self.tracking}
 
 
+def warm(m: Migration) -> None:
+    """Import the proof's engine before the fence (the preflight calls it): ~0.2 s of imports that would
+    otherwise run while writes are stopped."""
+    if configured(m) == "delta":
+        import aurora_cutover.parity.delta_session  # noqa: F401
+
+
 def configured(m: Migration) -> str:
     """The configured mode; the older ``cutover.final_checksum = true`` means "full"."""
     return "full" if m.cutover.final_checksum else m.cutover.final_verify

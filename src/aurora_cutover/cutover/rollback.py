@@ -70,6 +70,7 @@ def _at_risk(diffs: list[list[Any]]) -> str:
 
 
 def _preflight(ctx: Context) -> dict[str, Any]:
+    final_verify.warm(ctx.m)
     rec = dnsrecord.current(ctx.route53, ctx.m.dns)
     ctx.facts["record"] = rec
     tgt = dnsrecord.normalise(ctx.m.target.dns_name)

@@ -53,6 +53,7 @@ from aurora_cutover.sql import status as q_status
 
 
 def _preflight(ctx: Context) -> dict[str, Any]:
+    final_verify.warm(ctx.m)
     rec = dnsrecord.current(ctx.route53, ctx.m.dns)
     ctx.facts["record"] = rec
     src = dnsrecord.normalise(ctx.m.source.dns_name)
