@@ -1,0 +1,126 @@
+"""Readiness settles on a hot append table (rehearsal LOAD=high found it red while the replica kept up).
+
+A background writer appends single-row autocommit INSERTs (AUTO_INCREMENT key) at about 1,000+ rows/s, bounded by
+count and time, with the replica 1 s behind (MASTER_DELAY), while ``count_rows`` and ``checksum_table`` of that table run. The re-check of
+the whole-table count and of the open-ended last chunk is capped at the source's top key (settle_capped,
+docs/data-parity.md "The settle rule"): green although no two reads ever see the same tail. Still red while hot:
+a row changed on the target behind replication inside the capped range and a row missing on the target in the
+last chunk are named by key. Faults are written on the target only (``sql_log_bin = 0``) on a table this module
+creates and drops.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from aurora_cutover.parity import DIFFERENT, MISSING, Parity
+from aurora_cutover.parity import chunker as chunker_mod
+from tests.integration.conftest import wait_caught_up
+from tests.integration.test_parity import on_target, rows_of
+
+HOT = "parity_hot_append"
+SEED = 20_000  # rows before the load; chunks of 5,000 make (15000-ish, +inf) the last one
+WRITES, WRITE_S = 60_000, 40.0  # the writer's bounds: rows, seconds
+
+
+class Writer(threading.Thread):
+    """Single-row autocommit INSERTs into HOT on the source (one commit each: as many source states), until
+    stopped or a bound is reached."""
+
+    def __init__(self, lab: Any) -> None:
+        super().__init__(daemon=True)
+        self.lab, self.stop, self.rows, self.error = lab, threading.Event(), 0, ""
+        self.started = threading.Event()
+        self.seconds = 0.0
+
+    def run(self) -> None:
+        t0 = time.monotonic()
+        try:
+            with self.lab.source.admin(database=self.lab.database) as c, c.cursor() as cur:
+                while self.rows < WRITES and not self.stop.is_set() and time.monotonic() - t0 < WRITE_S:
+                    cur.execute(f"INSERT INTO {HOT} (k, pad) VALUES (%s, REPEAT('p', 40))", (self.rows,))
+                    self.rows += 1
+                    self.started.set()
+        except Exception as exc:  # the test asserts on it (never a silent quiet table)
+            self.error = repr(exc)
+        finally:
+            self.seconds = time.monotonic() - t0
+            self.started.set()
+
+    def __enter__(self) -> Writer:
+        self.start()
+        assert self.started.wait(10), "the writer never committed"
+        time.sleep(0.5)  # the appends are flowing
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop.set()
+        self.join(timeout=WRITE_S + 10)
+
+    @property
+    def rate(self) -> float:
+        return self.rows / max(self.seconds, 1e-3)
+
+
+@pytest.fixture
+def hot(lab: Any, lab_guard: Any, monkeypatch: Any) -> Iterator[Any]:
+    monkeypatch.setattr(chunker_mod, "FIRST_CHUNK", 5_000)
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {HOT}")
+        cur.execute(f"CREATE TABLE {HOT} (id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, "
+                    "pad VARCHAR(64) NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+        cur.execute(f"INSERT INTO {HOT} (k, pad) SELECT seq, REPEAT('s', 40) FROM seq_1_to_{SEED}")
+    wait_caught_up(lab)
+    # the replica 1 s behind (as a loaded one is): the first compare always differs, the re-check must settle
+    lab.target.query("STOP SLAVE")
+    lab.target.query("CHANGE MASTER TO MASTER_DELAY = 1")
+    lab.target.query("START SLAVE")
+    try:
+        yield lab
+    finally:
+        lab.target.query("STOP SLAVE")
+        lab.target.query("CHANGE MASTER TO MASTER_DELAY = 0")
+        lab.target.query("START SLAVE")
+        wait_caught_up(lab)
+        with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {HOT}")
+        wait_caught_up(lab)
+
+
+def test_hot_append_table_count_and_checksum_settle_green(m: Any, hot: Any) -> None:
+    with Writer(hot) as w, Parity(m) as p:
+        count = p.count_rows(HOT)
+        res = p.checksum_table(HOT)
+        during = w.rows
+    assert not w.error, w.error
+    print(f"writer: {w.rows:,} rows in {w.seconds:.1f} s ({w.rate:,.0f}/s); count rechecks {count.rechecks}, "
+          f"checksum first-pass diffs {res.first_pass_diffs}, converged {res.converged}, rechecks {res.rechecks}")
+    assert during > 1_000, f"the load wrote only {during} rows while the check ran"
+    assert count.ok, (count.source, count.target, count.rechecks, count.error)
+    assert res.ok, res.summary()
+    # hot for real: the first compare differed (the replica is 1 s behind) and the re-check settled it
+    assert count.rechecks >= 1 and res.first_pass_diffs >= 1 and res.converged >= 1, (count.rechecks,
+                                                                                        res.as_data())
+    last = res.verdicts[-1]
+    assert last.upper is None and last.lower is not None, "the last chunk keeps its open-ended bound"
+
+
+def test_hot_append_table_stays_red_naming_a_changed_and_a_missing_row(m: Any, hot: Any) -> None:
+    changed, missing = SEED - 10, SEED - 5  # inside the last chunk, below every capped top key
+    on_target(hot, f"UPDATE {HOT} SET pad = 'corrupt' WHERE id = {changed}", f"DELETE FROM {HOT} WHERE id = {missing}")
+    with Writer(hot) as w, Parity(m) as p:
+        count = p.count_rows(HOT)
+        res = p.checksum_table(HOT)
+    assert not w.error, w.error
+    assert not count.ok, (count.source, count.target)
+    assert not res.ok, res.summary()
+    rows = rows_of(res)
+    assert (DIFFERENT, {"id": changed}, ["pad"]) in rows, res.summary()
+    assert (MISSING, {"id": missing}, []) in rows or any(
+        r[0] == MISSING and r[1] == {"id": missing} for r in rows), res.summary()
+    assert len(rows) == 2, f"rows appended during the check named as differing: {rows[:10]}"
