@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from aurora_cutover.parity import DIFFERENT, MISSING, Parity
+from aurora_cutover.parity import DIFFERENT, EXTRA, MISSING, Parity
 from aurora_cutover.parity import chunker as chunker_mod
 from tests.integration.conftest import wait_caught_up
 from tests.integration.test_parity import on_target, rows_of
@@ -110,17 +110,32 @@ def test_hot_append_table_count_and_checksum_settle_green(m: Any, hot: Any) -> N
     assert last.upper is None and last.lower is not None, "the last chunk keeps its open-ended bound"
 
 
-def test_hot_append_table_stays_red_naming_a_changed_and_a_missing_row(m: Any, hot: Any) -> None:
-    changed, missing = SEED - 10, SEED - 5  # inside the last chunk, below every capped top key
-    on_target(hot, f"UPDATE {HOT} SET pad = 'corrupt' WHERE id = {changed}", f"DELETE FROM {HOT} WHERE id = {missing}")
+def test_hot_append_table_stays_red_naming_a_changed_a_missing_and_an_extra_row(m: Any, hot: Any) -> None:
+    """Changed and missing: inside the last chunk below every capped top key. Extra: a target-only row beyond the
+    source's top key (the reverse read of the capped round, target top then source capped, names it)."""
+    changed, missing, extra = SEED - 10, SEED - 5, 10_000_000
+    on_target(hot, f"UPDATE {HOT} SET pad = 'corrupt' WHERE id = {changed}", f"DELETE FROM {HOT} WHERE id = {missing}",
+              f"INSERT INTO {HOT} (id, k, pad) VALUES ({extra}, 0, 'extra')")
     with Writer(hot) as w, Parity(m) as p:
         count = p.count_rows(HOT)
         res = p.checksum_table(HOT)
     assert not w.error, w.error
     assert not count.ok, (count.source, count.target)
     assert not res.ok, res.summary()
-    rows = rows_of(res)
-    assert (DIFFERENT, {"id": changed}, ["pad"]) in rows, res.summary()
-    assert (MISSING, {"id": missing}, []) in rows or any(
-        r[0] == MISSING and r[1] == {"id": missing} for r in rows), res.summary()
-    assert len(rows) == 2, f"rows appended during the check named as differing: {rows[:10]}"
+    named = {(kind, key["id"]) for kind, key, _cols in rows_of(res)}
+    assert named == {(DIFFERENT, changed), (MISSING, missing), (EXTRA, extra)}, res.summary()
+    assert (DIFFERENT, {"id": changed}, ["pad"]) in rows_of(res), res.summary()
+
+
+def test_hot_append_table_with_only_a_target_row_beyond_the_source_top_is_red(m: Any, hot: Any) -> None:
+    """Capping at the source's top alone would pass this (every source row is on the target): the reverse read
+    (target's top, then the source capped at it) is what keeps it red."""
+    extra = 10_000_000
+    on_target(hot, f"INSERT INTO {HOT} (id, k, pad) VALUES ({extra}, 0, 'extra')")
+    with Writer(hot) as w, Parity(m) as p:
+        count = p.count_rows(HOT)
+        res = p.checksum_table(HOT)
+    assert not w.error, w.error
+    assert not count.ok and count.rechecks >= 1, (count.source, count.target, count.rechecks)
+    assert not res.ok, res.summary()
+    assert {(kind, key["id"]) for kind, key, _cols in rows_of(res)} == {(EXTRA, extra)}, res.summary()
