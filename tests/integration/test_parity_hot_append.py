@@ -1,12 +1,13 @@
 """Readiness settles on a hot append table (rehearsal LOAD=high found it red while the replica kept up).
 
 A background writer appends single-row autocommit INSERTs (AUTO_INCREMENT key) at about 1,000+ rows/s, bounded by
-count and time, with the replica 1 s behind (MASTER_DELAY), while ``count_rows`` and ``checksum_table`` of that table run. The re-check of
-the whole-table count and of the open-ended last chunk is capped at the source's top key (settle_capped,
-docs/data-parity.md "The settle rule"): green although no two reads ever see the same tail. Still red while hot:
-a row changed on the target behind replication inside the capped range and a row missing on the target in the
-last chunk are named by key. Faults are written on the target only (``sql_log_bin = 0``) on a table this module
-creates and drops.
+count and time, with the replica 1 s behind (MASTER_DELAY), while ``count_rows`` and ``checksum_table`` of that
+table run. The re-check of the whole-table count and of the open-ended last chunk is capped at each side's top
+key (settle_capped, docs/data-parity.md "The settle rule"): green although no two reads ever see the same tail
+(on the previous rule: red, count differing after 3 re-counts). Still red while hot: a row changed on the target
+behind replication inside the capped range, a row missing on the target in the last chunk and a target-only row
+beyond the source's top key are named by key. Faults are written on the target only (``sql_log_bin = 0``) on a
+table this module creates and drops.
 """
 
 from __future__ import annotations
