@@ -8,6 +8,12 @@ source *now* with the target *now* instead differs by write rate x lag in every 
 difference matches no source state and stays red. Polls are bounded by count and by the barrier's own timeout.
 
     >>> equal, s_last, t = settle(pass_barrier, pool, read_source, read_target, max_lag_s=5)
+
+An append-hot open-ended range (a table changing every 0.3 ms never shows the target's exact state to a poll) is
+re-checked by the capped rule instead (``settle_capped``: each side's value capped at the other's top key, read
+in the same statement), docs/data-parity.md "Correct under live CDC" 2b.
+
+    >>> equal, s, t = settle_capped(pass_barrier, source_top, target_top, capped)
 """
 
 from __future__ import annotations
