@@ -21,11 +21,13 @@ import pytest
 
 from aurora_cutover.parity import DIFFERENT, EXTRA, MISSING, Parity
 from aurora_cutover.parity import chunker as chunker_mod
+from aurora_cutover.parity.engine import DeltaChunks
 from tests.integration.conftest import wait_caught_up
 from tests.integration.test_parity import on_target, rows_of
 
 HOT = "parity_hot_append"
-SEED = 20_000  # rows before the load; chunks of 5,000 make (15000-ish, +inf) the last one
+SEED = 20_000  # rows before the load (chunks of 5,000 and up: the last one starts at 20000 or so)
+TAIL_LO = SEED - 100  # red tests: chunks of exactly this many rows, so the last chunk is (TAIL_LO, +inf)
 WRITES, WRITE_S = 60_000, 40.0  # the writer's bounds: rows, seconds
 
 
@@ -97,8 +99,16 @@ def test_hot_append_table_count_and_checksum_settle_green(m: Any, hot: Any) -> N
     with Writer(hot) as w, Parity(m) as p:
         count = p.count_rows(HOT)
         res = p.checksum_table(HOT)
+        # a delta's count of the last chunk (appended to: dirty in every delta), as readiness plans it
+        last = res.verdicts[-1]
+        planned = p.count_planned(HOT, lambda _t, _s, _e, _l: DeltaChunks(
+            tuple(res.verdicts), "delta: the last chunk", len(res.verdicts), dirty=(last,)))
         during = w.rows
     assert not w.error, w.error
+    assert planned is not None and len(planned) == 1, planned
+    delta_count = planned[0][1]
+    assert delta_count.ok and delta_count.rechecks >= 1, (delta_count.table, delta_count.source,
+                                                          delta_count.target, delta_count.rechecks)
     print(f"writer: {w.rows:,} rows in {w.seconds:.1f} s ({w.rate:,.0f}/s); count rechecks {count.rechecks}, "
           f"checksum first-pass diffs {res.first_pass_diffs}, converged {res.converged}, rechecks {res.rechecks}")
     assert during > 1_000, f"the load wrote only {during} rows while the check ran"
@@ -107,20 +117,33 @@ def test_hot_append_table_count_and_checksum_settle_green(m: Any, hot: Any) -> N
     # hot for real: the first compare differed (the replica is 1 s behind) and the re-check settled it
     assert count.rechecks >= 1 and res.first_pass_diffs >= 1 and res.converged >= 1, (count.rechecks,
                                                                                         res.as_data())
-    last = res.verdicts[-1]
     assert last.upper is None and last.lower is not None, "the last chunk keeps its open-ended bound"
 
 
-def test_hot_append_table_stays_red_naming_a_changed_a_missing_and_an_extra_row(m: Any, hot: Any) -> None:
+@pytest.fixture
+def tail(hot: Any, monkeypatch: Any) -> Any:
+    """Chunks of TAIL_LO rows exactly: (-inf, TAIL_LO], then (TAIL_LO, +inf) until the load appends as many."""
+    for name in ("FIRST_CHUNK", "MIN_CHUNK", "MAX_CHUNK"):
+        monkeypatch.setattr(chunker_mod, name, TAIL_LO)
+    return hot
+
+
+def _last_chunk_starts_at_tail_lo(res: Any) -> None:
+    last = res.verdicts[-1]
+    assert last.upper is None and tuple(last.lower) == (TAIL_LO,), [v.range_text() for v in res.verdicts]
+
+
+def test_hot_append_table_stays_red_naming_a_changed_a_missing_and_an_extra_row(m: Any, tail: Any) -> None:
     """Changed and missing: inside the last chunk below every capped top key. Extra: a target-only row beyond the
     source's top key (the reverse read of the capped round, target top then source capped, names it)."""
-    changed, missing, extra = SEED - 10, SEED - 5, 10_000_000
-    on_target(hot, f"UPDATE {HOT} SET pad = 'corrupt' WHERE id = {changed}", f"DELETE FROM {HOT} WHERE id = {missing}",
+    changed, missing, extra = SEED - 10, SEED - 5, 10_000_000  # both in the last chunk (TAIL_LO, +inf)
+    on_target(tail, f"UPDATE {HOT} SET pad = 'corrupt' WHERE id = {changed}", f"DELETE FROM {HOT} WHERE id = {missing}",
               f"INSERT INTO {HOT} (id, k, pad) VALUES ({extra}, 0, 'extra')")
-    with Writer(hot) as w, Parity(m) as p:
+    with Writer(tail) as w, Parity(m) as p:
         count = p.count_rows(HOT)
         res = p.checksum_table(HOT)
     assert not w.error, w.error
+    _last_chunk_starts_at_tail_lo(res)
     assert not count.ok, (count.source, count.target)
     assert not res.ok, res.summary()
     named = {(kind, key["id"]) for kind, key, _cols in rows_of(res)}
@@ -128,15 +151,16 @@ def test_hot_append_table_stays_red_naming_a_changed_a_missing_and_an_extra_row(
     assert (DIFFERENT, {"id": changed}, ["pad"]) in rows_of(res), res.summary()
 
 
-def test_hot_append_table_with_only_a_target_row_beyond_the_source_top_is_red(m: Any, hot: Any) -> None:
+def test_hot_append_table_with_only_a_target_row_beyond_the_source_top_is_red(m: Any, tail: Any) -> None:
     """Capping at the source's top alone would pass this (every source row is on the target): the reverse read
     (target's top, then the source capped at it) is what keeps it red."""
     extra = 10_000_000
-    on_target(hot, f"INSERT INTO {HOT} (id, k, pad) VALUES ({extra}, 0, 'extra')")
-    with Writer(hot) as w, Parity(m) as p:
+    on_target(tail, f"INSERT INTO {HOT} (id, k, pad) VALUES ({extra}, 0, 'extra')")
+    with Writer(tail) as w, Parity(m) as p:
         count = p.count_rows(HOT)
         res = p.checksum_table(HOT)
     assert not w.error, w.error
+    _last_chunk_starts_at_tail_lo(res)
     assert not count.ok and count.rechecks >= 1, (count.source, count.target, count.rechecks)
     assert not res.ok, res.summary()
     assert {(kind, key["id"]) for kind, key, _cols in rows_of(res)} == {(EXTRA, extra)}, res.summary()

@@ -388,3 +388,11 @@ def test_top_key_follows_the_collation_the_side_compares_under():
 def test_keyless_table_has_no_top_key_to_cap_at():
     with pytest.raises(ValueError, match="no index"):
         q.count_top_sql("db", "t", Key("", ()))
+
+
+def test_count_top_of_the_last_chunk_counts_only_above_its_lower_bound():
+    sql, args = q.count_top_sql("db", "t", Key("PRIMARY", ("id",)), (500,))
+    assert sql == "SELECT COUNT(*), MAX(`id`) FROM `db`.`t` FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s))"
+    assert args == [500]
+    sql, args = q.count_top_sql("db", "t", Key("PRIMARY", ("a", "b")), (1, 2))
+    assert _placeholders_match(sql, args) and args == [1, 1, 2] * 3

@@ -238,19 +238,21 @@ class Parity:
 
         return self._counted(CountResult(table, None, None), count, self._capped_count(table))
 
-    def _capped_count(self, table: str) -> Callable[[], tuple[bool, Any, Any] | None]:
-        """One capped re-count round of the whole table (None: no key, or an empty source: settle as before)."""
-        lays: list[Layout] = []
+    def _capped_count(self, table: str, lower: Any = None,
+                      lay: Layout | None = None) -> Callable[[], tuple[bool, Any, Any] | None]:
+        """One capped re-count round of (lower, +inf), the whole table without ``lower`` (None: no key, or an
+        empty source range: settle as before)."""
+        lays: list[Layout] = [lay] if lay is not None else []
 
         def one(side: str, sql: str, args: list[Any]) -> Any:
             return self._retrying(None, lambda: self._query(side, sql, args, one=True))
 
         def top(side: str) -> Top:
-            r = one(side, *q.count_top_sql(self.db[side], table, lays[0].keys[side]))
+            r = one(side, *q.count_top_sql(self.db[side], table, lays[0].keys[side], lower))
             return int(r[0]), tuple(r[1:])
 
         def capped(side: str, hi: tuple[Any, ...]) -> int:
-            return int(one(side, *q.chunk_count_sql(self.db[side], table, lays[0].keys[side], None, hi))[0])
+            return int(one(side, *q.chunk_count_sql(self.db[side], table, lays[0].keys[side], lower, hi))[0])
 
         def round_() -> tuple[bool, Any, Any] | None:
             if not lays:
@@ -302,7 +304,9 @@ class Parity:
                 sql, args = q.chunk_count_sql(self.db[side], table, lay.keys[side], lo, hi)
                 return int(self._retrying(None, lambda: self._query(side, sql, args, one=True))[0])
 
-            out.append((v, self._counted(CountResult(f"{lay.name} {v.range_text()}", None, None), count)))
+            # the open-ended last chunk (appended to on a hot table): capped re-counts, as the whole table's
+            capped = self._capped_count(table, v.lower, lay) if v.upper is None else None
+            out.append((v, self._counted(CountResult(f"{lay.name} {v.range_text()}", None, None), count, capped)))
         return out
 
     # ----------------------------------------------------------------- checksums

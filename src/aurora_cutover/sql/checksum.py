@@ -482,17 +482,19 @@ def chunk_top_sql(database: str, table: str, columns: Sequence[Column], key: Key
             f"{_from(database, table, key)}{where}"), [*targs, *args]
 
 
-def count_top_sql(database: str, table: str, key: Key) -> tuple[str, list[Any]]:
-    """COUNT(*) of the whole table and its greatest key, in one statement (capped re-count: the other side then
-    counts ``chunk_count_sql(.., None, top)``).
+def count_top_sql(database: str, table: str, key: Key,
+                  lower: Sequence[Any] | None = None) -> tuple[str, list[Any]]:
+    """COUNT(*) of (lower, +inf) — the whole table without ``lower`` — and its greatest key, in one statement
+    (capped re-count: the other side then counts ``chunk_count_sql(.., lower, top)``).
 
     >>> sql, args = count_top_sql("eduphoria", "users", Key("PRIMARY", ("id",)))
     >>> print(sql); args
     SELECT COUNT(*), MAX(`id`) FROM `eduphoria`.`users` FORCE INDEX (`PRIMARY`)
     []
     """
-    top, args = key_top_exprs(database, table, key, None)
-    return f"SELECT COUNT(*), {', '.join(top)}{_from(database, table, key)}", args
+    top, targs = key_top_exprs(database, table, key, lower)
+    where, args = range_where(key, lower, None)
+    return f"SELECT COUNT(*), {', '.join(top)}{_from(database, table, key)}{where}", [*targs, *args]
 
 
 def chunk_count_sql(database: str, table: str, key: Key, lower: Sequence[Any] | None,
