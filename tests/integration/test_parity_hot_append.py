@@ -7,7 +7,7 @@ key (settle_capped, docs/data-parity.md "The settle rule"): green although no tw
 (on the previous rule: red, count differing after 3 re-counts). Still red while hot: a row changed on the target
 behind replication inside the capped range, a row missing on the target in the last chunk and a target-only row
 beyond the source's top key are named by key. Faults are written on the target only (``sql_log_bin = 0``) on a
-table this module creates and drops.
+table this module creates and drops. A composite key is capped at its last row in key order (run on the server).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pytest
 from aurora_cutover.parity import DIFFERENT, EXTRA, MISSING, Parity
 from aurora_cutover.parity import chunker as chunker_mod
 from aurora_cutover.parity.engine import DeltaChunks
+from aurora_cutover.sql import checksum as q
 from tests.integration.conftest import wait_caught_up
 from tests.integration.test_parity import on_target, rows_of
 
@@ -164,3 +165,33 @@ def test_hot_append_table_with_only_a_target_row_beyond_the_source_top_is_red(m:
     assert not count.ok and count.rechecks >= 1, (count.source, count.target, count.rechecks)
     assert not res.ok, res.summary()
     assert {(kind, key["id"]) for kind, key, _cols in rows_of(res)} == {(EXTRA, extra)}, res.summary()
+
+
+def test_composite_key_tail_is_capped_at_the_last_row_in_key_order(m: Any, lab: Any, lab_guard: Any) -> None:
+    """Composite key (a, b): the top key is the last row's (a, b), not each column's maximum. Equal data with a
+    difference that settles stays green; a target-only row beyond the source's top (a, b) is red, named."""
+    t = "parity_hot_composite"
+    with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {t}")
+        cur.execute(f"CREATE TABLE {t} (a INT NOT NULL, b INT NOT NULL, v INT NOT NULL, PRIMARY KEY (a, b)) "
+                    "ENGINE=InnoDB")
+        # (1, 900) is above every (0, b) and below (2, 5): max(a), max(b) = (2, 900) would be no row at all
+        cur.execute(f"INSERT INTO {t} VALUES (0, 1, 1), (0, 2, 2), (1, 900, 3), (2, 5, 4)")
+        cur.execute(*q.count_top_sql(lab.database, t, q.Key("PRIMARY", ("a", "b"))))
+        assert cur.fetchone() == (4, 2, 5)  # run on the server: the last row's key
+        cur.execute(*q.count_top_sql(lab.database, t, q.Key("PRIMARY", ("a", "b")), (0, 2)))
+        assert cur.fetchone() == (2, 2, 5)
+    wait_caught_up(lab)
+    try:
+        with Parity(m) as p:
+            green = p.count_rows(t), p.checksum_table(t)
+            on_target(lab, f"INSERT INTO {t} VALUES (2, 6, 0)")
+            red = p.count_rows(t), p.checksum_table(t)
+    finally:
+        with lab.source.admin(database=lab.database) as c, c.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {t}")
+        wait_caught_up(lab)
+    assert green[0].ok and green[1].ok, (green[0], green[1].summary())
+    assert not red[0].ok and red[0].rechecks >= 1 and not red[0].error, red[0]
+    assert not red[1].ok and red[1].rechecks >= 1, red[1].summary()
+    assert {(kind, tuple(key.values())) for kind, key, _c in rows_of(red[1])} == {(EXTRA, (2, 6))}, red[1].summary()
