@@ -3,7 +3,7 @@
 A background writer appends single-row autocommit INSERTs (AUTO_INCREMENT key) at about 1,000+ rows/s, bounded by
 count and time, with the replica 1 s behind (MASTER_DELAY), while ``count_rows`` and ``checksum_table`` of that
 table run. The re-check of the whole-table count and of the open-ended last chunk is capped at each side's top
-key (settle_capped, docs/data-parity.md "The settle rule"): green although no two reads ever see the same tail
+key (settle_capped, docs/data-parity.md "Correct under live CDC" 2b): green although no two reads ever see the same tail
 (on the previous rule: red, count differing after 3 re-counts). Still red while hot: a row changed on the target
 behind replication inside the capped range, a row missing on the target in the last chunk and a target-only row
 beyond the source's top key are named by key. Faults are written on the target only (``sql_log_bin = 0``) on a
