@@ -340,3 +340,59 @@ def test_names_with_percent_survive_the_drivers_formatting():
     assert q.count_sql("edu%", "t%") % () == "SELECT COUNT(*) FROM `edu%`.`t%`"
     sql, args = q.rows_by_key_sql("edu%", "pct%_tbl", cols, ["a%b"], [(5,)])
     assert "`a%b` = 5" in sql % tuple(pymysql.converters.escape_item(a, "utf8") for a in args)
+
+
+# --------------------------------------------------------------------------- capped re-check (hot append tables)
+
+def _placeholders_match(sql: str, args: list) -> bool:
+    return sql.count("%s") == len(args)
+
+
+def test_chunk_top_sql_is_the_chunk_aggregate_plus_its_top_key_in_one_statement():
+    cols = [Column("id", "bigint"), Column("v", "varchar", nullable=True, charset="utf8mb4")]
+    key = Key("PRIMARY", ("id",))
+    agg, agg_args = q.chunk_checksum_sql("db", "t", cols, key, (100,), None, MARIADB)
+    top, top_args = q.chunk_top_sql("db", "t", cols, key, (100,), MARIADB)
+    head, _from = agg.split(" FROM ", 1)
+    assert top == f"{head}, MAX(`id`) FROM {_from}" and top_args == agg_args == [100]
+    # no lower bound (a one-chunk table): the whole table
+    top, args = q.chunk_top_sql("db", "t", cols, key, None, MARIADB)
+    assert "WHERE" not in top and args == []
+
+
+def test_composite_top_key_is_the_last_row_in_key_order_under_the_same_range():
+    key = Key("PRIMARY", ("a", "b"))
+    sql, args = q.chunk_top_sql("db", "t", [Column("a", "int"), Column("b", "int")], key, (1, 2), MARIADB,
+                                "crc32x2")
+    assert sql.count("ORDER BY `a` DESC, `b` DESC LIMIT 1") == 2 and "MAX(" not in sql
+    assert "(SELECT `a` FROM" in sql and "(SELECT `b` FROM" in sql
+    assert _placeholders_match(sql, args) and args == [1, 1, 2] * 3  # two subqueries, then the outer range
+    sql, args = q.count_top_sql("db", "t", key)
+    assert sql.startswith("SELECT COUNT(*), (SELECT `a` FROM `db`.`t` FORCE INDEX (`PRIMARY`) ORDER BY")
+    assert args == []
+
+
+def test_capped_count_compares_row_constructor_style_up_to_the_top_key():
+    key = Key("PRIMARY", ("a", "b"))
+    sql, args = q.chunk_count_sql("db", "t", key, None, (5, 7))
+    assert sql.endswith("WHERE ((`a` < %s) OR (`a` = %s AND `b` <= %s))") and args == [5, 5, 7]
+
+
+def test_top_key_follows_the_collation_the_side_compares_under():
+    key = Key("", ("code",), collate=(("utf8mb4", "utf8mb4_general_ci"),))
+    sql, args = q.count_top_sql("db", "t", key)
+    assert sql == ("SELECT COUNT(*), MAX(CONVERT(`code` USING utf8mb4) COLLATE utf8mb4_general_ci) "
+                   "FROM `db`.`t`") and args == []
+
+
+def test_keyless_table_has_no_top_key_to_cap_at():
+    with pytest.raises(ValueError, match="no index"):
+        q.count_top_sql("db", "t", Key("", ()))
+
+
+def test_count_top_of_the_last_chunk_counts_only_above_its_lower_bound():
+    sql, args = q.count_top_sql("db", "t", Key("PRIMARY", ("id",)), (500,))
+    assert sql == "SELECT COUNT(*), MAX(`id`) FROM `db`.`t` FORCE INDEX (`PRIMARY`) WHERE ((`id` > %s))"
+    assert args == [500]
+    sql, args = q.count_top_sql("db", "t", Key("PRIMARY", ("a", "b")), (1, 2))
+    assert _placeholders_match(sql, args) and args == [1, 1, 2] * 3

@@ -39,7 +39,7 @@ from aurora_cutover.parity.drilldown import DrillDown
 from aurora_cutover.parity.errors import NoBarrier, Unhashable, error_code, retryable, why, with_retries
 from aurora_cutover.parity.results import ChunkDiff, CountResult, TableResult
 from aurora_cutover.parity.sessions import Sessions
-from aurora_cutover.parity.settle import settle
+from aurora_cutover.parity.settle import Top, settle, settle_capped
 from aurora_cutover.parity.throttler import Throttler
 from aurora_cutover.parity.verdict import Agg, ChunkVerdict, Position
 from aurora_cutover.replication.barrier import Barrier
@@ -227,7 +227,8 @@ class Parity:
     # ----------------------------------------------------------------- counts
 
     def count_rows(self, table: str) -> CountResult:
-        """Exact COUNT(*) on both sides at once; a difference is re-counted in settle rounds (bounded): equal
+        """Exact COUNT(*) on both sides at once; a difference is re-counted in settle rounds (bounded): for a
+        keyed table capped at the source's greatest key (settle_capped: holds under any append rate), else equal
         once the target's count is one the source held after a barrier (see settle.py)."""
         self.open()
 
@@ -235,10 +236,37 @@ class Parity:
             return int(self._retrying(None, lambda: self._query(side, q.count_sql(self.db[side], table),
                                                                 one=True))[0])
 
-        return self._counted(CountResult(table, None, None), count)
+        return self._counted(CountResult(table, None, None), count, self._capped_count(table))
 
-    def _counted(self, res: CountResult, count: Callable[[str], int]) -> CountResult:
-        """``count(side)`` on both sides at once, a difference re-counted in settle rounds (bounded)."""
+    def _capped_count(self, table: str, lower: Any = None,
+                      lay: Layout | None = None) -> Callable[[], tuple[bool, Any, Any] | None]:
+        """One capped re-count round of (lower, +inf), the whole table without ``lower`` (None: no key, or an
+        empty source range: settle as before)."""
+        lays: list[Layout] = [lay] if lay is not None else []
+
+        def one(side: str, sql: str, args: list[Any]) -> Any:
+            return self._retrying(None, lambda: self._query(side, sql, args, one=True))
+
+        def top(side: str) -> Top:
+            r = one(side, *q.count_top_sql(self.db[side], table, lays[0].keys[side], lower))
+            return int(r[0]), tuple(r[1:])
+
+        def capped(side: str, hi: tuple[Any, ...]) -> int:
+            return int(one(side, *q.chunk_count_sql(self.db[side], table, lays[0].keys[side], lower, hi))[0])
+
+        def round_() -> tuple[bool, Any, Any] | None:
+            if not lays:
+                lays.append(self.layout(table))  # only once counts differ: the first count needs no key
+            if not lays[0].key.usable:
+                return None
+            return settle_capped(self._barrier, lambda: top("source"), lambda: top("target"), capped)
+
+        return round_
+
+    def _counted(self, res: CountResult, count: Callable[[str], int],
+                 capped: Callable[[], tuple[bool, Any, Any] | None] | None = None) -> CountResult:
+        """``count(side)`` on both sides at once, a difference re-counted in settle rounds (bounded); ``capped``:
+        the table's capped round (settle_capped), used first where it applies."""
         try:
             res.source, res.target = self._both(count)
         except Exception as exc:
@@ -248,7 +276,8 @@ class Parity:
             if res.source == res.target:
                 return res
             try:
-                equal, s, t = self._settle(lambda: count("source"), lambda: count("target"))
+                r = capped() if capped is not None else None
+                equal, s, t = r if r is not None else self._settle(lambda: count("source"), lambda: count("target"))
             except NoBarrier as exc:
                 res.error = f"counts differ and the re-check barrier failed: {exc}"
                 return res
@@ -275,7 +304,9 @@ class Parity:
                 sql, args = q.chunk_count_sql(self.db[side], table, lay.keys[side], lo, hi)
                 return int(self._retrying(None, lambda: self._query(side, sql, args, one=True))[0])
 
-            out.append((v, self._counted(CountResult(f"{lay.name} {v.range_text()}", None, None), count)))
+            # the open-ended last chunk (appended to on a hot table): capped re-counts, as the whole table's
+            capped = self._capped_count(table, v.lower, lay) if v.upper is None else None
+            out.append((v, self._counted(CountResult(f"{lay.name} {v.range_text()}", None, None), count, capped)))
         return out
 
     # ----------------------------------------------------------------- checksums
@@ -356,24 +387,38 @@ class Parity:
         res.key = key
         fl = self.flavour
 
-        def agg(side: str, lo: Any, hi: Any) -> Agg:
-            sql, args = q.chunk_checksum_sql(self.db[side], table, cols[side], keys[side], lo, hi, fl[side],
-                                            self.hash_fn, self.max_row_bytes)
-            rng = ChunkDiff(lo, hi, None, None).range_text(key)
-
-            def once() -> Agg:
+        def aggregate(side: str, sql: str, args: list[Any], rng: str) -> Top:
+            """The chunk aggregate (and any columns after it: a top key) of one statement, checked."""
+            def once() -> Top:
                 r = self._query(side, sql, args, one=True)
-                return int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))
+                return (int(r[0]), int(Decimal(r[1])), int(Decimal(r[2]))), tuple(r[3:])
 
             try:
-                a = self._retrying(res, once)
+                a, rest = self._retrying(res, once)
             except Exception as exc:  # retries spent (or not retryable): the chunk fails by name
                 raise RuntimeError(f"chunk {rng} on the {side}: {why(exc)}"
                                    + (f" (after {self.retries} retries)" if retryable(exc) else "")) from None
             if q.null_rows(a[1]):  # never let a row fall out of the sum: fail the chunk by name
                 raise Unhashable(f"chunk {rng} on the {side}: {q.null_rows(a[1])} row(s) could not be "
                                  "hashed (row string NULL: longer than max_allowed_packet)")
+            return a, rest
+
+        def agg(side: str, lo: Any, hi: Any) -> Agg:
+            sql, args = q.chunk_checksum_sql(self.db[side], table, cols[side], keys[side], lo, hi, fl[side],
+                                            self.hash_fn, self.max_row_bytes)
+            a: Agg = aggregate(side, sql, args, ChunkDiff(lo, hi, None, None).range_text(key))[0]
             return a
+
+        def tail_round(lo: Any) -> tuple[bool, Any, Any] | None:
+            """The last chunk (lo, +inf) of a keyed table re-checked capped at each side's top key (settle_capped);
+            None when the source's chunk is empty (settle as before)."""
+            def top(side: str) -> Top:
+                sql, args = q.chunk_top_sql(self.db[side], table, cols[side], keys[side], lo, fl[side],
+                                            self.hash_fn, self.max_row_bytes)
+                return aggregate(side, sql, args, ChunkDiff(lo, None, None, None).range_text(key))
+
+            return settle_capped(self._barrier, lambda: top("source"), lambda: top("target"),
+                                 lambda side, hi: agg(side, lo, hi))
 
         # Any bounds are correct (both sides hash the same key range), so they are read on the target when it has
         # the same index: the production source only hashes. Where the target's index ends (or it lacks the index)
@@ -443,8 +488,12 @@ class Parity:
                     continue
                 try:
                     at = self.position("source")
-                    equal, a_s, a_t = self._settle(lambda lo=v.lower, hi=v.upper: agg("source", lo, hi),
-                                                   lambda lo=v.lower, hi=v.upper: agg("target", lo, hi))
+                    # the open-ended last chunk of a keyed table: capped (holds under appends); the verdict keeps
+                    # its open bounds (rows appended later belong to it). Else, or on an empty source chunk: settle.
+                    r = tail_round(v.lower) if v.upper is None and key.usable else None
+                    equal, a_s, a_t = r if r is not None else self._settle(
+                        lambda lo=v.lower, hi=v.upper: agg("source", lo, hi),
+                        lambda lo=v.lower, hi=v.upper: agg("target", lo, hi))
                 except NoBarrier as exc:
                     failed = f"re-check barrier failed: {exc}"
                     still.append(idx)

@@ -8,6 +8,12 @@ source *now* with the target *now* instead differs by write rate x lag in every 
 difference matches no source state and stays red. Polls are bounded by count and by the barrier's own timeout.
 
     >>> equal, s_last, t = settle(pass_barrier, pool, read_source, read_target, max_lag_s=5)
+
+An append-hot open-ended range (a table changing every 0.3 ms never shows the target's exact state to a poll) is
+re-checked by the capped rule instead (``settle_capped``: each side's value capped at the other's top key, read
+in the same statement), docs/data-parity.md "Correct under live CDC" 2b.
+
+    >>> equal, s, t = settle_capped(pass_barrier, source_top, target_top, capped)
 """
 
 from __future__ import annotations
@@ -51,3 +57,37 @@ def settle(pass_barrier: Callable[[Callable[[], None]], None], pool: Executor, r
         for f in poller:
             f.result()
     return t in seen, seen[-1], t
+
+
+# (the aggregate, the greatest key it covered) of one side's open-ended range, read in one statement
+Top = tuple[Any, "tuple[Any, ...] | None"]
+
+
+def settle_capped(pass_barrier: Callable[[Callable[[], None]], None], source_top: Callable[[], Top],
+                  target_top: Callable[[], Top], capped: Callable[[str, tuple[Any, ...]], Any]
+                  ) -> tuple[bool, Any, Any] | None:
+    """One re-check round of an open-ended range (the last chunk, a whole-table count) of a keyed table under the
+    capped rule: holds while rows are appended at any rate. None when the source's range is empty (no key to cap
+    at: the caller settles by ``settle``); else (equal, source value, target value) as ``settle``.
+
+    1. source: value and top key M in one statement; 2. barrier B (written after 1); 3. target: value over
+    (.., M] — equal iff the target holds every row the source held at 1, identically, and no other row <= M;
+    4. target: value and top key T in one statement; 5. source: value over (.., T] — equal iff every row the
+    target holds is on the source identically (no row beyond M that the source never had). Rows above M are
+    appended after the round's position: a later pass and the binlog cover them. A change inside a capped range
+    between the reads makes it differ (retried, never green by accident). NoBarrier when B cannot be passed."""
+    s1, top_s = source_top()
+    if top_s is None or all(v is None for v in top_s):
+        return None
+    try:
+        pass_barrier(lambda: None)
+    except Exception as exc:
+        raise NoBarrier(why(exc)) from exc
+    t1 = capped("target", top_s)
+    if t1 != s1:
+        return False, s1, t1
+    t2, top_t = target_top()
+    if top_t is None or all(v is None for v in top_t):
+        return False, s1, t2  # the source held rows at 1 that the target, past B, lacks entirely
+    s2 = capped("source", top_t)
+    return s2 == t2, s2, t2

@@ -423,12 +423,78 @@ def chunk_checksum_sql(database: str, table: str, columns: Sequence[Column], key
     ``crc64``: COUNT(*), SUM(h), 0. ``crc32x2``/``md5``: COUNT(*), SUM(IFNULL(h1, NULL_MARK)), SUM(h2).
     ``null_rows(sum)`` > 0: that many rows could not be hashed (the engine fails the chunk naming them)."""
     where, args = range_where(key, lower, upper)
+    return f"SELECT COUNT(*), {_sums(columns, flavour, fn, max_row_bytes)}{_from(database, table, key)}{where}", args
+
+
+def _sums(columns: Sequence[Column], flavour: Flavour, fn: str, max_row_bytes: int | None) -> str:
+    """The two multiset sums of a chunk aggregate (after its COUNT(*))."""
     if fn == "crc64":
-        sums = f"COALESCE(SUM({row_hash64_expr(columns, flavour, max_row_bytes)}), 0), 0"
-    else:
-        h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
-        sums = f"COALESCE(SUM(IFNULL({h1}, {NULL_MARK})), 0), COALESCE(SUM({h2}), 0)"
-    return f"SELECT COUNT(*), {sums}{_from(database, table, key)}{where}", args
+        return f"COALESCE(SUM({row_hash64_expr(columns, flavour, max_row_bytes)}), 0), 0"
+    h1, h2 = row_hash_exprs(columns, flavour, fn, max_row_bytes)
+    return f"COALESCE(SUM(IFNULL({h1}, {NULL_MARK})), 0), COALESCE(SUM({h2}), 0)"
+
+
+# CAPPED RE-CHECK (docs/data-parity.md "The settle rule"). On a table appended to all the time no two reads
+# see the same open-ended tail, so a re-check of the last chunk (lower, +inf) or of a whole-table count reads
+# the aggregate AND the greatest key it covered in ONE statement (one read view: subqueries of a statement share
+# it), and the other side then reads the same range capped at that key: (lower, top].
+
+
+def key_top_exprs(database: str, table: str, key: Key, lower: Sequence[Any] | None) -> tuple[list[str], list[Any]]:
+    """Select-list expressions giving the greatest key of (lower, +inf), one per key column (all NULL when the
+    range is empty), and their args: ``MAX`` for a one-column key, else scalar subqueries that take the columns
+    of the last row in key order (a composite maximum is the row's, not each column's).
+
+    >>> key_top_exprs("db", "t", Key("PRIMARY", ("id",)), None)
+    (['MAX(`id`)'], [])
+    >>> e, a = key_top_exprs("db", "t", Key("PRIMARY", ("a", "b")), (1, 2))
+    >>> print(e[1]); a  # doctest: +ELLIPSIS
+    (SELECT `b` FROM `db`.`t` FORCE INDEX (`PRIMARY`) WHERE ... ORDER BY `a` DESC, `b` DESC LIMIT 1)
+    [1, 1, 2, 1, 1, 2]
+    """
+    if not key.usable:
+        raise ValueError("no index to cap the range along")
+    if len(key.columns) == 1:
+        return [f"MAX({key.expr(0)})"], []
+    where, wargs = range_where(key, lower, None)
+    order = ", ".join(f"{key.expr(i)} DESC" for i in range(len(key.columns)))
+    exprs, args = [], []
+    for c in key.columns:
+        exprs.append(f"(SELECT {param_ident(c)}{_from(database, table, key)}{where} ORDER BY {order} LIMIT 1)")
+        args += wargs
+    return exprs, args
+
+
+def chunk_top_sql(database: str, table: str, columns: Sequence[Column], key: Key, lower: Sequence[Any] | None,
+                  flavour: Flavour, fn: str = "crc64", max_row_bytes: int | None = None) -> tuple[str, list[Any]]:
+    """The last chunk (lower, +inf): its aggregate (as ``chunk_checksum_sql``) then its greatest key, in one
+    statement (capped re-check: the other side then reads ``chunk_checksum_sql(.., lower, top)``).
+
+    >>> sql, args = chunk_top_sql("db", "t", [Column("id", "int")], Key("PRIMARY", ("id",)), (9,), MARIADB, "md5")
+    >>> print(sql)  # doctest: +ELLIPSIS
+    SELECT COUNT(*), COALESCE(SUM(...), 0), COALESCE(SUM(0), 0), MAX(`id`) FROM `db`.`t` ... WHERE ...
+    >>> args
+    [9]
+    """
+    top, targs = key_top_exprs(database, table, key, lower)
+    where, args = range_where(key, lower, None)
+    return (f"SELECT COUNT(*), {_sums(columns, flavour, fn, max_row_bytes)}, {', '.join(top)}"
+            f"{_from(database, table, key)}{where}"), [*targs, *args]
+
+
+def count_top_sql(database: str, table: str, key: Key,
+                  lower: Sequence[Any] | None = None) -> tuple[str, list[Any]]:
+    """COUNT(*) of (lower, +inf) — the whole table without ``lower`` — and its greatest key, in one statement
+    (capped re-count: the other side then counts ``chunk_count_sql(.., lower, top)``).
+
+    >>> sql, args = count_top_sql("eduphoria", "users", Key("PRIMARY", ("id",)))
+    >>> print(sql); args
+    SELECT COUNT(*), MAX(`id`) FROM `eduphoria`.`users` FORCE INDEX (`PRIMARY`)
+    []
+    """
+    top, targs = key_top_exprs(database, table, key, lower)
+    where, args = range_where(key, lower, None)
+    return f"SELECT COUNT(*), {', '.join(top)}{_from(database, table, key)}{where}", [*targs, *args]
 
 
 def chunk_count_sql(database: str, table: str, key: Key, lower: Sequence[Any] | None,
