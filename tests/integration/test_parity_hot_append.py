@@ -30,15 +30,17 @@ HOT = "parity_hot_append"
 SEED = 20_000  # rows before the load (chunks of 5,000 and up: the last one starts at 20000 or so)
 TAIL_LO = SEED - 100  # red tests: chunks of exactly this many rows, so the last chunk is (TAIL_LO, +inf)
 WRITES, WRITE_S = 60_000, 40.0  # the writer's bounds: rows, seconds
+TAIL_ROWS = TAIL_LO - 1_000  # red tests: fewer appends than a chunk holds: the tail stays one chunk, fast or slow
 
 
 class Writer(threading.Thread):
     """Single-row autocommit INSERTs into HOT on the source (one commit each: as many source states), until
     stopped or a bound is reached."""
 
-    def __init__(self, lab: Any) -> None:
+    def __init__(self, lab: Any, max_rows: int = WRITES) -> None:
         super().__init__(daemon=True)
         self.lab, self.stop, self.rows, self.error = lab, threading.Event(), 0, ""
+        self.max_rows = max_rows
         self.started = threading.Event()
         self.seconds = 0.0
 
@@ -46,7 +48,7 @@ class Writer(threading.Thread):
         t0 = time.monotonic()
         try:
             with self.lab.source.admin(database=self.lab.database) as c, c.cursor() as cur:
-                while self.rows < WRITES and not self.stop.is_set() and time.monotonic() - t0 < WRITE_S:
+                while self.rows < self.max_rows and not self.stop.is_set() and time.monotonic() - t0 < WRITE_S:
                     cur.execute(f"INSERT INTO {HOT} (k, pad) VALUES (%s, REPEAT('p', 40))", (self.rows,))
                     self.rows += 1
                     self.started.set()
@@ -140,7 +142,7 @@ def test_hot_append_table_stays_red_naming_a_changed_a_missing_and_an_extra_row(
     changed, missing, extra = SEED - 10, SEED - 5, 10_000_000  # both in the last chunk (TAIL_LO, +inf)
     on_target(tail, f"UPDATE {HOT} SET pad = 'corrupt' WHERE id = {changed}", f"DELETE FROM {HOT} WHERE id = {missing}",
               f"INSERT INTO {HOT} (id, k, pad) VALUES ({extra}, 0, 'extra')")
-    with Writer(tail) as w, Parity(m) as p:
+    with Writer(tail, max_rows=TAIL_ROWS) as w, Parity(m) as p:
         count = p.count_rows(HOT)
         res = p.checksum_table(HOT)
     assert not w.error, w.error
@@ -157,7 +159,7 @@ def test_hot_append_table_with_only_a_target_row_beyond_the_source_top_is_red(m:
     (target's top, then the source capped at it) is what keeps it red."""
     extra = 10_000_000
     on_target(tail, f"INSERT INTO {HOT} (id, k, pad) VALUES ({extra}, 0, 'extra')")
-    with Writer(tail) as w, Parity(m) as p:
+    with Writer(tail, max_rows=TAIL_ROWS) as w, Parity(m) as p:
         count = p.count_rows(HOT)
         res = p.checksum_table(HOT)
     assert not w.error, w.error
