@@ -29,7 +29,7 @@ DMS_FILES = ("test_lab_dms.py", "test_cutover_dms.py", "test_replication_dms_pro
 # The long fault matrices and the sessions at size: `make test-slow` (CI runs it after `make test`).
 SLOW_FILES = ("test_route53_faults.py", "test_rehearsal_dms.py", "test_crash_recovery.py",
               # whole readiness sessions on a million-row table, killed and resumed / baselined and delta'd
-              "test_parity_resume.py", "test_delta_readiness.py")
+              "test_parity_resume.py", "test_delta_readiness.py", "test_tracker.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
