@@ -60,17 +60,19 @@ CALIBRATE_S = 10
 
 @dataclass(frozen=True)
 class Calibration:
-    """LOAD=high's rate: the highest tried that sysbench reached (≥ 90 %) while the replica caught up within
+    """LOAD=high's rate: half the highest tried that sysbench reached (≥ 90 %) while the replica caught up within
     half of ``max_lag_s`` after the burst; every step is kept for the report."""
     rate: int
     steps: tuple[dict[str, float], ...]
     max_lag_s: float
+    burst_rate: int = 0  # the highest burst rate sustained; ``rate`` is half of it
 
     def line(self) -> str:
         tried = ", ".join(f"{int(s['asked'])}/s → {s['got']:.0f}/s, replica +{s['catch_up_s']:.2f} s"
                           for s in self.steps)
-        return (f"LOAD=high: sysbench at {self.rate} inserts/s, the highest rate this machine sustained with the "
-                f"replica within {self.max_lag_s / 2:g} s (max_lag_s / 2) after {CALIBRATE_S} s bursts ({tried})")
+        return (f"LOAD=high: sysbench at {self.rate} inserts/s, half the highest rate this machine sustained "
+                f"({self.burst_rate}/s) with the replica within {self.max_lag_s / 2:g} s (max_lag_s / 2) after "
+                f"{CALIBRATE_S} s bursts ({tried})")
 
 
 def sustained(steps: list[dict[str, float]], max_lag_s: float) -> int:
@@ -185,7 +187,9 @@ class Fleet:
         if not best:
             raise RuntimeError(f"LOAD=high: even {CALIBRATE_RATES[0]} inserts/s was not sustained: {steps}")
         self.prepare()
-        return Calibration(best, tuple(steps), self.m.thresholds.max_lag_s)
+        # Half of it: a 10 s burst is not the rehearsal's minutes, and the other writers and readiness's own reads
+        # share the machine (at the full burst rate readiness could not settle a multi-writer table's count).
+        return Calibration(max(CALIBRATE_RATES[0], best // 2), tuple(steps), self.m.thresholds.max_lag_s, best)
 
     def start(self) -> None:
         m = load(self.config)  # the app's login, from the lab's Secrets Manager as the app would get it
