@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Files that need a lab with replication.method = "dms" (make test runs them on a DMS lab of their own).
 DMS_FILES = ("test_lab_dms.py", "test_cutover_dms.py", "test_replication_dms_product.py")
 # The long fault matrices and the sessions at size: `make test-slow` (CI runs it after `make test`).
-SLOW_FILES = ("test_route53_faults.py", "test_rehearsal_dms.py", "test_crash_recovery.py",
+SLOW_FILES = ("test_route53_faults.py", "test_rehearsal.py", "test_rehearsal_dms.py", "test_crash_recovery.py",
               # whole readiness sessions on a million-row table, killed and resumed / baselined and delta'd
               "test_parity_resume.py", "test_delta_readiness.py", "test_tracker.py")
 
